@@ -1,0 +1,59 @@
+/*
+ * db.h: the only code that touches the MYSQL handle.  One connection per
+ * process, opened lazily, kept, and reopened when it is lost; statements
+ * are prepared once per connection.  Credentials come from a MySQL option
+ * file and group (MYSQL_READ_DEFAULT_FILE / MYSQL_READ_DEFAULT_GROUP).
+ */
+#ifndef AR_DB_H
+#define AR_DB_H
+
+#include "config.h"
+#include "token.h"
+
+enum db_result {
+	DB_OK = 0,
+	DB_NOT_FOUND = 1,	/* no such (valid) row */
+	DB_CONFLICT = 2,	/* a unique key already holds it */
+	DB_UNAVAILABLE = -1,	/* cannot reach the server: answer 503 */
+	DB_ERROR = -2,		/* anything else: answer 500 */
+};
+
+struct db;
+
+struct db	*db_new(const struct config *cfg);
+void		 db_free(struct db *db);
+
+/* Finds an unused, unexpired code by the hex SHA-256 of its text. */
+enum db_result db_find_code(struct db *db, const char *code_sha256,
+    unsigned long long *code_id, unsigned long long *user_id);
+
+struct reset_write {
+	unsigned long long	 code_id;
+	unsigned long long	 user_id;
+	const char		*password_record;
+	char			 access_sha256[SHA256_HEX_CHARS + 1];
+	char			 refresh_sha256[SHA256_HEX_CHARS + 1];
+};
+
+/* The reset, as one transaction: the code is locked and re-checked, the
+ * password stored, every open code of the user ended, the user's tokens
+ * revoked and the new one stored.  DB_NOT_FOUND when the code was used or
+ * expired meanwhile (nothing written).  Deadlocks and lock wait timeouts
+ * are retried cfg->db_retries times. */
+enum db_result db_commit_reset(struct db *db, const struct reset_write *w);
+
+/* Admin: a user with an initial password record. */
+enum db_result db_create_user(struct db *db, const char *email,
+    const char *password_record);
+/* Admin: stores a code digest for the user, valid for ttl seconds. */
+enum db_result db_issue_code(struct db *db, const char *email,
+    const char *code_sha256, long ttl);
+/* Admin: copies the user's password record into out (HASHREC_MAX). */
+enum db_result db_password_record(struct db *db, const char *email,
+    char *out, size_t outlen);
+
+/* The last error in words, for the log only (never holds secrets: no
+ * statement carries a secret in its text, only bound digests). */
+const char *db_last_error(const struct db *db);
+
+#endif
