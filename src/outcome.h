@@ -11,7 +11,6 @@ enum api_error {
 	API_INVALID_REQUEST,		/* 400 invalid_request */
 	API_INVALID_PASSWORD,		/* 400 invalid_password (+ violations) */
 	API_INVALID_CODE,		/* 400 invalid_validation_code */
-	API_NOT_FOUND,			/* 404 not_found: another path */
 	API_METHOD_NOT_ALLOWED,		/* 405 method_not_allowed, Allow: POST */
 	API_PAYLOAD_TOO_LARGE,		/* 413 payload_too_large */
 	API_UNSUPPORTED_MEDIA_TYPE,	/* 415 unsupported_media_type */

@@ -1,0 +1,31 @@
+/*
+ * account-reset.cgi: the shared-hosting fallback, for a web server's
+ * ScriptAlias.  It serves exactly one CGI request and takes no options
+ * (a CGI query string may reach argv), so nothing from the request can
+ * change how it runs.  Its configuration is $ACCOUNT_RESET_CONFIG (set it
+ * with SetEnv) or SYSCONFDIR/account-reset/account-reset.conf.
+ */
+#include "ac-config.h"
+
+#include "config.h"
+#include "log.h"
+#include "secure.h"
+#include "serve.h"
+
+int
+main(void)
+{
+	struct config	cfg;
+	char		err[512];
+	const char	*path;
+
+	log_init("account-reset.cgi");
+	secure_process();
+	path = config_choose_path(NULL);
+	if (config_load(path, &cfg, err, sizeof(err)) == -1) {
+		log_msg("configuration: %s", err);
+		serve_cgi_unconfigured();
+		return 1;
+	}
+	return serve_cgi(&cfg);
+}

@@ -1,0 +1,329 @@
+/*
+ * config.c: the configuration file.  Keys are rows of one table (name,
+ * kind, where it goes, range), so a new key is a new row.  Numbers are
+ * parsed with range checks; anything unknown or out of range is an error
+ * that names the line and the key.
+ */
+#include "ac-config.h"
+
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+#define CONFIG_FILE_MAX	(64 * 1024)
+
+enum key_kind { KEY_LONG, KEY_ULONG, KEY_SIZE, KEY_INT, KEY_TEXT, KEY_PATH,
+    KEY_ENGINE };
+
+struct key {
+	const char	*name;
+	enum key_kind	 kind;
+	size_t		 offset;
+	long long	 min, max;	/* numbers only */
+};
+
+#define K(name, kind, field, min, max) \
+	{ name, kind, offsetof(struct config, field), min, max }
+
+static const struct key keys[] = {
+	K("pbkdf2_iterations", KEY_ULONG, pbkdf2_iterations, 1000, 100000000),
+	K("pbkdf2_engine", KEY_ENGINE, pbkdf2_engine, 0, 0),
+	K("access_token_lifetime", KEY_LONG, access_token_lifetime, 60, 31536000),
+	K("refresh_token_lifetime", KEY_LONG, refresh_token_lifetime, 60, 31536000),
+	K("code_lifetime", KEY_LONG, code_lifetime, 60, 604800),
+	K("client_id", KEY_TEXT, client_id, 0, 0),
+	K("scope", KEY_TEXT, scope, 0, 0),
+	K("max_body_bytes", KEY_SIZE, max_body_bytes, 256, 1048576),
+	K("retry_after", KEY_LONG, retry_after, 1, 3600),
+	K("mysql_option_file", KEY_PATH, mysql_option_file, 0, 0),
+	K("mysql_option_group", KEY_TEXT, mysql_option_group, 0, 0),
+	K("db_connect_timeout", KEY_LONG, db_connect_timeout, 1, 3600),
+	K("db_read_timeout", KEY_LONG, db_read_timeout, 1, 3600),
+	K("db_write_timeout", KEY_LONG, db_write_timeout, 1, 3600),
+	K("db_retries", KEY_INT, db_retries, 0, 10),
+};
+
+const char *
+config_default_path(void)
+{
+	return SYSCONFDIR "/account-reset/account-reset.conf";
+}
+
+const char *
+config_choose_path(const char *explicit_path)
+{
+	const char	*env;
+
+	if (explicit_path != NULL)
+		return explicit_path;
+	env = getenv("ACCOUNT_RESET_CONFIG");
+	if (env != NULL && *env != '\0')
+		return env;
+	return config_default_path();
+}
+
+void
+config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->pbkdf2_iterations = 600000;
+	cfg->pbkdf2_engine = pbkdf2_fast_available() ?
+	    PBKDF2_ENGINE_FAST : PBKDF2_ENGINE_OPENSSL;
+	cfg->access_token_lifetime = 3600;
+	cfg->refresh_token_lifetime = 1209600;
+	cfg->code_lifetime = 3600;
+	snprintf(cfg->client_id, sizeof(cfg->client_id), "account-reset");
+	snprintf(cfg->scope, sizeof(cfg->scope), "read write");
+	cfg->max_body_bytes = 8192;
+	cfg->retry_after = 5;
+	snprintf(cfg->mysql_option_file, sizeof(cfg->mysql_option_file),
+	    "%s/account-reset/my.cnf", SYSCONFDIR);
+	snprintf(cfg->mysql_option_group, sizeof(cfg->mysql_option_group),
+	    "account-reset");
+	cfg->db_connect_timeout = 5;
+	cfg->db_read_timeout = 10;
+	cfg->db_write_timeout = 10;
+	cfg->db_retries = 3;
+}
+
+/* A decimal number, digits only, within [min, max]; 0 or -1. */
+static int
+parse_number(const char *s, long long min, long long max, long long *out)
+{
+	char		*end;
+	long long	 v;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Printable ASCII without the JSON-special '"' and '\\': the value is
+ * echoed in answers and stored in the database as it is. */
+static int
+valid_text(const char *s)
+{
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+			return -1;
+	return 0;
+}
+
+/* Stores one value; returns NULL or what is wrong with it. */
+static const char *
+set_key(struct config *cfg, const struct key *k, const char *value)
+{
+	char		*field = (char *)cfg + k->offset;
+	long long	 n;
+
+	switch (k->kind) {
+	case KEY_LONG:
+	case KEY_ULONG:
+	case KEY_SIZE:
+	case KEY_INT:
+		if (parse_number(value, k->min, k->max, &n) == -1)
+			return "not a whole number in the allowed range";
+		if (k->kind == KEY_LONG)
+			*(long *)(void *)field = (long)n;
+		else if (k->kind == KEY_ULONG)
+			*(unsigned long *)(void *)field = (unsigned long)n;
+		else if (k->kind == KEY_SIZE)
+			*(size_t *)(void *)field = (size_t)n;
+		else
+			*(int *)(void *)field = (int)n;
+		return NULL;
+	case KEY_ENGINE:
+		if (pbkdf2_engine_parse(value,
+		    (enum pbkdf2_engine *)(void *)field) == -1)
+			return "must be \"fast\" or \"openssl\"";
+		if (*(enum pbkdf2_engine *)(void *)field == PBKDF2_ENGINE_FAST &&
+		    !pbkdf2_fast_available())
+			return "\"fast\" is not built in (see configure)";
+		return NULL;
+	case KEY_TEXT:
+	case KEY_PATH:
+		if (strlen(value) >= CONFIG_STR_MAX)
+			return "too long";
+		if (valid_text(value) == -1)
+			return "must be printable ASCII without quotes or backslashes";
+		if (k->kind == KEY_PATH && value[0] != '/')
+			return "must be an absolute path";
+		memcpy(field, value, strlen(value) + 1);
+		return NULL;
+	}
+	return "unknown kind";
+}
+
+static char *
+trim(char *s)
+{
+	char	*e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/* Checks what the keys cannot check one at a time. */
+static const char *
+check_whole(const struct config *cfg)
+{
+	if (cfg->refresh_token_lifetime < cfg->access_token_lifetime)
+		return "refresh_token_lifetime is shorter than access_token_lifetime";
+	return NULL;
+}
+
+int
+config_parse(const char *text, size_t len, struct config *cfg, char *err,
+    size_t errlen)
+{
+	char		 line[1024], *p, *eq, *name, *value;
+	const char	*end = text + len, *nl, *why;
+	size_t		 i, n;
+	unsigned	 lineno = 0;
+
+	while (text < end) {
+		lineno++;
+		nl = memchr(text, '\n', (size_t)(end - text));
+		n = (size_t)((nl ? nl : end) - text);
+		if (n >= sizeof(line)) {
+			snprintf(err, errlen, "line %u: line too long", lineno);
+			return -1;
+		}
+		if (memchr(text, '\0', n) != NULL) {
+			snprintf(err, errlen, "line %u: NUL byte", lineno);
+			return -1;
+		}
+		memcpy(line, text, n);
+		line[n] = '\0';
+		text += n + (nl ? 1 : 0);
+
+		p = trim(line);
+		if (*p == '\0' || *p == '#')
+			continue;
+		if ((eq = strchr(p, '=')) == NULL) {
+			snprintf(err, errlen, "line %u: expected \"key = value\"",
+			    lineno);
+			return -1;
+		}
+		*eq = '\0';
+		name = trim(p);
+		value = trim(eq + 1);
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strcmp(keys[i].name, name) == 0)
+				break;
+		if (i == sizeof(keys) / sizeof(keys[0])) {
+			snprintf(err, errlen, "line %u: unknown key '%.64s'",
+			    lineno, name);
+			return -1;
+		}
+		if ((why = set_key(cfg, &keys[i], value)) != NULL) {
+			if (keys[i].kind == KEY_TEXT || keys[i].kind == KEY_PATH ||
+			    keys[i].kind == KEY_ENGINE)
+				snprintf(err, errlen, "line %u: key '%s': %s",
+				    lineno, name, why);
+			else
+				snprintf(err, errlen,
+				    "line %u: key '%s': %s (%lld .. %lld)",
+				    lineno, name, why, keys[i].min, keys[i].max);
+			return -1;
+		}
+	}
+	if ((why = check_whole(cfg)) != NULL) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
+int
+config_load(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	char		*text = NULL, msg[512];
+	struct stat	 st;
+	ssize_t		 r;
+	size_t		 len = 0;
+	int		 fd, rc = -1;
+
+	config_defaults(cfg);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_mode & S_IWOTH) {
+		snprintf(err, errlen, "%s: writable by others; refusing it",
+		    path);
+		goto out;
+	}
+	if (st.st_size > CONFIG_FILE_MAX) {
+		snprintf(err, errlen, "%s: larger than %d bytes", path,
+		    CONFIG_FILE_MAX);
+		goto out;
+	}
+	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	while (len < (size_t)st.st_size &&
+	    (r = read(fd, text + len, (size_t)st.st_size - len)) != 0) {
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "%s: read: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		len += (size_t)r;
+	}
+	if (config_parse(text, len, cfg, msg, sizeof(msg)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, msg);
+		goto out;
+	}
+	/* The option file holds the database password: it must exist and
+	 * must not be writable by others. */
+	if (stat(cfg->mysql_option_file, &st) == -1) {
+		snprintf(err, errlen, "%s: key 'mysql_option_file': %s: %s",
+		    path, cfg->mysql_option_file, strerror(errno));
+		goto out;
+	}
+	if (st.st_mode & S_IWOTH) {
+		snprintf(err, errlen, "%s: key 'mysql_option_file': %s is "
+		    "writable by others; refusing it", path,
+		    cfg->mysql_option_file);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(text);
+	close(fd);
+	return rc;
+}

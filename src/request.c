@@ -1,0 +1,268 @@
+/*
+ * request.c: the untrusted request.  Checks run from cheapest to dearest
+ * and stop at the first refusal: method, content type, declared length,
+ * the body itself, then its JSON.  Every byte here comes from the network.
+ */
+#include "ac-config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+
+#include "request.h"
+#include "rules.h"
+#include "secure.h"
+
+static enum api_error
+refuse(struct outcome *why, enum api_error error, const char *detail)
+{
+	why->error = error;
+	why->detail = detail;
+	why->violations = 0;
+	return error;
+}
+
+/* True when the media type is application/json, whatever the case, with
+ * parameters allowed as long as a charset parameter, if any, is UTF-8. */
+static int
+is_json_media_type(const char *ct)
+{
+	static const char	 type[] = "application/json";
+	const char		*p;
+
+	if (strncasecmp(ct, type, sizeof(type) - 1) != 0)
+		return 0;
+	p = ct + sizeof(type) - 1;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0')
+		return 1;
+	if (*p != ';')
+		return 0;
+	/* Parameters: refuse only a charset that is not UTF-8. */
+	while (*p != '\0') {
+		while (*p == ';' || *p == ' ' || *p == '\t')
+			p++;
+		if (strncasecmp(p, "charset=", 8) == 0) {
+			p += 8;
+			if (*p == '"')
+				p++;
+			if (strncasecmp(p, "utf-8", 5) != 0 &&
+			    strncasecmp(p, "utf8", 4) != 0)
+				return 0;
+		}
+		while (*p != '\0' && *p != ';')
+			p++;
+	}
+	return 1;
+}
+
+/* A CGI CONTENT_LENGTH: 1 to 19 decimal digits, nothing else. */
+static int
+parse_length(const char *s, size_t *out)
+{
+	unsigned long long	 v = 0;
+	size_t			 i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (!isdigit((unsigned char)s[i]) || i >= 19)
+			return -1;
+		v = v * 10 + (unsigned long long)(s[i] - '0');
+	}
+	if (i == 0)
+		return -1;
+	*out = v > SIZE_MAX ? SIZE_MAX : (size_t)v;
+	return 0;
+}
+
+enum api_error
+request_check_headers(const char *method, const char *content_type,
+    const char *content_length, size_t max_body, size_t *length,
+    struct outcome *why)
+{
+	if (method == NULL || strcmp(method, "POST") != 0)
+		return refuse(why, API_METHOD_NOT_ALLOWED, NULL);
+	if (content_type == NULL || !is_json_media_type(content_type))
+		return refuse(why, API_UNSUPPORTED_MEDIA_TYPE, NULL);
+	if (content_length == NULL || *content_length == '\0')
+		return refuse(why, API_LENGTH_REQUIRED, NULL);
+	if (parse_length(content_length, length) == -1)
+		return refuse(why, API_INVALID_REQUEST,
+		    "Content-Length is not a valid length.");
+	if (*length > max_body)
+		return refuse(why, API_PAYLOAD_TOO_LARGE, NULL);
+	if (*length == 0)
+		return refuse(why, API_INVALID_REQUEST, "The body is empty.");
+	return API_OK;
+}
+
+/* Copies one string member; API_OK, or the refusal. */
+static enum api_error
+take_string(struct json_object *obj, const char *name, char **out,
+    size_t *outlen, struct outcome *why, const char *missing,
+    const char *not_string, const char *bad_utf8)
+{
+	struct json_object	*member;
+	const char		*s;
+	size_t			 len;
+
+	if (!json_object_object_get_ex(obj, name, &member) || member == NULL)
+		return refuse(why, API_INVALID_REQUEST, missing);
+	if (!json_object_is_type(member, json_type_string))
+		return refuse(why, API_INVALID_REQUEST, not_string);
+	s = json_object_get_string(member);
+	len = (size_t)json_object_get_string_len(member);
+	/* \u escapes can spell what the raw bytes may not (lone
+	 * surrogates): check the decoded text too. */
+	if (utf8_validate(s, len, NULL) == -1)
+		return refuse(why, API_INVALID_REQUEST, bad_utf8);
+	if ((*out = malloc(len + 1)) == NULL)
+		return refuse(why, API_SERVER_ERROR, NULL);
+	memcpy(*out, s, len);
+	(*out)[len] = '\0';
+	*outlen = len;
+	return API_OK;
+}
+
+/* Wipes the string members of obj in place before json-c frees them. */
+static void
+wipe_members(struct json_object *obj)
+{
+	struct json_object	*member;
+	const char		*s;
+
+	json_object_object_foreach(obj, key, val) {
+		(void)key;
+		member = val;
+		if (member != NULL && json_object_is_type(member, json_type_string)) {
+			s = json_object_get_string(member);
+			OPENSSL_cleanse((void *)(uintptr_t)s,
+			    (size_t)json_object_get_string_len(member));
+		}
+	}
+}
+
+enum api_error
+request_parse_body(const char *body, size_t len, struct reset_request *req,
+    struct outcome *why)
+{
+	struct json_tokener	*tok;
+	struct json_object	*obj = NULL;
+	enum json_tokener_error	 jerr;
+	enum api_error		 rc;
+	size_t			 end;
+
+	memset(req, 0, sizeof(*req));
+	if (len == 0)
+		return refuse(why, API_INVALID_REQUEST, "The body is empty.");
+	if (len > INT32_MAX)
+		return refuse(why, API_PAYLOAD_TOO_LARGE, NULL);
+	if (utf8_validate(body, len, NULL) == -1)
+		return refuse(why, API_INVALID_REQUEST,
+		    "The body is not valid UTF-8.");
+	if ((tok = json_tokener_new_ex(REQUEST_JSON_MAX_DEPTH)) == NULL)
+		return refuse(why, API_SERVER_ERROR, NULL);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	obj = json_tokener_parse_ex(tok, body, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	/* The tokener's buffer held the last string it read: wipe it. */
+	if (tok->pb != NULL)
+		OPENSSL_cleanse(tok->pb->buf, (size_t)tok->pb->size);
+
+	if (jerr == json_tokener_error_depth) {
+		rc = refuse(why, API_INVALID_REQUEST, "The JSON is nested too deeply.");
+		goto out;
+	}
+	if (jerr != json_tokener_success || obj == NULL) {
+		rc = refuse(why, API_INVALID_REQUEST, "The body is not valid JSON.");
+		goto out;
+	}
+	for (; end < len; end++)
+		if (strchr(" \t\r\n", body[end]) == NULL) {
+			rc = refuse(why, API_INVALID_REQUEST,
+			    "The body has data after the JSON object.");
+			goto out;
+		}
+	if (!json_object_is_type(obj, json_type_object)) {
+		rc = refuse(why, API_INVALID_REQUEST,
+		    "The body is not a JSON object.");
+		goto out;
+	}
+	rc = take_string(obj, "validation_code", &req->validation_code,
+	    &req->validation_code_len, why,
+	    "The member validation_code is missing.",
+	    "The member validation_code is not a string.",
+	    "The member validation_code is not valid UTF-8.");
+	if (rc != API_OK)
+		goto out;
+	rc = take_string(obj, "password", &req->password, &req->password_len,
+	    why, "The member password is missing.",
+	    "The member password is not a string.",
+	    "The member password is not valid UTF-8.");
+out:
+	if (obj != NULL) {
+		if (json_object_is_type(obj, json_type_object))
+			wipe_members(obj);
+		json_object_put(obj);
+	}
+	json_tokener_free(tok);
+	if (rc != API_OK)
+		request_free(req);
+	return rc;
+}
+
+enum api_error
+request_read(const struct io *io, size_t max_body, struct reset_request *req,
+    struct outcome *why)
+{
+	enum api_error	 rc;
+	char		*body = NULL;
+	size_t		 length = 0, got = 0;
+	ssize_t		 r;
+
+	memset(req, 0, sizeof(*req));
+	rc = request_check_headers(io->param(io->ctx, "REQUEST_METHOD"),
+	    io->param(io->ctx, "CONTENT_TYPE"),
+	    io->param(io->ctx, "CONTENT_LENGTH"), max_body, &length, why);
+	if (rc != API_OK)
+		return rc;
+	if ((body = malloc(length)) == NULL)
+		return refuse(why, API_SERVER_ERROR, NULL);
+	while (got < length) {
+		r = io->read(io->ctx, body + got, length - got);
+		if (r < 0) {
+			rc = refuse(why, API_INVALID_REQUEST,
+			    "The body could not be read.");
+			goto out;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	if (got < length) {
+		rc = refuse(why, API_INVALID_REQUEST,
+		    "The body is shorter than Content-Length.");
+		goto out;
+	}
+	/* Bytes past Content-Length are not read: CGI does not promise an
+	 * end of input there, and they are not part of the request. */
+	rc = request_parse_body(body, length, req, why);
+out:
+	secure_free(body, length);
+	return rc;
+}
+
+void
+request_free(struct reset_request *req)
+{
+	secure_free(req->validation_code, req->validation_code_len);
+	secure_free(req->password, req->password_len);
+	memset(req, 0, sizeof(*req));
+}

@@ -1,0 +1,136 @@
+/*
+ * reset.c: the request flow, one way and cheapest first: parse, password
+ * rules, code lookup (one indexed read), PBKDF2 (only for a code found
+ * valid, and before any lock is taken), then the transaction.  Every
+ * refusal and the success are answered in one place at the end.
+ */
+#include "ac-config.h"
+
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "hashrec.h"
+#include "log.h"
+#include "request.h"
+#include "reset.h"
+#include "response.h"
+#include "rules.h"
+#include "token.h"
+
+/* Codes we issue are CODE_CHARS long; anything far off that cannot be
+ * one, so it is refused without a lookup. */
+#define CODE_MAX_CHARS	256
+
+static double
+elapsed_ms(const struct timespec *start)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) * 1e3 +
+	    (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+/* Maps a database failure to the answer and logs why. */
+static enum api_error
+db_refusal(struct reset_ctx *ctx, enum db_result rc, const char *request_id)
+{
+	if (rc == DB_NOT_FOUND)
+		return API_INVALID_CODE;
+	log_msg("request id=%s database: %s", request_id,
+	    db_last_error(ctx->db));
+	return rc == DB_UNAVAILABLE ? API_UNAVAILABLE : API_SERVER_ERROR;
+}
+
+/* Everything between a parsed request and the answer.  Returns API_OK
+ * with token filled, or the refusal in why. */
+static enum api_error
+reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
+    struct issued_token *token, struct outcome *why, const char *request_id)
+{
+	char			code_sha256[SHA256_HEX_CHARS + 1];
+	char			record[HASHREC_MAX];
+	struct reset_write	w;
+	enum db_result		rc;
+	unsigned		violations;
+
+	memset(&w, 0, sizeof(w));
+	if ((violations = password_violations(req->password,
+	    req->password_len)) != 0) {
+		why->error = API_INVALID_PASSWORD;
+		why->violations = violations;
+		return why->error;
+	}
+	if (req->validation_code_len == 0 ||
+	    req->validation_code_len > CODE_MAX_CHARS)
+		return why->error = API_INVALID_CODE;
+
+	sha256_hex(req->validation_code, req->validation_code_len,
+	    code_sha256);
+	rc = db_find_code(ctx->db, code_sha256, &w.code_id, &w.user_id);
+	if (rc != DB_OK)
+		return why->error = db_refusal(ctx, rc, request_id);
+
+	if (hashrec_make(ctx->engine, req->password, req->password_len,
+	    ctx->cfg->pbkdf2_iterations, record) == -1) {
+		log_msg("request id=%s password hashing failed", request_id);
+		return why->error = API_SERVER_ERROR;
+	}
+	if (random_base64url(TOKEN_BYTES, token->access_token) == -1 ||
+	    random_base64url(TOKEN_BYTES, token->refresh_token) == -1) {
+		log_msg("request id=%s RAND_bytes failed", request_id);
+		OPENSSL_cleanse(record, sizeof(record));
+		return why->error = API_SERVER_ERROR;
+	}
+	token->expires_in = ctx->cfg->access_token_lifetime;
+	w.password_record = record;
+	sha256_hex(token->access_token, TOKEN_CHARS, w.access_sha256);
+	sha256_hex(token->refresh_token, TOKEN_CHARS, w.refresh_sha256);
+
+	rc = db_commit_reset(ctx->db, &w);
+	OPENSSL_cleanse(record, sizeof(record));
+	if (rc != DB_OK)
+		return why->error = db_refusal(ctx, rc, request_id);
+	return API_OK;
+}
+
+int
+reset_handle(struct reset_ctx *ctx, const struct io *io)
+{
+	struct reset_request	req;
+	struct issued_token	token;
+	struct outcome		why = { API_OK, NULL, 0 };
+	struct timespec		start;
+	char			request_id[LOG_REQUEST_ID_MAX + 1];
+	const char		*offered;
+	int			status, wrote;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	memset(&token, 0, sizeof(token));
+	offered = io->param(io->ctx, "HTTP_X_REQUEST_ID");
+	if (offered == NULL)
+		offered = io->param(io->ctx, "REQUEST_ID");
+	log_request_id(offered, request_id);
+
+	if (request_read(io, ctx->cfg->max_body_bytes, &req, &why) == API_OK) {
+		reset_apply(ctx, &req, &token, &why, request_id);
+		request_free(&req);
+	}
+
+	if (why.error == API_OK) {
+		status = 200;
+		wrote = respond_token(io, &token, ctx->cfg);
+	} else {
+		status = api_error_status(why.error);
+		wrote = respond_error(io, &why, ctx->cfg->retry_after);
+	}
+	OPENSSL_cleanse(&token, sizeof(token));
+	if (wrote == -1)
+		log_msg("request id=%s could not write the answer", request_id);
+	log_request(request_id, status,
+	    why.error == API_OK ? NULL : api_error_code(why.error),
+	    elapsed_ms(&start));
+	return status;
+}
