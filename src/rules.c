@@ -1,0 +1,210 @@
+/*
+ * rules.c: the password rules, as pure functions with no I/O.  The request
+ * code checks that the body is UTF-8 here first, then asks which rules the
+ * password breaks and names them in its answer.
+ *
+ * Bytes are classified by hand rather than with <ctype.h>, whose answers
+ * depend on the locale and are undefined for negative chars.
+ */
+
+#include "ac-config.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "rules.h"
+
+#define STR(x)	STR_(x)
+#define STR_(x)	#x
+
+/* What one code point contributes: one of the four classes, or nothing. */
+enum char_class {
+	CLASS_LOWER	= 1u << 0,
+	CLASS_UPPER	= 1u << 1,
+	CLASS_DIGIT	= 1u << 2,
+	CLASS_SPECIAL	= 1u << 3,
+	CLASS_CONTROL	= 1u << 4,
+};
+
+/* One row per violation bit, in the order of the enum in rules.h. */
+static const struct rule {
+	unsigned	 bit;
+	const char	*name;
+	const char	*description;
+} rules[] = {
+	{ RULE_TOO_SHORT, "too_short",
+	    "The password must be at least " STR(PASSWORD_MIN_CHARS)
+	    " characters long." },
+	{ RULE_TOO_LONG, "too_long",
+	    "The password must be at most " STR(PASSWORD_MAX_CHARS)
+	    " characters long." },
+	{ RULE_TOO_FEW_CLASSES, "too_few_character_classes",
+	    "The password must contain at least " STR(PASSWORD_MIN_CLASSES)
+	    " of: lower case letters, upper case letters, digits and special"
+	    " characters." },
+	{ RULE_CONTROL_CHARACTER, "control_character",
+	    "The password must not contain control characters." },
+};
+
+/*
+ * True if any of the eight bytes at p is not ASCII.  memcpy makes the
+ * load legal at any alignment; compilers turn it into one move.
+ */
+static int
+any_non_ascii(const unsigned char *p)
+{
+	uint64_t	 word;
+
+	memcpy(&word, p, sizeof(word));
+	return (word & UINT64_C(0x8080808080808080)) != 0;
+}
+
+/*
+ * RFC 3629, section 4: after the lead byte, every byte is 80..BF, except
+ * that the first one is narrower after four leads.  E0 and F0 would
+ * otherwise allow overlong forms, ED the surrogates U+D800..U+DFFF, and F4
+ * code points past U+10FFFF.  C0 and C1 only start overlong forms and F5..FF
+ * start nothing, so they are refused with the stray continuation bytes.
+ * Runs of ASCII, the common case, are skipped eight bytes at a time.
+ */
+int
+utf8_validate(const char *s, size_t len, size_t *count)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0, n = 0, run, tail, k;
+	unsigned char		 lead, lo, hi;
+
+	while (i < len) {
+		lead = p[i];
+		if (lead < 0x80) {
+			run = i;
+			while (len - i >= 8 && !any_non_ascii(p + i))
+				i += 8;
+			while (i < len && p[i] < 0x80)
+				i++;
+			n += i - run;
+			continue;
+		}
+
+		lo = 0x80;
+		hi = 0xbf;
+		if (lead < 0xc2)
+			return -1;
+		else if (lead < 0xe0)
+			tail = 1;
+		else if (lead < 0xf0) {
+			tail = 2;
+			if (lead == 0xe0)
+				lo = 0xa0;
+			else if (lead == 0xed)
+				hi = 0x9f;
+		} else if (lead < 0xf5) {
+			tail = 3;
+			if (lead == 0xf0)
+				lo = 0x90;
+			else if (lead == 0xf4)
+				hi = 0x8f;
+		} else
+			return -1;
+
+		if (len - i <= tail)
+			return -1;
+		if (p[i + 1] < lo || p[i + 1] > hi)
+			return -1;
+		for (k = 2; k <= tail; k++)
+			if ((p[i + k] & 0xc0) != 0x80)
+				return -1;
+		i += tail + 1;
+		n++;
+	}
+
+	if (count != NULL)
+		*count = n;
+	return 0;
+}
+
+/*
+ * The class of the code point whose lead byte is p[0], with left bytes
+ * readable from p.  The only controls outside ASCII, U+0080..U+009F, are
+ * encoded C2 80..C2 9F; every other non-ASCII code point is special.
+ */
+static enum char_class
+classify(const unsigned char *p, size_t left)
+{
+	unsigned char	 c = p[0];
+
+	if (c >= 'a' && c <= 'z')
+		return CLASS_LOWER;
+	if (c >= 'A' && c <= 'Z')
+		return CLASS_UPPER;
+	if (c >= '0' && c <= '9')
+		return CLASS_DIGIT;
+	if (c < 0x20 || c == 0x7f)
+		return CLASS_CONTROL;
+	if (c == 0xc2 && left > 1 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return CLASS_CONTROL;
+	return CLASS_SPECIAL;
+}
+
+/*
+ * Code points are counted without decoding them: in UTF-8 each one starts
+ * with exactly one byte that is not a continuation byte (10xxxxxx).  Every
+ * byte is looked at, so all the broken rules are found together.  If pw is
+ * not UTF-8 after all the answer means little, but no byte past len is read.
+ */
+unsigned
+password_violations(const char *pw, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)pw;
+	size_t			 i, chars = 0;
+	unsigned		 seen = 0, classes = 0, violations = 0, bit;
+
+	for (i = 0; i < len; i++) {
+		if ((p[i] & 0xc0) == 0x80)
+			continue;
+		chars++;
+		seen |= classify(p + i, len - i);
+	}
+
+	for (bit = CLASS_LOWER; bit <= CLASS_SPECIAL; bit <<= 1)
+		if (seen & bit)
+			classes++;
+
+	if (chars < PASSWORD_MIN_CHARS)
+		violations |= RULE_TOO_SHORT;
+	if (chars > PASSWORD_MAX_CHARS)
+		violations |= RULE_TOO_LONG;
+	if (classes < PASSWORD_MIN_CLASSES)
+		violations |= RULE_TOO_FEW_CLASSES;
+	if (seen & CLASS_CONTROL)
+		violations |= RULE_CONTROL_CHARACTER;
+	return violations;
+}
+
+/* The row for exactly one known bit, or NULL. */
+static const struct rule *
+find_rule(unsigned bit)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (rules[i].bit == bit)
+			return &rules[i];
+	return NULL;
+}
+
+const char *
+rule_name(unsigned bit)
+{
+	const struct rule	*r = find_rule(bit);
+
+	return r != NULL ? r->name : NULL;
+}
+
+const char *
+rule_description(unsigned bit)
+{
+	const struct rule	*r = find_rule(bit);
+
+	return r != NULL ? r->description : NULL;
+}
