@@ -35,6 +35,7 @@ static int ok(int pass, const char *fmt, ...)
 }
 
 __attribute__((format(printf, 1, 2)))
+__attribute__((unused))
 static void diag(const char *fmt, ...)
 {
 	va_list ap;

@@ -1,0 +1,139 @@
+/*
+ * test_config.c: the configuration file: defaults, every kind of value,
+ * and refusals that name the line and the key.
+ */
+#include "ac-config.h"
+
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../tap.h"
+#include "config.h"
+
+static int
+parse(const char *text, struct config *cfg, char *err, size_t errlen)
+{
+	config_defaults(cfg);
+	return config_parse(text, strlen(text), cfg, err, errlen);
+}
+
+/* Refused, with a message that contains want. */
+static int
+refused(const char *text, const char *want)
+{
+	struct config	cfg;
+	char		err[512] = "";
+
+	return parse(text, &cfg, err, sizeof(err)) == -1 &&
+	    strstr(err, want) != NULL;
+}
+
+static void
+test_parse(void)
+{
+	struct config	cfg;
+	char		err[512];
+
+	config_defaults(&cfg);
+	ok(cfg.pbkdf2_iterations == 600000 && cfg.max_body_bytes == 8192 &&
+	    cfg.access_token_lifetime == 3600 &&
+	    strcmp(cfg.mysql_option_group, "account-reset") == 0,
+	    "defaults are those documented");
+	ok(parse("# comment\n\n  pbkdf2_iterations = 1000 \n"
+	    "scope = read write\r\nclient_id=web\npbkdf2_engine = openssl\n",
+	    &cfg, err, sizeof(err)) == 0, "a valid file parses");
+	ok(cfg.pbkdf2_iterations == 1000, "numbers are read");
+	ok(strcmp(cfg.scope, "read write") == 0, "text keeps inner spaces, "
+	    "loses the CR and outer spaces");
+	ok(strcmp(cfg.client_id, "web") == 0, "spaces around = are optional");
+	ok(cfg.pbkdf2_engine == PBKDF2_ENGINE_OPENSSL, "the engine is read");
+	ok(refused("nope = 1\n", "line 1: unknown key 'nope'"),
+	    "an unknown key is refused with its line");
+	ok(refused("\n\npbkdf2_iterations = 999\n", "line 3: key "
+	    "'pbkdf2_iterations'"), "a number below its range is refused");
+	ok(refused("max_body_bytes = 99999999\n", "max_body_bytes"),
+	    "a number above its range is refused");
+	ok(refused("retry_after = 5s\n", "retry_after"),
+	    "a number with junk is refused");
+	ok(refused("retry_after = -5\n", "retry_after"),
+	    "a negative number is refused");
+	ok(refused("retry_after =\n", "retry_after"), "an empty number is refused");
+	ok(refused("pbkdf2_engine = md5\n", "pbkdf2_engine"),
+	    "an unknown engine is refused");
+	ok(refused("client_id = a\"b\n", "client_id"),
+	    "a quote in a text value is refused");
+	ok(refused("mysql_option_file = relative/my.cnf\n", "absolute"),
+	    "a relative option file path is refused");
+	ok(refused("just words\n", "line 1"), "a line without = is refused");
+	ok(refused("access_token_lifetime = 7200\nrefresh_token_lifetime = 3600\n",
+	    "refresh_token_lifetime"),
+	    "a refresh lifetime shorter than the access lifetime is refused");
+}
+
+static void
+test_load(void)
+{
+	struct config	cfg;
+	char		dir[] = "/tmp/test_config.XXXXXX", path[256], opt[256];
+	char		err[1024], text[512];
+	FILE		*f;
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/ar.conf", dir);
+	snprintf(opt, sizeof(opt), "%s/my.cnf", dir);
+	snprintf(text, sizeof(text), "mysql_option_file = %s\n", opt);
+
+	ok(config_load(path, &cfg, err, sizeof(err)) == -1 &&
+	    strstr(err, path) != NULL, "a missing file is refused by name");
+
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	chmod(path, 0644);
+	ok(config_load(path, &cfg, err, sizeof(err)) == -1 &&
+	    strstr(err, "mysql_option_file") != NULL,
+	    "a missing option file is refused, naming the key");
+
+	f = fopen(opt, "w");
+	fputs("[account-reset]\nuser=x\n", f);
+	fclose(f);
+	chmod(opt, 0600);
+	ok(config_load(path, &cfg, err, sizeof(err)) == 0,
+	    "a good file with a private option file loads");
+	chmod(opt, 0666);
+	ok(config_load(path, &cfg, err, sizeof(err)) == -1 &&
+	    strstr(err, "writable by others") != NULL,
+	    "an option file writable by others is refused");
+	chmod(opt, 0600);
+	chmod(path, 0666);
+	ok(config_load(path, &cfg, err, sizeof(err)) == -1 &&
+	    strstr(err, "writable by others") != NULL,
+	    "a configuration writable by others is refused");
+	unlink(path);
+	unlink(opt);
+	rmdir(dir);
+
+	setenv("ACCOUNT_RESET_CONFIG", "/x/y.conf", 1);
+	ok(strcmp(config_choose_path(NULL), "/x/y.conf") == 0,
+	    "ACCOUNT_RESET_CONFIG names the file");
+	ok(strcmp(config_choose_path("/a.conf"), "/a.conf") == 0,
+	    "--config wins over the environment");
+	unsetenv("ACCOUNT_RESET_CONFIG");
+	ok(strcmp(config_choose_path(NULL), config_default_path()) == 0,
+	    "otherwise the default path is used");
+}
+
+int
+main(void)
+{
+	test_parse();
+	test_load();
+	return done_testing();
+}
