@@ -184,6 +184,7 @@ db_connect(struct db *db)
 
 	if (db->conn != NULL)
 		return DB_OK;
+	db->fresh = 1;	/* whatever happens now is a fresh attempt */
 	if ((db->conn = mysql_init(NULL)) == NULL)
 		return fail(db, 0, "mysql_init", "out of memory");
 	ct = (unsigned int)cfg->db_connect_timeout;
@@ -204,7 +205,6 @@ db_connect(struct db *db)
 		db->conn = NULL;
 		return fail(db, e, "connect", msg);
 	}
-	db->fresh = 1;
 	return DB_OK;
 }
 
