@@ -205,6 +205,13 @@ db_connect(struct db *db)
 		db->conn = NULL;
 		return fail(db, e, "connect", msg);
 	}
+	/* A lock wait must end as a retryable error (1205) well before the
+	 * client's read timeout would cut the connection. */
+	snprintf(msg, sizeof(msg), "SET SESSION innodb_lock_wait_timeout = %ld",
+	    cfg->db_read_timeout / 2 > 0 ? cfg->db_read_timeout / 2 : 1);
+	if (mysql_real_query(db->conn, msg, strlen(msg)) != 0)
+		return fail(db, mysql_errno(db->conn), "connect",
+		    mysql_error(db->conn));
 	return DB_OK;
 }
 

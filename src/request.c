@@ -63,21 +63,77 @@ is_json_media_type(const char *ct)
 	return 1;
 }
 
-/* A CGI CONTENT_LENGTH: 1 to 19 decimal digits, nothing else. */
+/* A CGI CONTENT_LENGTH: decimal digits and nothing else.  A number too
+ * large for size_t is still a number (RFC 9110 section 8.6): it saturates,
+ * so that it is refused as too large rather than as malformed. */
 static int
 parse_length(const char *s, size_t *out)
 {
-	unsigned long long	 v = 0;
-	size_t			 i;
+	size_t	v = 0, i, d;
 
 	for (i = 0; s[i] != '\0'; i++) {
-		if (!isdigit((unsigned char)s[i]) || i >= 19)
+		if (!isdigit((unsigned char)s[i]))
 			return -1;
-		v = v * 10 + (unsigned long long)(s[i] - '0');
+		d = (size_t)(s[i] - '0');
+		v = v > (SIZE_MAX - d) / 10 ? SIZE_MAX : v * 10 + d;
 	}
 	if (i == 0)
 		return -1;
-	*out = v > SIZE_MAX ? SIZE_MAX : (size_t)v;
+	*out = v;
+	return 0;
+}
+
+/* The value of 4 hex digits at s (len bytes left), or -1. */
+static long
+hex4(const char *s, size_t len)
+{
+	long	v = 0;
+	size_t	i;
+	int	c;
+
+	if (len < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		c = (unsigned char)s[i];
+		if (!isxdigit(c))
+			return -1;
+		v = v * 16 + (isdigit(c) ? c - '0' : (tolower(c) - 'a' + 10));
+	}
+	return v;
+}
+
+/* True when a string in the JSON text has a \u escape of a surrogate
+ * that is not half of a pair.  json-c would turn it into U+FFFD, so the
+ * password stored would not be the one the client sent: refuse instead.
+ * Malformed escapes are left for json-c to refuse. */
+static int
+has_lone_surrogate(const char *p, size_t len)
+{
+	size_t	i;
+	long	v, w;
+	int	in_string = 0;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == '"') {
+			in_string = !in_string;
+			continue;
+		}
+		if (!in_string || p[i] != '\\' || i + 1 >= len)
+			continue;
+		i++;	/* the escaped character */
+		if (p[i] != 'u' || (v = hex4(p + i + 1, len - i - 1)) == -1)
+			continue;
+		i += 4;
+		if (v >= 0xdc00 && v <= 0xdfff)
+			return 1;	/* a low half on its own */
+		if (v < 0xd800 || v > 0xdbff)
+			continue;
+		if (i + 2 < len && p[i + 1] == '\\' && p[i + 2] == 'u' &&
+		    (w = hex4(p + i + 3, len - i - 3)) >= 0xdc00 && w <= 0xdfff)
+			i += 6;
+		else
+			return 1;	/* a high half without its low half */
+	}
 	return 0;
 }
 
@@ -166,6 +222,9 @@ request_parse_body(const char *body, size_t len, struct reset_request *req,
 	if (utf8_validate(body, len, NULL) == -1)
 		return refuse(why, API_INVALID_REQUEST,
 		    "The body is not valid UTF-8.");
+	if (has_lone_surrogate(body, len))
+		return refuse(why, API_INVALID_REQUEST,
+		    "The body has an unpaired UTF-16 surrogate escape.");
 	if ((tok = json_tokener_new_ex(REQUEST_JSON_MAX_DEPTH)) == NULL)
 		return refuse(why, API_SERVER_ERROR, NULL);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
