@@ -1,0 +1,3 @@
+# libFuzzer targets, built only with ./configure CC=clang --enable-fuzzing.
+if ENABLE_FUZZING
+endif
