@@ -51,3 +51,15 @@ CREATE TABLE IF NOT EXISTS tokens (
   CONSTRAINT tokens_user FOREIGN KEY (user_id) REFERENCES users (id)
     ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Failed validation-code attempts per client (an IPv4 address or an IPv6
+-- /64) in fixed windows of attempt_window seconds (window_start is a Unix
+-- time, a multiple of the window).  Past attempt_limit the answer is 429.
+-- Rows of ended windows are deleted by the program as it goes (no cron).
+CREATE TABLE IF NOT EXISTS attempt_counters (
+  client_key   VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  window_start BIGINT UNSIGNED NOT NULL,
+  failures     INT UNSIGNED NOT NULL,
+  PRIMARY KEY (client_key, window_start),
+  KEY attempt_counters_age (window_start)        -- the sweep of old windows
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -27,7 +27,7 @@
 #define CONFIG_FILE_MAX	(64 * 1024)
 
 enum key_kind { KEY_LONG, KEY_ULONG, KEY_SIZE, KEY_INT, KEY_TEXT, KEY_PATH,
-    KEY_ENGINE };
+    KEY_ENGINE, KEY_BOOL, KEY_PROXIES, KEY_HEADER };
 
 struct key {
 	const char	*name;
@@ -55,6 +55,11 @@ static const struct key keys[] = {
 	K("db_read_timeout", KEY_LONG, db_read_timeout, 1, 3600),
 	K("db_write_timeout", KEY_LONG, db_write_timeout, 1, 3600),
 	K("db_retries", KEY_INT, db_retries, 0, 10),
+	K("attempt_limit", KEY_INT, attempt_limit, 0, 1000000),
+	K("attempt_window", KEY_LONG, attempt_window, 10, 86400),
+	K("trusted_proxies", KEY_PROXIES, trusted_proxies, 0, 0),
+	K("proxy_header", KEY_HEADER, proxy_header, 0, 0),
+	K("seccomp", KEY_BOOL, seccomp, 0, 0),
 };
 
 const char *
@@ -98,6 +103,11 @@ config_defaults(struct config *cfg)
 	cfg->db_read_timeout = 10;
 	cfg->db_write_timeout = 10;
 	cfg->db_retries = 3;
+	cfg->attempt_limit = 10;
+	cfg->attempt_window = 900;
+	snprintf(cfg->proxy_header, sizeof(cfg->proxy_header),
+	    "HTTP_X_FORWARDED_FOR");
+	cfg->seccomp = 1;
 }
 
 /* A decimal number, digits only, within [min, max]; 0 or -1. */
@@ -130,10 +140,31 @@ valid_text(const char *s)
 	return 0;
 }
 
+/* An HTTP header name as its CGI variable: X-Forwarded-For becomes
+ * HTTP_X_FORWARDED_FOR.  NULL, or what is wrong. */
+static const char *
+header_to_cgi(const char *name, char *out, size_t outlen)
+{
+	size_t	i, n = strlen(name);
+
+	if (n == 0 || n + 6 > outlen)
+		return "must be an HTTP header name";
+	memcpy(out, "HTTP_", 5);
+	for (i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)name[i]) && name[i] != '-')
+			return "must be an HTTP header name (letters, digits, -)";
+		out[5 + i] = name[i] == '-' ? '_' :
+		    (char)toupper((unsigned char)name[i]);
+	}
+	out[5 + n] = '\0';
+	return NULL;
+}
+
 /* Stores one value; returns NULL or what is wrong with it. */
 static const char *
 set_key(struct config *cfg, const struct key *k, const char *value)
 {
+	static char	 why[160];
 	char		*field = (char *)cfg + k->offset;
 	long long	 n;
 
@@ -161,6 +192,21 @@ set_key(struct config *cfg, const struct key *k, const char *value)
 		    !pbkdf2_fast_available())
 			return "\"fast\" is not built in (see configure)";
 		return NULL;
+	case KEY_BOOL:
+		if (strcmp(value, "on") == 0)
+			*(int *)(void *)field = 1;
+		else if (strcmp(value, "off") == 0)
+			*(int *)(void *)field = 0;
+		else
+			return "must be \"on\" or \"off\"";
+		return NULL;
+	case KEY_PROXIES:
+		if (client_parse_proxies(value, (struct proxies *)(void *)field,
+		    why, sizeof(why)) == -1)
+			return why;
+		return NULL;
+	case KEY_HEADER:
+		return header_to_cgi(value, field, CONFIG_STR_MAX);
 	case KEY_TEXT:
 	case KEY_PATH:
 		if (strlen(value) >= CONFIG_STR_MAX)
@@ -242,8 +288,8 @@ config_parse(const char *text, size_t len, struct config *cfg, char *err,
 			return -1;
 		}
 		if ((why = set_key(cfg, &keys[i], value)) != NULL) {
-			if (keys[i].kind == KEY_TEXT || keys[i].kind == KEY_PATH ||
-			    keys[i].kind == KEY_ENGINE)
+			if (keys[i].kind != KEY_LONG && keys[i].kind != KEY_ULONG &&
+			    keys[i].kind != KEY_SIZE && keys[i].kind != KEY_INT)
 				snprintf(err, errlen, "line %u: key '%s': %s",
 				    lineno, name, why);
 			else

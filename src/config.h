@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "client.h"
 #include "pbkdf2.h"
 
 #define CONFIG_STR_MAX	256
@@ -27,6 +28,11 @@ struct config {
 	long			db_read_timeout;	/* seconds */
 	long			db_write_timeout;	/* seconds */
 	int			db_retries;		/* deadlock / lock wait */
+	int			attempt_limit;		/* failed codes per window, 0 = off */
+	long			attempt_window;		/* seconds */
+	struct proxies		trusted_proxies;
+	char			proxy_header[CONFIG_STR_MAX]; /* CGI name: HTTP_... */
+	int			seccomp;		/* 1: filter the workers */
 };
 
 /* The file used when neither --config nor ACCOUNT_RESET_CONFIG names one. */

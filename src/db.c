@@ -32,6 +32,9 @@ enum stmt_id {
 	ST_CREATE_USER,
 	ST_ISSUE_CODE,
 	ST_PASSWORD_RECORD,
+	ST_ATTEMPTS_GET,
+	ST_ATTEMPTS_ADD,
+	ST_ATTEMPTS_SWEEP,
 	ST_COUNT
 };
 
@@ -66,6 +69,19 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "UTC_TIMESTAMP(6) + INTERVAL ? SECOND FROM users WHERE email = ?",
 	[ST_PASSWORD_RECORD] =
 	    "SELECT password FROM users WHERE email = ?",
+	/* Windows are aligned on the database's clock, so that every worker
+	 * on every host counts in the same window. */
+	[ST_ATTEMPTS_GET] =
+	    "SELECT failures, CAST(window_start AS SIGNED) + ? - "
+	    "UNIX_TIMESTAMP() FROM attempt_counters WHERE client_key = ? "
+	    "AND window_start = UNIX_TIMESTAMP() DIV ? * ?",
+	[ST_ATTEMPTS_ADD] =
+	    "INSERT INTO attempt_counters (client_key, window_start, failures) "
+	    "VALUES (?, UNIX_TIMESTAMP() DIV ? * ?, 1) "
+	    "ON DUPLICATE KEY UPDATE failures = failures + 1",
+	[ST_ATTEMPTS_SWEEP] =
+	    "DELETE FROM attempt_counters WHERE window_start < "
+	    "UNIX_TIMESTAMP() - ? LIMIT 16",
 };
 
 struct db {
@@ -342,6 +358,13 @@ retry_on_fresh(struct db *db, enum db_result rc)
 }
 
 enum db_result
+db_open(struct db *db)
+{
+	begin_call(db);
+	return db_connect(db);
+}
+
+enum db_result
 db_find_code(struct db *db, const char *code_sha256,
     unsigned long long *code_id, unsigned long long *user_id)
 {
@@ -427,6 +450,55 @@ db_commit_reset(struct db *db, const struct reset_write *w)
 			rc = DB_UNAVAILABLE;	/* contention: try later */
 		return rc;
 	}
+}
+
+enum db_result
+db_attempts_over(struct db *db, const char *client_key, long window,
+    int limit, int *over, long *retry_after)
+{
+	long long		w = window, left = 0;
+	unsigned long long	failures = 0;
+	struct val		in[] = { I64(&w), TEXT_IN(client_key), I64(&w),
+				    I64(&w) };
+	struct val		out[] = { U64(&failures), I64(&left) };
+	enum db_result		rc;
+
+	*over = 0;
+	begin_call(db);
+	do
+		rc = run(db, ST_ATTEMPTS_GET, in, 4, out, 2, NULL);
+	while (retry_on_fresh(db, rc));
+	if (rc == DB_NOT_FOUND)
+		return DB_OK;
+	if (rc != DB_OK)
+		return rc;
+	if (failures >= (unsigned long long)limit) {
+		*over = 1;
+		*retry_after = left > 0 ? (long)left : 1;
+	}
+	return DB_OK;
+}
+
+enum db_result
+db_attempt_failed(struct db *db, const char *client_key, long window)
+{
+	long long		w = window;
+	unsigned long long	n = 0;
+	struct val		in[] = { TEXT_IN(client_key), I64(&w), I64(&w) };
+	struct val		sweep[] = { I64(&w) };
+	enum db_result		rc;
+
+	begin_call(db);
+	do
+		rc = run(db, ST_ATTEMPTS_ADD, in, 3, NULL, 0, &n);
+	while (retry_on_fresh(db, rc));
+	/* Each new row (one affected row; an update counts two) pays for
+	 * deleting up to 16 rows of ended windows: the table stays about
+	 * as large as the set of clients failing in the current window,
+	 * with no cron job and in CGI mode too. */
+	if (rc == DB_OK && n == 1)
+		rc = run(db, ST_ATTEMPTS_SWEEP, sweep, 1, NULL, 0, NULL);
+	return rc;
 }
 
 enum db_result

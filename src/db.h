@@ -23,6 +23,11 @@ struct db;
 struct db	*db_new(const struct config *cfg);
 void		 db_free(struct db *db);
 
+/* Opens the connection now rather than at the first statement (a worker
+ * does so before it enters its sandbox, so that the client library has
+ * loaded what it needs).  DB_OK or DB_UNAVAILABLE. */
+enum db_result db_open(struct db *db);
+
 /* Finds an unused, unexpired code by the hex SHA-256 of its text. */
 enum db_result db_find_code(struct db *db, const char *code_sha256,
     unsigned long long *code_id, unsigned long long *user_id);
@@ -41,6 +46,16 @@ struct reset_write {
  * expired meanwhile (nothing written).  Deadlocks and lock wait timeouts
  * are retried cfg->db_retries times. */
 enum db_result db_commit_reset(struct db *db, const struct reset_write *w);
+
+/* Attempt limits.  Stores in *over whether client_key has already failed
+ * limit times in the current window of window seconds, and in
+ * *retry_after the seconds until that window ends. */
+enum db_result db_attempts_over(struct db *db, const char *client_key,
+    long window, int limit, int *over, long *retry_after);
+/* Counts one failed code attempt for client_key; now and then also
+ * deletes the counters of windows that have ended. */
+enum db_result db_attempt_failed(struct db *db, const char *client_key,
+    long window);
 
 /* Admin: a user with an initial password record. */
 enum db_result db_create_user(struct db *db, const char *email,

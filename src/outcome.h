@@ -22,12 +22,14 @@ enum api_error {
 };
 
 /* A refusal: the error, an optional more precise description that replaces
- * the table's (a static string, never user data), and for
- * API_INVALID_PASSWORD the bit set of rules that failed (rules.h). */
+ * the table's (a static string, never user data), for
+ * API_INVALID_PASSWORD the bit set of rules that failed (rules.h), and for
+ * API_TOO_MANY_REQUESTS the seconds until the client may try again. */
 struct outcome {
 	enum api_error	 error;
 	const char	*detail;
 	unsigned	 violations;
+	long		 retry_after;
 };
 
 #endif

@@ -25,6 +25,7 @@ refuse(struct outcome *why, enum api_error error, const char *detail)
 	why->error = error;
 	why->detail = detail;
 	why->violations = 0;
+	why->retry_after = 0;
 	return error;
 }
 

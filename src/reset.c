@@ -6,11 +6,13 @@
  */
 #include "ac-config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
 
+#include "client.h"
 #include "hashrec.h"
 #include "log.h"
 #include "request.h"
@@ -44,17 +46,32 @@ db_refusal(struct reset_ctx *ctx, enum db_result rc, const char *request_id)
 	return rc == DB_UNAVAILABLE ? API_UNAVAILABLE : API_SERVER_ERROR;
 }
 
+/* Counts a failed code attempt; a failure to count is logged, not
+ * answered (the answer, invalid_validation_code, stands). */
+static void
+count_failure(struct reset_ctx *ctx, const char *client,
+    const char *request_id)
+{
+	if (ctx->cfg->attempt_limit == 0)
+		return;
+	if (db_attempt_failed(ctx->db, client, ctx->cfg->attempt_window) != DB_OK)
+		log_msg("request id=%s counting a failed attempt: %s",
+		    request_id, db_last_error(ctx->db));
+}
+
 /* Everything between a parsed request and the answer.  Returns API_OK
  * with token filled, or the refusal in why. */
 static enum api_error
 reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
-    struct issued_token *token, struct outcome *why, const char *request_id)
+    const char *client, struct issued_token *token, struct outcome *why,
+    const char *request_id)
 {
 	char			code_sha256[SHA256_HEX_CHARS + 1];
 	char			record[HASHREC_MAX];
 	struct reset_write	w;
 	enum db_result		rc;
 	unsigned		violations;
+	int			over = 0;
 
 	memset(&w, 0, sizeof(w));
 	if ((violations = password_violations(req->password,
@@ -63,13 +80,25 @@ reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
 		why->violations = violations;
 		return why->error;
 	}
+	if (ctx->cfg->attempt_limit > 0) {
+		rc = db_attempts_over(ctx->db, client, ctx->cfg->attempt_window,
+		    ctx->cfg->attempt_limit, &over, &why->retry_after);
+		if (rc != DB_OK)
+			return why->error = db_refusal(ctx, rc, request_id);
+		if (over)
+			return why->error = API_TOO_MANY_REQUESTS;
+	}
 	if (req->validation_code_len == 0 ||
-	    req->validation_code_len > CODE_MAX_CHARS)
+	    req->validation_code_len > CODE_MAX_CHARS) {
+		count_failure(ctx, client, request_id);
 		return why->error = API_INVALID_CODE;
+	}
 
 	sha256_hex(req->validation_code, req->validation_code_len,
 	    code_sha256);
 	rc = db_find_code(ctx->db, code_sha256, &w.code_id, &w.user_id);
+	if (rc == DB_NOT_FOUND)
+		count_failure(ctx, client, request_id);
 	if (rc != DB_OK)
 		return why->error = db_refusal(ctx, rc, request_id);
 
@@ -101,9 +130,10 @@ reset_handle(struct reset_ctx *ctx, const struct io *io)
 {
 	struct reset_request	req;
 	struct issued_token	token;
-	struct outcome		why = { API_OK, NULL, 0 };
+	struct outcome		why = { .error = API_OK };
 	struct timespec		start;
 	char			request_id[LOG_REQUEST_ID_MAX + 1];
+	char			client[CLIENT_KEY_MAX];
 	const char		*offered;
 	int			status, wrote;
 
@@ -114,8 +144,13 @@ reset_handle(struct reset_ctx *ctx, const struct io *io)
 		offered = io->param(io->ctx, "REQUEST_ID");
 	log_request_id(offered, request_id);
 
+	if (client_key(io->param(io->ctx, "REMOTE_ADDR"),
+	    io->param(io->ctx, ctx->cfg->proxy_header),
+	    &ctx->cfg->trusted_proxies, client) == -1)
+		snprintf(client, sizeof(client), "unknown");
+
 	if (request_read(io, ctx->cfg->max_body_bytes, &req, &why) == API_OK) {
-		reset_apply(ctx, &req, &token, &why, request_id);
+		reset_apply(ctx, &req, client, &token, &why, request_id);
 		request_free(&req);
 	}
 

@@ -207,7 +207,7 @@ respond_error(const struct io *io, const struct outcome *why,
 		extra = "Allow: POST\r\n";
 	else if (r->status == 503 || r->status == 429) {
 		snprintf(header, sizeof(header), "Retry-After: %ld\r\n",
-		    retry_after);
+		    why->retry_after > 0 ? why->retry_after : retry_after);
 		extra = header;
 	}
 	return send_answer(io, r->status, r->reason, extra, &body);

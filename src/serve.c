@@ -35,6 +35,7 @@
 #include "log.h"
 #include "reset.h"
 #include "response.h"
+#include "sandbox.h"
 #include "serve.h"
 
 #define GRACE_SECONDS	30	/* in-flight requests before SIGKILL */
@@ -141,9 +142,30 @@ void
 serve_cgi_unconfigured(void)
 {
 	struct io	io = { cgi_param, cgi_read, cgi_write, NULL };
-	struct outcome	why = { API_SERVER_ERROR, NULL, 0 };
+	struct outcome	why = { .error = API_SERVER_ERROR };
 
 	respond_error(&io, &why, 0);
+}
+
+/* The seccomp filter, as the configuration asks.  -1 when it was asked
+ * for and could not be installed: the worker then refuses to serve. */
+static int
+enter_sandbox(const struct config *cfg)
+{
+	if (!cfg->seccomp)
+		return 0;
+	switch (sandbox_enter()) {
+	case SANDBOX_ON:
+		return 0;
+	case SANDBOX_UNAVAILABLE:
+		log_msg("seccomp filter off: %s", sandbox_unavailable_reason());
+		return 0;
+	case SANDBOX_FAILED:
+		break;
+	}
+	log_msg("the kernel refused the seccomp filter; not serving "
+	    "(set seccomp = off to run without it)");
+	return -1;
 }
 
 static volatile sig_atomic_t worker_stop;
@@ -185,6 +207,12 @@ worker_loop(int fd, const struct config *cfg)
 		log_msg("worker setup failed");
 		return 1;
 	}
+	/* Socket and database open: from here on, only what serving needs.
+	 * A database that is down now is reconnected to later, inside. */
+	if (db_open(ctx.db) != DB_OK)
+		log_msg("database not reachable yet: %s", db_last_error(ctx.db));
+	if (enter_sandbox(cfg) == -1)
+		return 1;
 	while (!worker_stop && FCGX_Accept_r(&req) >= 0) {
 		reset_handle(&ctx, &io);
 		FCGX_Finish_r(&req);

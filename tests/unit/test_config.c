@@ -69,6 +69,16 @@ test_parse(void)
 	ok(refused("mysql_option_file = relative/my.cnf\n", "absolute"),
 	    "a relative option file path is refused");
 	ok(refused("just words\n", "line 1"), "a line without = is refused");
+	ok(parse("trusted_proxies = 10.0.0.0/8, ::1\nproxy_header = X-Real-IP\n"
+	    "seccomp = off\n", &cfg, err, sizeof(err)) == 0 &&
+	    cfg.trusted_proxies.count == 2 &&
+	    strcmp(cfg.proxy_header, "HTTP_X_REAL_IP") == 0 && cfg.seccomp == 0,
+	    "proxies, the proxy header (as its CGI name) and seccomp parse");
+	ok(refused("trusted_proxies = 10.0.0.0/99\n", "trusted_proxies"),
+	    "a bad proxy prefix is refused");
+	ok(refused("proxy_header = X_Forwarded\n", "proxy_header"),
+	    "a header name with an underscore is refused");
+	ok(refused("seccomp = yes\n", "seccomp"), "seccomp takes on or off");
 	ok(refused("access_token_lifetime = 7200\nrefresh_token_lifetime = 3600\n",
 	    "refresh_token_lifetime"),
 	    "a refresh lifetime shorter than the access lifetime is refused");
@@ -130,9 +140,37 @@ test_load(void)
 	    "otherwise the default path is used");
 }
 
+/* The shipped example must be a valid configuration as it stands. */
+static void
+test_example(void)
+{
+	struct config	 cfg;
+	const char	*srcdir = getenv("AR_SRCDIR");
+	char		 path[1024], text[16384], err[512];
+	FILE		*f;
+	size_t		 n;
+
+	snprintf(path, sizeof(path), "%s/conf/account-reset.conf.example",
+	    srcdir ? srcdir : ".");
+	if ((f = fopen(path, "r")) == NULL) {
+		ok(0, "conf/account-reset.conf.example can be read (%s)", path);
+		return;
+	}
+	n = fread(text, 1, sizeof(text), f);
+	fclose(f);
+	config_defaults(&cfg);
+	ok(config_parse(text, n, &cfg, err, sizeof(err)) == 0,
+	    "conf/account-reset.conf.example parses as it is");
+	ok(cfg.attempt_limit == 10 && cfg.seccomp == 1 &&
+	    cfg.trusted_proxies.count == 0 &&
+	    strcmp(cfg.proxy_header, "HTTP_X_FORWARDED_FOR") == 0,
+	    "the example's values are the defaults");
+}
+
 int
 main(void)
 {
+	test_example();
 	test_parse();
 	test_load();
 	return done_testing();

@@ -24,7 +24,7 @@ static enum api_error
 parse_n(const char *body, size_t len, const char **detail)
 {
 	struct reset_request	req;
-	struct outcome		why = { API_OK, NULL, 0 };
+	struct outcome		why = { .error = API_OK };
 	enum api_error		rc;
 
 	rc = request_parse_body(body, len, &req, &why);

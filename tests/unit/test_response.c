@@ -108,8 +108,9 @@ test_error_answers(void)
 {
 	struct capture		 c = { .len = 0 };
 	struct io		 io = { no_param, no_read, cap_write, &c };
-	struct outcome		 why = { API_INVALID_PASSWORD, NULL,
-				    RULE_CONTROL_CHARACTER | RULE_TOO_SHORT };
+	struct outcome		 why = { .error = API_INVALID_PASSWORD,
+				    .violations = RULE_CONTROL_CHARACTER |
+				    RULE_TOO_SHORT };
 	struct json_object	*o, *v;
 
 	ok(respond_error(&io, &why, 5) == 0, "an error answer is written");

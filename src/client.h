@@ -1,0 +1,39 @@
+/*
+ * client.h: who is asking.  The client address is REMOTE_ADDR, or, when
+ * REMOTE_ADDR is one of the configured trusted proxies, the nearest
+ * address in the proxy header (X-Forwarded-For by default) that is not
+ * itself a trusted proxy.  Attempts are counted per client key: an IPv4
+ * address, or an IPv6 address cut to its /64 (one customer's network).
+ * Pure functions, no I/O.
+ */
+#ifndef AR_CLIENT_H
+#define AR_CLIENT_H
+
+#include <stddef.h>
+
+#define CLIENT_KEY_MAX		64	/* "2001:db8:1:2::/64" fits easily */
+#define CLIENT_MAX_PROXIES	32
+
+struct cidr {
+	int		family;		/* AF_INET or AF_INET6 */
+	unsigned char	addr[16];
+	unsigned	bits;
+};
+
+struct proxies {
+	struct cidr	net[CLIENT_MAX_PROXIES];
+	size_t		count;
+};
+
+/* Parses "ADDR[/BITS] ..." (spaces or commas between).  Returns 0, or -1
+ * with what is wrong in err. */
+int client_parse_proxies(const char *text, struct proxies *out, char *err,
+    size_t errlen);
+
+/* The client key for a request: remote_addr (REMOTE_ADDR) and the proxy
+ * header's value (may be NULL).  Returns 0, or -1 when no usable address
+ * is there (the caller then counts under "unknown"). */
+int client_key(const char *remote_addr, const char *forwarded,
+    const struct proxies *trusted, char out[CLIENT_KEY_MAX]);
+
+#endif

@@ -1,0 +1,24 @@
+/*
+ * sandbox.h: the worker's system-call filter.  Entered once the listening
+ * socket and the database connection are open: from then on the process
+ * can serve requests and reconnect to the database, and nothing else
+ * (no exec, no fork, no file opened for writing, no executable memory,
+ * no ptrace).  A forbidden call kills the process (SIGSYS); the
+ * supervisor logs it and starts a new worker.
+ */
+#ifndef AR_SANDBOX_H
+#define AR_SANDBOX_H
+
+enum sandbox_state {
+	SANDBOX_ON = 0,		/* filter installed */
+	SANDBOX_UNAVAILABLE,	/* built without libseccomp, or a sanitizer build */
+	SANDBOX_FAILED,		/* the kernel refused it */
+};
+
+/* Sets NO_NEW_PRIVS and installs the filter. */
+enum sandbox_state sandbox_enter(void);
+
+/* Why the filter is unavailable in this build, for the log. */
+const char *sandbox_unavailable_reason(void);
+
+#endif

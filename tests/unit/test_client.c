@@ -1,0 +1,82 @@
+/*
+ * test_client.c: client keys (IPv4 as is, IPv6 by /64) and the trusted
+ * proxy walk of X-Forwarded-For.
+ */
+#include "ac-config.h"
+
+#include <string.h>
+
+#include "../tap.h"
+#include "client.h"
+
+static const char *
+key(const char *remote, const char *fwd, const char *trusted)
+{
+	static char	out[CLIENT_KEY_MAX];
+	struct proxies	p;
+	char		err[128];
+
+	if (client_parse_proxies(trusted, &p, err, sizeof(err)) == -1)
+		return "bad proxies";
+	if (client_key(remote, fwd, &p, out) == -1)
+		return "none";
+	return out;
+}
+
+static int
+is(const char *got, const char *want)
+{
+	if (strcmp(got, want) != 0) {
+		diag("got '%s', want '%s'", got, want);
+		return 0;
+	}
+	return 1;
+}
+
+int
+main(void)
+{
+	struct proxies	p;
+	char		err[128];
+
+	ok(is(key("192.0.2.1", NULL, ""), "192.0.2.1"), "IPv4 is its own key");
+	ok(is(key("2001:db8:1:2:3:4:5:6", NULL, ""), "2001:db8:1:2::/64"),
+	    "IPv6 is keyed by its /64");
+	ok(is(key("::ffff:192.0.2.1", NULL, ""), "192.0.2.1"),
+	    "an IPv4-mapped IPv6 address is keyed as IPv4");
+	ok(is(key(NULL, NULL, ""), "none"), "no REMOTE_ADDR gives no key");
+	ok(is(key("not-an-address", NULL, ""), "none"), "garbage gives no key");
+	ok(is(key("192.0.2.1", "6.6.6.6", ""), "192.0.2.1"),
+	    "X-Forwarded-For is ignored without trusted proxies");
+	ok(is(key("192.0.2.1", "6.6.6.6", "10.0.0.0/8"), "192.0.2.1"),
+	    "X-Forwarded-For is ignored from an untrusted peer");
+	ok(is(key("10.1.2.3", "203.0.113.9", "10.0.0.0/8"), "203.0.113.9"),
+	    "from a trusted proxy the header's last hop is the client");
+	ok(is(key("10.1.2.3", "6.6.6.6, 203.0.113.9", "10.0.0.0/8"),
+	    "203.0.113.9"), "hops left of the first untrusted one are ignored");
+	ok(is(key("10.1.2.3", "203.0.113.9 , 10.0.0.5,10.0.0.6",
+	    "10.0.0.0/8"), "203.0.113.9"),
+	    "trusted hops are walked past, spaces allowed");
+	ok(is(key("10.1.2.3", "10.0.0.5", "10.0.0.0/8"), "10.0.0.5"),
+	    "when every hop is trusted the leftmost one is the client");
+	ok(is(key("10.1.2.3", "junk, 203.0.113.9", "10.0.0.0/8"),
+	    "203.0.113.9"), "garbage left of the client does not matter");
+	ok(is(key("10.1.2.3", "203.0.113.9, junk", "10.0.0.0/8"), "10.1.2.3"),
+	    "garbage as the nearest hop keeps the proxy as the client");
+	ok(is(key("fd00::1", "2001:db8:5:6::7", "fd00::/8"), "2001:db8:5:6::/64"),
+	    "IPv6 proxies and clients work alike");
+	ok(is(key("10.1.2.3", "", "10.0.0.0/8"), "10.1.2.3"),
+	    "an empty header keeps the proxy as the client");
+	ok(client_parse_proxies("10.0.0.1, 192.168.0.0/16 ::1 fd00::/8", &p, err,
+	    sizeof(err)) == 0 && p.count == 4, "a proxy list parses");
+	ok(client_parse_proxies("10.0.0.0/33", &p, err, sizeof(err)) == -1,
+	    "an IPv4 prefix over 32 is refused");
+	ok(client_parse_proxies("10.0.0.0/", &p, err, sizeof(err)) == -1,
+	    "an empty prefix is refused");
+	ok(client_parse_proxies("example.com", &p, err, sizeof(err)) == -1 &&
+	    strstr(err, "example.com") != NULL, "a name is refused, by name");
+	ok(is(key("10.200.0.1", "203.0.113.9", "10.128.0.0/9"), "203.0.113.9") &&
+	    is(key("10.127.0.1", "203.0.113.9", "10.128.0.0/9"), "10.127.0.1"),
+	    "prefixes that end inside a byte match exactly");
+	return done_testing();
+}

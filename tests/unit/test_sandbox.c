@@ -1,0 +1,138 @@
+/*
+ * test_sandbox.c: the worker's seccomp filter, installed for real in child
+ * processes: what serving needs still works, and a forbidden system call
+ * kills the process with SIGSYS.
+ */
+#include "ac-config.h"
+
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "../tap.h"
+#include "sandbox.h"
+
+/* Runs fn in a child behind the filter; returns its wait status. */
+static int
+in_sandbox(int (*fn)(void))
+{
+	pid_t	pid;
+	int	status;
+
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		if (sandbox_enter() != SANDBOX_ON)
+			_exit(100);
+		_exit(fn());
+	}
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+static int
+killed_by_sigsys(int status)
+{
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS;
+}
+
+static int
+serving_calls(void)
+{
+	unsigned char	buf[32];
+	int		fd, s;
+	void		*m;
+
+	/* What a request uses: sockets, reading files, memory, randomness. */
+	if ((s = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		return 1;
+	close(s);
+	if ((fd = open("/etc/hostname", O_RDONLY)) == -1 &&
+	    (fd = open("/dev/null", O_RDONLY)) == -1)
+		return 2;
+	close(fd);
+	if ((m = malloc(1 << 20)) == NULL)
+		return 3;
+	memset(m, 1, 1 << 20);
+	free(m);
+	if (RAND_bytes(buf, sizeof(buf)) != 1)
+		return 4;
+	if (write(STDOUT_FILENO, "", 0) == -1)
+		return 5;
+	return 0;
+}
+
+static int
+try_exec(void)
+{
+	static char	 prog[] = "/bin/true";
+	char		*argv[] = { prog, NULL };
+
+	execv(prog, argv);
+	return 0;
+}
+
+static int
+try_fork(void)
+{
+	pid_t	pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	return 0;
+}
+
+static int
+try_write_file(void)
+{
+	open("/tmp/account-reset-sandbox-test", O_WRONLY | O_CREAT, 0600);
+	return 0;
+}
+
+static int
+try_exec_memory(void)
+{
+	mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
+	    -1, 0);
+	return 0;
+}
+
+static int
+try_raw_socket(void)
+{
+	socket(AF_PACKET, SOCK_RAW, 0);
+	return 0;
+}
+
+int
+main(void)
+{
+	int	status;
+
+	if (strcmp(sandbox_unavailable_reason(),
+	    "available") != 0) {
+		printf("1..0 # SKIP %s\n", sandbox_unavailable_reason());
+		return 0;
+	}
+	status = in_sandbox(serving_calls);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "behind the filter, sockets, read-only files, memory and "
+	    "randomness still work (status %d)", status);
+	ok(killed_by_sigsys(in_sandbox(try_exec)), "execve is killed (SIGSYS)");
+	ok(killed_by_sigsys(in_sandbox(try_fork)), "fork is killed (SIGSYS)");
+	ok(killed_by_sigsys(in_sandbox(try_write_file)),
+	    "opening a file for writing is killed (SIGSYS)");
+	ok(killed_by_sigsys(in_sandbox(try_exec_memory)),
+	    "mapping executable memory is killed (SIGSYS)");
+	ok(killed_by_sigsys(in_sandbox(try_raw_socket)),
+	    "a packet socket is killed (SIGSYS)");
+	return done_testing();
+}
