@@ -56,10 +56,15 @@ CREATE TABLE IF NOT EXISTS tokens (
 -- /64) in fixed windows of attempt_window seconds (window_start is a Unix
 -- time, a multiple of the window).  Past attempt_limit the answer is 429.
 -- Rows of ended windows are deleted by the program as it goes (no cron).
+-- MEMORY, not InnoDB: a failed attempt is counted on every unknown code,
+-- and an InnoDB commit would flush the redo log each time; counters are
+-- short-lived and may be lost when the server restarts.  The table holds
+-- about max_heap_table_size / 100 bytes of keys (160,000 by default);
+-- when it is full, counting fails (logged) and the answers stand.
 CREATE TABLE IF NOT EXISTS attempt_counters (
   client_key   VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   window_start BIGINT UNSIGNED NOT NULL,
   failures     INT UNSIGNED NOT NULL,
-  PRIMARY KEY (client_key, window_start),
-  KEY attempt_counters_age (window_start)        -- the sweep of old windows
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+  PRIMARY KEY (client_key, window_start) USING HASH,
+  KEY attempt_counters_age (window_start) USING BTREE  -- the sweep
+) ENGINE=MEMORY DEFAULT CHARSET=ascii;
