@@ -20,6 +20,7 @@ main(void)
 	const char	*path;
 
 	log_init("account-reset.cgi");
+	secure_stdio();
 	secure_process();
 	path = config_choose_path(NULL);
 	if (config_load(path, &cfg, err, sizeof(err)) == -1) {

@@ -224,6 +224,7 @@ main(int argc, char *argv[])
 	int		 ch, rc;
 
 	log_init("account-reset-admin");
+	secure_stdio();
 	secure_process();
 	/* Options may stand before or after the command and the address. */
 	while ((ch = getopt_long(argc, argv, "c:t:h", longopts, NULL)) != -1) {

@@ -24,7 +24,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: account-reset [--config FILE] [--listen unix:/PATH|HOST:PORT]\n"
 	    "                     [--workers N] [--user USER] [--group GROUP]\n"
-	    "                     [--socket-mode MODE] [--allow-root]\n"
+	    "                     [--socket-mode MODE] [--socket-group GROUP]\n"
+	    "                     [--allow-root]\n"
 	    "       account-reset --check-config [--config FILE]\n"
 	    "       account-reset --version\n"
 	    "Without --listen it serves FastCGI on an inherited socket (spawn-fcgi,\n"
@@ -58,6 +59,7 @@ main(int argc, char *argv[])
 		{ "user", required_argument, NULL, 'u' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "socket-mode", required_argument, NULL, 'm' },
+		{ "socket-group", required_argument, NULL, 'G' },
 		{ "allow-root", no_argument, NULL, 'R' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "version", no_argument, NULL, 'V' },
@@ -72,6 +74,7 @@ main(int argc, char *argv[])
 	int			 ch, check_only = 0, workers_given = 0;
 
 	log_init("account-reset");
+	secure_stdio();
 	secure_process();
 	memset(&opts, 0, sizeof(opts));
 	opts.socket_mode = 0666;
@@ -82,7 +85,7 @@ main(int argc, char *argv[])
 	if (getenv("GATEWAY_INTERFACE") != NULL && !serve_is_fastcgi())
 		argc = 1;
 
-	while ((ch = getopt_long(argc, argv, "c:l:w:u:g:m:RCVh", longopts,
+	while ((ch = getopt_long(argc, argv, "c:l:w:u:g:m:G:RCVh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -105,6 +108,9 @@ main(int argc, char *argv[])
 		case 'm':
 			opts.socket_mode = (unsigned)number_arg("--socket-mode",
 			    optarg, 0, 0777, 8);
+			break;
+		case 'G':
+			opts.socket_group = optarg;
 			break;
 		case 'R':
 			opts.allow_root = 1;

@@ -8,7 +8,10 @@
 #include <sys/prctl.h>
 #endif
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -21,6 +24,17 @@ secure_free(void *p, size_t n)
 		return;
 	OPENSSL_cleanse(p, n);
 	free(p);
+}
+
+void
+secure_stdio(void)
+{
+	int	fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+		    open("/dev/null", O_RDWR) != fd)
+			_exit(1);	/* cannot happen: lowest free fd */
 }
 
 int

@@ -11,6 +11,7 @@
 #include "ac-config.h"
 
 #include <sys/socket.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -50,16 +51,58 @@ cgi_param(void *ctx, const char *name)
 	return getenv(name);
 }
 
+/* How much of the CGI body the request code read. */
+struct cgi_input {
+	size_t	consumed;
+};
+
 static ssize_t
 cgi_read(void *ctx, char *buf, size_t n)
 {
-	ssize_t	r;
+	struct cgi_input	*in = ctx;
+	ssize_t			 r;
 
-	(void)ctx;
 	do
 		r = read(STDIN_FILENO, buf, n);
 	while (r == -1 && errno == EINTR);
+	if (r > 0 && in != NULL)
+		in->consumed += (size_t)r;
 	return r;
+}
+
+#define DRAIN_MAX	(1024 * 1024)	/* bytes, at most */
+#define DRAIN_WAIT_MS	1000		/* per read, at most */
+
+/*
+ * Reads and drops what is left of a CGI body after an early refusal (405,
+ * 411, 413, 415): a CGI program that exits with its input unread makes
+ * some servers (Apache's mod_cgid) reset the connection instead of sending
+ * the answer.  Bounded in bytes and in time, since the server owes us no
+ * end of input.
+ */
+static void
+cgi_drain(const struct cgi_input *in)
+{
+	const char	*cl = getenv("CONTENT_LENGTH");
+	char		 buf[8192];
+	size_t		 left = DRAIN_MAX, declared;
+	struct pollfd	 pfd = { STDIN_FILENO, POLLIN, 0 };
+	ssize_t		 r;
+	char		*end;
+
+	if (cl != NULL && *cl != '\0') {
+		declared = (size_t)strtoull(cl, &end, 10);
+		if (*end != '\0' || declared <= in->consumed)
+			return;
+		if (declared - in->consumed < left)
+			left = declared - in->consumed;
+	}
+	while (left > 0 && poll(&pfd, 1, DRAIN_WAIT_MS) == 1) {
+		r = read(STDIN_FILENO, buf, left < sizeof(buf) ? left : sizeof(buf));
+		if (r <= 0)
+			break;
+		left -= (size_t)r;
+	}
 }
 
 static int
@@ -124,7 +167,8 @@ int
 serve_cgi(const struct config *cfg)
 {
 	struct reset_ctx	ctx;
-	struct io		io = { cgi_param, cgi_read, cgi_write, NULL };
+	struct cgi_input	in = { 0 };
+	struct io		io = { cgi_param, cgi_read, cgi_write, &in };
 	int			status;
 
 	ctx.cfg = cfg;
@@ -134,6 +178,7 @@ serve_cgi(const struct config *cfg)
 		return 1;
 	}
 	status = reset_handle(&ctx, &io);
+	cgi_drain(&in);
 	db_free(ctx.db);
 	return status >= 500 && status != 503 ? 1 : 0;
 }
@@ -279,6 +324,7 @@ open_listener(const struct serve_opts *opts)
 	struct addrinfo		 hints, *ai = NULL;
 	char			 host[256];
 	const char		*colon, *port;
+	struct group		*sgr;
 	size_t			 hl;
 	int			 fd = -1, one = 1, e;
 
@@ -296,6 +342,16 @@ open_listener(const struct serve_opts *opts)
 		if (bind(fd, (struct sockaddr *)&un, sizeof(un)) == -1 ||
 		    chmod(un.sun_path, opts->socket_mode) == -1)
 			goto err;
+		if (opts->socket_group != NULL) {
+			if ((sgr = getgrnam(opts->socket_group)) == NULL) {
+				log_msg("--socket-group %s: no such group",
+				    opts->socket_group);
+				close(fd);
+				return -1;
+			}
+			if (chown(un.sun_path, (uid_t)-1, sgr->gr_gid) == -1)
+				goto err;
+		}
 	} else {
 		if ((colon = strrchr(spec, ':')) == NULL || colon == spec) {
 			log_msg("--listen %s: expected unix:/path or host:port",

@@ -12,6 +12,7 @@ struct serve_opts {
 	const char	*config_path;	/* as chosen at start; re-read on HUP */
 	const char	*listen;	/* unix:/path or host:port, or NULL */
 	unsigned	 socket_mode;	/* for a unix socket */
+	const char	*socket_group;	/* for a unix socket, or NULL */
 	int		 workers;	/* 0: no supervisor */
 	const char	*user, *group;	/* drop to these before serving */
 	int		 allow_root;	/* serve as root anyway (containers) */
