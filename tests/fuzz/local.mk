@@ -1,3 +1,28 @@
-# libFuzzer targets, built only with ./configure CC=clang --enable-fuzzing.
+# libFuzzer targets, built only with ./configure CC=clang --enable-fuzzing
+# (which also instruments the whole library).  scripts/fuzz-smoke runs
+# each one for a bounded time on a copy of its seeds, tests/fuzz/corpus/
+# <target>/; docs/FUZZING.md tells how to run them by hand.
+FUZZ_TARGETS = \
+	tests/fuzz/fuzz_request \
+	tests/fuzz/fuzz_rules \
+	tests/fuzz/fuzz_config \
+	tests/fuzz/fuzz_hashrec
 if ENABLE_FUZZING
+noinst_PROGRAMS = $(FUZZ_TARGETS)
 endif
+
+tests_fuzz_fuzz_request_SOURCES = tests/fuzz/fuzz_request.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_request_LDADD = $(CORE_LIBS)
+tests_fuzz_fuzz_request_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_rules_SOURCES = tests/fuzz/fuzz_rules.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_rules_LDADD = $(CORE_LIBS)
+tests_fuzz_fuzz_rules_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz_config.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_config_LDADD = $(CORE_LIBS)
+tests_fuzz_fuzz_config_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_hashrec_SOURCES = tests/fuzz/fuzz_hashrec.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_hashrec_LDADD = $(CORE_LIBS)
+tests_fuzz_fuzz_hashrec_LDFLAGS = $(FUZZ_LDFLAGS)
+
+# The seeds and the dictionary go into the tarball whatever configure said.
+EXTRA_DIST += tests/fuzz/corpus tests/fuzz/json.dict
