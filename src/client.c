@@ -88,6 +88,10 @@ client_parse_proxies(const char *text, struct proxies *out, char *err,
 		while (*p != '\0' && *p != ' ' && *p != ',' && *p != '\t')
 			p++;
 		len = (size_t)(p - start);
+		if (len == 4 && memcmp(start, "unix", 4) == 0) {
+			out->unix_peers = 1;
+			continue;
+		}
 		if (out->count == CLIENT_MAX_PROXIES) {
 			snprintf(err, errlen, "more than %d entries",
 			    CLIENT_MAX_PROXIES);
@@ -160,23 +164,31 @@ client_key(const char *remote_addr, const char *forwarded,
 	unsigned char	 addr[16], hop[16];
 	const char	*end, *start;
 	size_t		 len;
-	int		 family, hop_family;
+	int		 family = 0, hop_family, peer_trusted;
 
-	if (remote_addr == NULL ||
-	    parse_addr(remote_addr, strlen(remote_addr), &family, addr) == -1)
+	if (remote_addr != NULL &&
+	    parse_addr(remote_addr, strlen(remote_addr), &family, addr) == 0)
+		peer_trusted = trusted_addr(trusted, family, addr);
+	else if (trusted != NULL && trusted->unix_peers && forwarded != NULL)
+		peer_trusted = 1;	/* a unix-socket front end we trust */
+	else
 		return -1;
 	/* Walk the header from the right, the hop nearest to us, for as
 	 * long as the hops are proxies we trust.  The first one we do not
 	 * trust is the client; anything left of it could be forged. */
-	if (forwarded != NULL) {
+	if (forwarded != NULL && peer_trusted) {
 		end = forwarded + strlen(forwarded);
-		while (trusted_addr(trusted, family, addr) && end > forwarded) {
+		while (end > forwarded) {
 			end = previous_hop(forwarded, end, &start, &len);
 			if (parse_addr(start, len, &hop_family, hop) == -1)
 				break;	/* garbage: keep the last good hop */
 			memcpy(addr, hop, 16);
 			family = hop_family;
+			if (!trusted_addr(trusted, family, addr))
+				break;
 		}
+		if (family == 0)
+			return -1;	/* a unix peer sent no usable hop */
 	}
 	format_key(family, addr, out);
 	return 0;

@@ -23,16 +23,21 @@ struct cidr {
 struct proxies {
 	struct cidr	net[CLIENT_MAX_PROXIES];
 	size_t		count;
+	int		unix_peers;	/* "unix": a peer that is no address
+					 * (nginx's REMOTE_ADDR "unix:") */
 };
 
-/* Parses "ADDR[/BITS] ..." (spaces or commas between).  Returns 0, or -1
- * with what is wrong in err. */
+/* Parses "ADDR[/BITS] ..." (spaces or commas between); the word "unix"
+ * trusts peers whose REMOTE_ADDR is not an address (a front end that
+ * reaches the web server over a unix socket).  Returns 0, or -1 with what
+ * is wrong in err. */
 int client_parse_proxies(const char *text, struct proxies *out, char *err,
     size_t errlen);
 
 /* The client key for a request: remote_addr (REMOTE_ADDR) and the proxy
- * header's value (may be NULL).  Returns 0, or -1 when no usable address
- * is there (the caller then counts under "unknown"). */
+ * header's value (may be NULL).  Returns 0, or -1 when no address can be
+ * told (the caller must then not count: one shared key would let anyone
+ * lock everyone out). */
 int client_key(const char *remote_addr, const char *forwarded,
     const struct proxies *trusted, char out[CLIENT_KEY_MAX]);
 

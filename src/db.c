@@ -90,6 +90,7 @@ struct db {
 	MYSQL_STMT		*stmt[ST_COUNT];
 	int			 fresh;	/* connected during this call */
 	int			 committing; /* COMMIT was sent */
+	const char		*request_id; /* for log lines */
 	unsigned		 last_errno;
 	char			 last_error[256];
 };
@@ -357,6 +358,12 @@ retry_on_fresh(struct db *db, enum db_result rc)
 	return 1;
 }
 
+void
+db_set_request(struct db *db, const char *request_id)
+{
+	db->request_id = request_id;
+}
+
 enum db_result
 db_open(struct db *db)
 {
@@ -441,7 +448,8 @@ db_commit_reset(struct db *db, const struct reset_write *w)
 			continue;
 		if (rc == DB_ERROR && is_retryable(db->last_errno) &&
 		    tries++ < db->cfg->db_retries) {
-			log_msg("reset transaction: %s; retrying",
+			log_msg("request id=%s reset transaction: %s; retrying",
+			    db->request_id ? db->request_id : "-",
 			    db->last_error);
 			begin_call(db);
 			continue;

@@ -23,6 +23,10 @@ struct db;
 struct db	*db_new(const struct config *cfg);
 void		 db_free(struct db *db);
 
+/* Names the request that the next calls serve, for the log lines db.c
+ * writes itself (transaction reruns).  id must outlive those calls. */
+void db_set_request(struct db *db, const char *request_id);
+
 /* Opens the connection now rather than at the first statement (a worker
  * does so before it enters its sandbox, so that the client library has
  * loaded what it needs).  DB_OK or DB_UNAVAILABLE. */

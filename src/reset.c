@@ -52,7 +52,7 @@ static void
 count_failure(struct reset_ctx *ctx, const char *client,
     const char *request_id)
 {
-	if (ctx->cfg->attempt_limit == 0)
+	if (ctx->cfg->attempt_limit == 0 || client[0] == '\0')
 		return;
 	if (db_attempt_failed(ctx->db, client, ctx->cfg->attempt_window) != DB_OK)
 		log_msg("request id=%s counting a failed attempt: %s",
@@ -80,7 +80,20 @@ reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
 		why->violations = violations;
 		return why->error;
 	}
-	if (ctx->cfg->attempt_limit > 0) {
+	/*
+	 * A client whose address cannot be told (REMOTE_ADDR "unix:" from a
+	 * front end not listed in trusted_proxies) is not limited: counting
+	 * all of them under one key would let one attacker lock everyone
+	 * out.  Logged, once per process, so that the operator can fix it.
+	 */
+	if (ctx->cfg->attempt_limit > 0 && client[0] == '\0' &&
+	    !ctx->warned_no_client) {
+		log_msg("request id=%s no client address (REMOTE_ADDR is not "
+		    "an address and no trusted proxy named one): attempt "
+		    "limits do not apply; see trusted_proxies", request_id);
+		ctx->warned_no_client = 1;
+	}
+	if (ctx->cfg->attempt_limit > 0 && client[0] != '\0') {
 		rc = db_attempts_over(ctx->db, client, ctx->cfg->attempt_window,
 		    ctx->cfg->attempt_limit, &over, &why->retry_after);
 		if (rc != DB_OK)
@@ -147,7 +160,8 @@ reset_handle(struct reset_ctx *ctx, const struct io *io)
 	if (client_key(io->param(io->ctx, "REMOTE_ADDR"),
 	    io->param(io->ctx, ctx->cfg->proxy_header),
 	    &ctx->cfg->trusted_proxies, client) == -1)
-		snprintf(client, sizeof(client), "unknown");
+		client[0] = '\0';	/* no address: not counted (see below) */
+	db_set_request(ctx->db, request_id);
 
 	if (request_read(io, ctx->cfg->max_body_bytes, &req, &why) == API_OK) {
 		reset_apply(ctx, &req, client, &token, &why, request_id);
@@ -162,6 +176,7 @@ reset_handle(struct reset_ctx *ctx, const struct io *io)
 		wrote = respond_error(io, &why, ctx->cfg->retry_after);
 	}
 	OPENSSL_cleanse(&token, sizeof(token));
+	db_set_request(ctx->db, NULL);
 	if (wrote == -1)
 		log_msg("request id=%s could not write the answer", request_id);
 	log_request(request_id, status,

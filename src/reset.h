@@ -12,6 +12,7 @@ struct reset_ctx {
 	const struct config	*cfg;
 	struct db		*db;
 	enum pbkdf2_engine	 engine;	/* after the start-up self-test */
+	int			 warned_no_client;
 };
 
 /* Handles one request on io: checks it, resets the password, answers,

@@ -166,7 +166,7 @@ checked_engine(const struct config *cfg)
 int
 serve_cgi(const struct config *cfg)
 {
-	struct reset_ctx	ctx;
+	struct reset_ctx	ctx = { .cfg = NULL };
 	struct cgi_input	in = { 0 };
 	struct io		io = { cgi_param, cgi_read, cgi_write, &in };
 	int			status;
@@ -229,7 +229,7 @@ static int
 worker_loop(int fd, const struct config *cfg)
 {
 	struct sigaction	 sa;
-	struct reset_ctx	 ctx;
+	struct reset_ctx	 ctx = { .cfg = NULL };
 	FCGX_Request		 req;
 	struct io		 io = { fcgi_param, fcgi_read, fcgi_write, &req };
 	sigset_t		 none;

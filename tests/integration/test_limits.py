@@ -115,6 +115,30 @@ def main():
                                   "WHERE window_start = 1000"))
         expect_eq(left, 0, "stale counters left")
 
+    with t.claim("clients without an address (REMOTE_ADDR 'unix:', untrusted) are "
+                 "not counted under one shared key: no one can lock them all out"):
+        for _ in range(LIMIT + 1):
+            expect_error(guess(f, "unix:", env={"HTTP_X_FORWARDED_FOR": "6.6.6.6"}),
+                         400, "invalid_validation_code")
+        email, old, code = f.user_and_code()
+        expect_token(guess(f, "unix:", code=code))
+        n = f.db.sql_value("SELECT COUNT(*) FROM attempt_counters "
+                           "WHERE client_key NOT LIKE '%.%' AND client_key NOT LIKE '%:%'")
+        expect_eq(int(n), 0, "rows under a made-up key")
+
+    with t.claim("with 'unix' in trusted_proxies, a unix-socket front end's "
+                 "X-Forwarded-For names the client, and the limit holds per client"):
+        unix = f.write_config("unix.conf", trusted_proxies="unix")
+        def via_unix(fwd):
+            return f.cgi({"validation_code": secrets.token_urlsafe(24),
+                          "password": strong_password()},
+                         env={"REMOTE_ADDR": "unix:", "HTTP_X_FORWARDED_FOR": fwd},
+                         config=unix)
+        for _ in range(LIMIT):
+            expect_error(via_unix("203.0.113.77"), 400, "invalid_validation_code")
+        expect_error(via_unix("203.0.113.77"), 429, "too_many_requests")
+        expect_error(via_unix("203.0.113.78"), 400, "invalid_validation_code")
+
     with t.claim("attempt_limit = 0 turns the limit off"):
         off = f.write_config("off.conf", attempt_limit=0)
         for _ in range(LIMIT + 2):

@@ -49,7 +49,7 @@ __all__ = [
     "expect_token", "expect_error", "parse_cgi_output", "sha256_hex",
     "verify_django_record", "find_leaks", "strong_password",
     "VIOLATION_ORDER", "TOKEN_RE", "AUTO", "run_parallel", "sql_quote",
-    "http_request", "make_tempdir", "find_program", "on_exit",
+    "http_request", "make_tempdir", "find_program", "on_exit", "run_record_dir",
 ]
 
 AUTO = object()  # "compute this value" (CONTENT_LENGTH)
@@ -144,12 +144,85 @@ def make_tempdir(prefix="ar-it-"):
         d = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
 
     def remove():
+        record_log_files(d)  # everything in d has stopped by now
         if os.environ.get("AR_KEEP_TMP") == "1":
             sys.stderr.write("harness: kept %s\n" % d)
         else:
             shutil.rmtree(d, ignore_errors=True)
     on_exit(remove)
     return d
+
+
+# ------------------------------------------------------------------ run record
+#
+# What the last test of a run (tests/integration/test_no_secret_in_logs.py)
+# needs to search every log of the run for every secret of the run: each
+# test process leaves, at exit, in RUN_RECORD/<script>-<pid>/, the secrets
+# its fixtures noted (secrets-N.jsonl, one JSON string a line), the logs it
+# held in memory (CGI, admin CLI and FastCGI stderr streams), and a copy of
+# every log file of its temporary directories (files/), taken just before
+# they are removed.  RUN_RECORD is $AR_RUN_RECORD, else
+# $AR_BUILDDIR/tests/run-record; AR_RUN_RECORD set empty turns it off.
+
+LOG_FILE_RE = re.compile(r"\.(log|stderr)\Z")
+_record_lock = threading.Lock()
+_record_serial = [0]
+
+
+def run_record_dir():
+    """The run record's directory, or None when there is none."""
+    d = os.environ.get("AR_RUN_RECORD")
+    if d is None and os.environ.get("AR_BUILDDIR"):
+        d = os.path.join(os.environ["AR_BUILDDIR"], "tests", "run-record")
+    return os.path.abspath(d) if d else None
+
+
+def _record_here(*sub):
+    """This process's directory in the run record (made 0700), or None."""
+    base = run_record_dir()
+    if base is None:
+        return None
+    script = os.path.splitext(os.path.basename(sys.argv[0] or "python"))[0] or "python"
+    d = os.path.join(base, "%s-%d" % (script, os.getpid()), *sub)
+    os.makedirs(d, 0o700, exist_ok=True)
+    return d
+
+
+def record_name(stem, ext):
+    """A name no other record of this process has: stem-N.ext."""
+    with _record_lock:
+        _record_serial[0] += 1
+        return "%s-%d.%s" % (stem, _record_serial[0], ext)
+
+
+def record_bytes(name, data):
+    """Leaves data (bytes) as name in this process's record."""
+    d = _record_here()
+    if d is None or not data:
+        return
+    fd = os.open(os.path.join(d, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def record_log_files(top):
+    """Copies every log file under top (a name ending in .log or .stderr)
+    into this process's record, under files/<top's name>/<its path>."""
+    dest = _record_here("files")
+    if dest is None:
+        return
+    for root, _dirs, names in os.walk(top):
+        for n in names:
+            src = os.path.join(root, n)
+            if not LOG_FILE_RE.search(n) or not os.path.isfile(src):
+                continue
+            rel = os.path.relpath(src, os.path.dirname(top))
+            out = os.path.join(dest, rel)
+            try:
+                os.makedirs(os.path.dirname(out), 0o700, exist_ok=True)
+                shutil.copyfile(src, out)
+            except OSError as e:  # a log that cannot be copied is said so
+                sys.stderr.write("harness: run record: %s: %s\n" % (src, e))
 
 
 def find_program(name):
@@ -851,6 +924,7 @@ class Fixture:
         self.admin_stderr = []
         self._lock = threading.Lock()
         self._serial = 0
+        on_exit(self.record_run)
 
     # -- setup
 
@@ -907,6 +981,16 @@ class Fixture:
                 and not re.match(r"\A[a-z_]*\Z", value)):
             with self._lock:
                 self.secrets.add(value)
+
+    def record_run(self):
+        """Leaves this fixture's secrets and in-memory logs in the run
+        record (see run_record_dir)."""
+        with self._lock:
+            secrets_text = "".join(json.dumps(s) + "\n" for s in sorted(self.secrets))
+            cgi, admin = b"".join(self.cgi_stderr), "".join(self.admin_stderr)
+        record_bytes(record_name("secrets", "jsonl"), secrets_text.encode("utf-8"))
+        record_bytes(record_name("cgi", "stderr"), cgi)
+        record_bytes(record_name("admin", "stderr"), admin.encode("utf-8"))
 
     def leaks(self, text):
         """The noted secrets that appear in text."""
@@ -1216,6 +1300,8 @@ class FastCGIResponder:
         self._lock = threading.Lock()
         self.cgi_fcgi = find_program("cgi-fcgi")
         on_exit(self.kill)
+        on_exit(lambda: record_bytes(record_name("fastcgi-stream", "stderr"),
+                                     b"".join(self.stream_stderr)))
 
     def _env(self):
         e = _base_env()

@@ -78,5 +78,14 @@ main(void)
 	ok(is(key("10.200.0.1", "203.0.113.9", "10.128.0.0/9"), "203.0.113.9") &&
 	    is(key("10.127.0.1", "203.0.113.9", "10.128.0.0/9"), "10.127.0.1"),
 	    "prefixes that end inside a byte match exactly");
+	ok(is(key("unix:", "203.0.113.9", ""), "none"),
+	    "a unix-socket peer that is not trusted has no key");
+	ok(is(key("unix:", "203.0.113.9", "unix"), "203.0.113.9"),
+	    "with \"unix\" trusted, its header names the client");
+	ok(is(key("unix:", "203.0.113.9, 10.0.0.5", "unix 10.0.0.0/8"),
+	    "203.0.113.9"), "...walking past trusted hops too");
+	ok(is(key("unix:", NULL, "unix"), "none") &&
+	    is(key("unix:", "junk", "unix"), "none"),
+	    "a trusted unix peer without a usable header has no key");
 	return done_testing();
 }
