@@ -26,6 +26,9 @@ log_init(const char *progname)
 }
 
 /* Writes "<UTC time> prog[pid]: " and the formatted text as one line. */
+static void log_vline(const char *, va_list)
+    __attribute__((format(printf, 1, 0)));
+
 static void
 log_vline(const char *fmt, va_list ap)
 {

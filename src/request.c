@@ -244,8 +244,11 @@ request_parse_body(const char *body, size_t len, struct reset_request *req,
 		rc = refuse(why, API_INVALID_REQUEST, "The body is not valid JSON.");
 		goto out;
 	}
+	/* JSON whitespace only (RFC 8259): not strchr(), which also finds
+	 * the terminating NUL, so a NUL byte would pass as whitespace. */
 	for (; end < len; end++)
-		if (strchr(" \t\r\n", body[end]) == NULL) {
+		if (body[end] != ' ' && body[end] != '\t' &&
+		    body[end] != '\r' && body[end] != '\n') {
 			rc = refuse(why, API_INVALID_REQUEST,
 			    "The body has data after the JSON object.");
 			goto out;

@@ -250,14 +250,18 @@ worker_loop(int fd, const struct config *cfg)
 	if ((ctx.db = db_new(cfg)) == NULL || FCGX_Init() != 0 ||
 	    FCGX_InitRequest(&req, fd, 0) != 0) {
 		log_msg("worker setup failed");
+		db_free(ctx.db);
 		return 1;
 	}
 	/* Socket and database open: from here on, only what serving needs.
 	 * A database that is down now is reconnected to later, inside. */
 	if (db_open(ctx.db) != DB_OK)
 		log_msg("database not reachable yet: %s", db_last_error(ctx.db));
-	if (enter_sandbox(cfg) == -1)
+	if (enter_sandbox(cfg) == -1) {
+		FCGX_Free(&req, 0);
+		db_free(ctx.db);
 		return 1;
+	}
 	while (!worker_stop && FCGX_Accept_r(&req) >= 0) {
 		reset_handle(&ctx, &io);
 		FCGX_Finish_r(&req);

@@ -10,6 +10,10 @@
  */
 #include "ac-config.h"
 
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <string.h>
 
 #include "config.h"
@@ -29,6 +33,21 @@ is_clean_text(const char *s)
 		return 0;
 	for (; *s != '\0'; s++)
 		if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+			return 0;
+	return 1;
+}
+
+/* "HTTP_" and the header name in upper case, '-' made '_'. */
+static int
+is_cgi_header(const char *s)
+{
+	size_t	n = strnlen(s, CONFIG_STR_MAX);
+
+	if (n <= 5 || n == CONFIG_STR_MAX || strncmp(s, "HTTP_", 5) != 0)
+		return 0;
+	for (s += 5; *s != '\0'; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		    *s == '_'))
 			return 0;
 	return 1;
 }
@@ -68,13 +87,63 @@ check_ranges(const struct config *c)
 	    "mysql_option_group is clean text");
 	FUZZ_CHECK(is_clean_text(c->mysql_option_file) &&
 	    c->mysql_option_file[0] == '/', "mysql_option_file is an absolute path");
+	FUZZ_CHECK(c->attempt_limit >= 0 && c->attempt_limit <= 1000000,
+	    "attempt_limit in range");
+	FUZZ_CHECK(c->attempt_window >= 10 && c->attempt_window <= 86400,
+	    "attempt_window in range");
+	FUZZ_CHECK(c->seccomp == 0 || c->seccomp == 1, "seccomp is on or off");
+	FUZZ_CHECK(is_cgi_header(c->proxy_header),
+	    "proxy_header is a CGI variable name");
+	FUZZ_CHECK(c->trusted_proxies.count <= CLIENT_MAX_PROXIES &&
+	    (c->trusted_proxies.unix_peers == 0 ||
+	    c->trusted_proxies.unix_peers == 1),
+	    "at most CLIENT_MAX_PROXIES trusted proxies");
+}
+
+/* The trusted proxies as "ADDR/BITS ..." and the proxy header as the
+ * header name it came from: the config file's spelling of them. */
+static int
+write_network(const struct config *c, char *buf, size_t size)
+{
+	const struct cidr	*net;
+	char			 addr[INET6_ADDRSTRLEN];
+	size_t			 i, len = 0;
+	int			 n;
+
+	n = snprintf(buf, size, "proxy_header = ");
+	for (i = 5; n > 0 && c->proxy_header[i] != '\0' && (size_t)n + 2 < size; i++)
+		buf[n++] = c->proxy_header[i] == '_' ? '-' : c->proxy_header[i];
+	if (n <= 0 || (size_t)n + 2 >= size)
+		return -1;
+	buf[n++] = '\n';
+	len = (size_t)n;
+	if (c->trusted_proxies.count == 0 && !c->trusted_proxies.unix_peers)
+		return (int)len;
+	n = snprintf(buf + len, size - len, "trusted_proxies =%s",
+	    c->trusted_proxies.unix_peers ? " unix" : "");
+	if (n < 0 || (size_t)n >= size - len)
+		return -1;
+	len += (size_t)n;
+	for (i = 0; i < c->trusted_proxies.count; i++) {
+		net = &c->trusted_proxies.net[i];
+		if (inet_ntop(net->family, net->addr, addr, sizeof(addr)) == NULL)
+			return -1;
+		n = snprintf(buf + len, size - len, " %s/%u", addr, net->bits);
+		if (n < 0 || (size_t)n >= size - len)
+			return -1;
+		len += (size_t)n;
+	}
+	if (len + 1 >= size)
+		return -1;
+	buf[len++] = '\n';
+	return (int)len;
 }
 
 /* c as a configuration file, every key spelled out; the length or 0. */
 static size_t
 write_out(const struct config *c, char *buf, size_t size)
 {
-	int	n;
+	int	n, m;
 
 	n = snprintf(buf, size,
 	    "pbkdf2_iterations = %lu\n"
@@ -91,19 +160,28 @@ write_out(const struct config *c, char *buf, size_t size)
 	    "db_connect_timeout = %ld\n"
 	    "db_read_timeout = %ld\n"
 	    "db_write_timeout = %ld\n"
-	    "db_retries = %d\n",
+	    "db_retries = %d\n"
+	    "attempt_limit = %d\n"
+	    "attempt_window = %ld\n"
+	    "seccomp = %s\n",
 	    c->pbkdf2_iterations, pbkdf2_engine_name(c->pbkdf2_engine),
 	    c->access_token_lifetime, c->refresh_token_lifetime,
 	    c->code_lifetime, c->client_id, c->scope, c->max_body_bytes,
 	    c->retry_after, c->mysql_option_file, c->mysql_option_group,
 	    c->db_connect_timeout, c->db_read_timeout, c->db_write_timeout,
-	    c->db_retries);
-	return n > 0 && (size_t)n < size ? (size_t)n : 0;
+	    c->db_retries, c->attempt_limit, c->attempt_window,
+	    c->seccomp ? "on" : "off");
+	if (n <= 0 || (size_t)n >= size)
+		return 0;
+	m = write_network(c, buf + n, size - (size_t)n);
+	return m > 0 ? (size_t)n + (size_t)m : 0;
 }
 
 static void
 check_same(const struct config *a, const struct config *b)
 {
+	size_t	i;
+
 	FUZZ_CHECK(a->pbkdf2_iterations == b->pbkdf2_iterations &&
 	    a->pbkdf2_engine == b->pbkdf2_engine &&
 	    a->access_token_lifetime == b->access_token_lifetime &&
@@ -114,7 +192,23 @@ check_same(const struct config *a, const struct config *b)
 	    a->db_connect_timeout == b->db_connect_timeout &&
 	    a->db_read_timeout == b->db_read_timeout &&
 	    a->db_write_timeout == b->db_write_timeout &&
-	    a->db_retries == b->db_retries, "numbers survive a round trip");
+	    a->db_retries == b->db_retries &&
+	    a->attempt_limit == b->attempt_limit &&
+	    a->attempt_window == b->attempt_window &&
+	    a->seccomp == b->seccomp, "numbers survive a round trip");
+	FUZZ_CHECK(strcmp(a->proxy_header, b->proxy_header) == 0,
+	    "proxy_header survives a round trip");
+	FUZZ_CHECK(a->trusted_proxies.count == b->trusted_proxies.count &&
+	    a->trusted_proxies.unix_peers == b->trusted_proxies.unix_peers,
+	    "as many trusted proxies after a round trip");
+	for (i = 0; i < a->trusted_proxies.count; i++)
+		FUZZ_CHECK(a->trusted_proxies.net[i].family ==
+		    b->trusted_proxies.net[i].family &&
+		    a->trusted_proxies.net[i].bits ==
+		    b->trusted_proxies.net[i].bits &&
+		    memcmp(a->trusted_proxies.net[i].addr,
+		    b->trusted_proxies.net[i].addr, 16) == 0,
+		    "each trusted proxy survives a round trip");
 	FUZZ_CHECK(strcmp(a->client_id, b->client_id) == 0 &&
 	    strcmp(a->scope, b->scope) == 0 &&
 	    strcmp(a->mysql_option_file, b->mysql_option_file) == 0 &&
@@ -125,7 +219,7 @@ check_same(const struct config *a, const struct config *b)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char		 text[16 * CONFIG_STR_MAX];
+	static char		 text[32 * CONFIG_STR_MAX];
 	struct config		 cfg, tiny, again;
 	char			 err[ERR_MAX], small[ERR_TINY];
 	char			*copy;

@@ -25,14 +25,17 @@
  *   - the refusal is one the request check may give, and a 4xx in the
  *     status table; a request refused on its headers reads no body, and no
  *     request reads past its Content-Length;
- *   - API_OK means POST, a length within the limit, and both members
+ *   - API_OK means POST, a length within the limit, a body that is one
+ *     JSON object with only JSON whitespace around it, and both members
  *     present as valid UTF-8 with the lengths stored, equal to what json-c
  *     itself finds in the body; a refusal leaves nothing allocated;
- *   - the answer written has the status of the table, the headers its
- *     status calls for (Allow on 405, Retry-After on 429 and 503), a
- *     Content-Length equal to its body, and a JSON body whose error code
- *     is the table's, with a violations list exactly when the password
- *     broke a rule, naming the rules in their order.
+ *   - the answer written (for a request that passes, the one a database
+ *     could give, see database_answer) has the status of the table, the
+ *     headers its status calls for (Allow on 405, Retry-After on 429 and
+ *     503 with the right number), a Content-Length equal to its body, and
+ *     a JSON body whose error code is the table's, with a violations list
+ *     exactly when the password broke a rule, naming the rules in their
+ *     order; a 500 answer does not carry its detail.
  */
 #include "ac-config.h"
 
@@ -257,9 +260,46 @@ has_header(const char *head, const char *line)
 	return h != NULL && (h == head || h[-1] == '\n');
 }
 
+/*
+ * There is no database here: what it would answer for a request that
+ * passed every check is picked from the request itself, so that every
+ * answer is written and read back: the token, an unknown code, too many
+ * attempts (Retry-After from the outcome, or the configured one when it
+ * has none), the database away, and a server error whose detail must not
+ * reach the client.
+ */
+static void
+database_answer(struct outcome *why, struct issued_token *token,
+    const struct config *cfg, const struct reset_request *req)
+{
+	switch (req->password_len % 5) {
+	case 0:
+		memset(token->access_token, 'a', TOKEN_CHARS);
+		memset(token->refresh_token, 'r', TOKEN_CHARS);
+		token->expires_in = cfg->access_token_lifetime;
+		why->error = API_OK;
+		break;
+	case 1:
+		why->error = API_INVALID_CODE;
+		break;
+	case 2:
+		why->error = API_TOO_MANY_REQUESTS;
+		why->retry_after = (long)(req->validation_code_len % 4) * 300;
+		break;
+	case 3:
+		why->error = API_UNAVAILABLE;
+		break;
+	default:
+		why->error = API_SERVER_ERROR;
+		why->detail = "a detail for the log only";
+		break;
+	}
+}
+
 /* Reads the answer back: status line, headers, JSON body. */
 static void
-check_answer(const struct fake *f, const struct outcome *why, int status)
+check_answer(const struct fake *f, const struct outcome *why, int status,
+    long retry_after)
 {
 	struct json_tokener	*tok;
 	struct json_object	*obj, *m, *v;
@@ -285,6 +325,12 @@ check_answer(const struct fake *f, const struct outcome *why, int status)
 	    (status == 405), "Allow: POST on 405 and only there");
 	FUZZ_CHECK((strstr(f->answer, "\r\nRetry-After: ") != NULL) ==
 	    (status == 429 || status == 503), "Retry-After on 429 and 503 only");
+	snprintf(line, sizeof(line), "\r\nRetry-After: %ld\r\n", retry_after);
+	FUZZ_CHECK((status != 429 && status != 503) ||
+	    (strstr(f->answer, line) != NULL && strstr(f->answer, line) < end),
+	    "Retry-After is the outcome's, else the configured one");
+	FUZZ_CHECK(strstr(f->answer, "a detail for the log only") == NULL,
+	    "a 500 answer keeps its detail to the log");
 
 	FUZZ_CHECK(utf8_validate(body, body_len, NULL) == 0,
 	    "the body is UTF-8");
@@ -336,7 +382,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct fake	 f;
 	struct io		 io = { fake_param, fake_read, fake_write, &f };
 	struct reset_request	 req;
-	struct outcome		 why = { API_OK, NULL, 0 };
+	struct outcome		 why = { .error = API_OK };
 	struct issued_token	 token;
 	struct config		 cfg;
 	const uint8_t		*p, *end = data + size;
@@ -397,16 +443,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == API_OK) {
 		why.violations = password_violations(req.password,
 		    req.password_len);
-		why.error = why.violations != 0 ? API_INVALID_PASSWORD :
-		    API_INVALID_CODE;	/* no database: no code is known */
-		/* For some good passwords, answer as if the code were
-		 * known, so that the 200 answer is read back too. */
-		if (why.violations == 0 && req.password_len % 7 == 0) {
-			memset(token.access_token, 'a', TOKEN_CHARS);
-			memset(token.refresh_token, 'r', TOKEN_CHARS);
-			token.expires_in = cfg.access_token_lifetime;
-			why.error = API_OK;
-		}
+		if (why.violations != 0)
+			why.error = API_INVALID_PASSWORD;
+		else
+			database_answer(&why, &token, &cfg, &req);
 		request_free(&req);
 		FUZZ_CHECK(req.password == NULL && req.validation_code == NULL,
 		    "request_free leaves a zeroed request");
@@ -422,7 +462,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(wrote == -1, "a failed write is reported");
 	else {
 		FUZZ_CHECK(wrote == 0 && f.writes > 0, "the answer is written");
-		check_answer(&f, &why, status);
+		check_answer(&f, &why, status, why.retry_after > 0 ?
+		    why.retry_after : cfg.retry_after);
 	}
 	free(body);
 	return 0;

@@ -6,7 +6,8 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_request \
 	tests/fuzz/fuzz_rules \
 	tests/fuzz/fuzz_config \
-	tests/fuzz/fuzz_hashrec
+	tests/fuzz/fuzz_hashrec \
+	tests/fuzz/fuzz_client
 if ENABLE_FUZZING
 noinst_PROGRAMS = $(FUZZ_TARGETS)
 endif
@@ -23,6 +24,9 @@ tests_fuzz_fuzz_config_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_hashrec_SOURCES = tests/fuzz/fuzz_hashrec.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_hashrec_LDADD = $(CORE_LIBS)
 tests_fuzz_fuzz_hashrec_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_client_SOURCES = tests/fuzz/fuzz_client.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_client_LDADD = $(CORE_LIBS)
+tests_fuzz_fuzz_client_LDFLAGS = $(FUZZ_LDFLAGS)
 
 # The seeds and the dictionary go into the tarball whatever configure said.
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/json.dict

@@ -33,6 +33,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -915,6 +916,10 @@ class Fixture:
         self.settings = dict(DEFAULT_SETTINGS)
         self.settings.update(pbkdf2_iterations=iterations, pbkdf2_engine=engine)
         self.settings.update(settings)
+        if _wrapper("AR_RESPONDER_WRAPPER") and "seccomp" not in settings:
+            # valgrind does not implement seccomp(2): under it the filter
+            # cannot be installed, and a worker refuses to serve without it.
+            self.settings["seccomp"] = "off"
         self.option_file = os.path.join(self.etc, "my.cnf")
         if "mysql_option_file" not in settings:
             self.settings["mysql_option_file"] = self.option_file
@@ -1201,7 +1206,8 @@ class Fixture:
         full.update(e)
         start = time.monotonic()
         try:
-            p = subprocess.run([prog], input=data, stdout=subprocess.PIPE,
+            p = subprocess.run(_wrapper("AR_CGI_WRAPPER") + [prog], input=data,
+                               stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, env=full, timeout=timeout)
         except subprocess.TimeoutExpired as e:
             with self._lock:
@@ -1230,8 +1236,29 @@ class Fixture:
                                 program=program, env=env, args=args).start()
 
 
+# Passed on to every program started here, so that a sanitizer build
+# (scripts/check-sanitizers) writes its reports where the script reads them.
+SANITIZER_VARIABLES = ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")
+
+
 def _base_env():
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+    e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+    for k in SANITIZER_VARIABLES:
+        if k in os.environ:
+            e[k] = os.environ[k]
+    return e
+
+
+def _wrapper(name):
+    """The command that runs a program under test (AR_RESPONDER_WRAPPER for
+    the FastCGI responder, AR_CGI_WRAPPER for CGI processes), split as a
+    shell would, e.g. "valgrind --error-exitcode=99" (scripts/check-valgrind);
+    [] when unset.  The first word is made a full path: spawn-fcgi execs
+    its command without searching PATH."""
+    words = shlex.split(os.environ.get(name, ""))
+    if words and os.sep not in words[0]:
+        words[0] = find_program(words[0])
+    return words
 
 
 def _write_private(path, text):
@@ -1289,6 +1316,7 @@ class FastCGIResponder:
         if args is None:
             args = ["--allow-root"] if os.geteuid() == 0 else []
         self.args = list(args)
+        self.wrapper = _wrapper("AR_RESPONDER_WRAPPER")
         FastCGIResponder._count += 1
         d = os.path.join(fixture.base, "fcgi%d" % FastCGIResponder._count)
         os.mkdir(d, 0o700)
@@ -1327,13 +1355,13 @@ class FastCGIResponder:
         errf = open(self.stderr_path, "ab")
         try:
             if self.mode == "spawn-fcgi":
-                cmd = [find_program("spawn-fcgi"), "-s", self.socket, "-n", "--",
-                       self.program] + self.args
+                cmd = [find_program("spawn-fcgi"), "-s", self.socket, "-n", "--"] + \
+                    self.wrapper + [self.program] + self.args
                 self.procs.append(self._popen(cmd, subprocess.DEVNULL, errf))
                 self._wait_for_socket()
             elif self.mode == "listen":
-                cmd = [self.program, "--listen", "unix:" + self.socket,
-                       "--workers", str(self.children)] + self.args
+                cmd = self.wrapper + [self.program, "--listen", "unix:" + self.socket,
+                                      "--workers", str(self.children)] + self.args
                 self.procs.append(self._popen(cmd, subprocess.DEVNULL, errf))
                 self._wait_for_socket()
             else:
@@ -1342,7 +1370,7 @@ class FastCGIResponder:
                     lsock.bind(self.socket)
                     lsock.listen(128)
                     for _ in range(self.children):
-                        self.procs.append(self._popen([self.program] + self.args,
+                        self.procs.append(self._popen(self.wrapper + [self.program] + self.args,
                                                       lsock.fileno(), errf))
                 finally:
                     lsock.close()
@@ -1379,7 +1407,13 @@ class FastCGIResponder:
 
     def kill(self):
         """Ends everything at once (in listen mode the supervisor first gets
-        SIGTERM and a moment to end its workers, which it alone can reap)."""
+        SIGTERM and a moment to end its workers, which it alone can reap).
+        Under a wrapper (valgrind) or a sanitizer build every process gets
+        SIGTERM and time to exit first, so that the leak check at exit runs
+        and the final report is written."""
+        if self.wrapper or any(k in os.environ for k in SANITIZER_VARIABLES):
+            for p in self.procs:
+                _end_process(p, 30.0)
         extra = []
         if self.mode == "listen" and self.alive():
             extra = self.workers()

@@ -125,9 +125,13 @@ test_body(void)
 	ok(parse("not json") == API_INVALID_REQUEST, "text is refused");
 	ok(parse("{\"validation_code\":\"y\",\"password\":\"x\"") ==
 	    API_INVALID_REQUEST, "a truncated object is refused");
-	ok(parse_n("{\"validation_code\":\"y\",\"password\":\"x\"} x", 42,
+	ok(parse_n("{\"validation_code\":\"y\",\"password\":\"x\"} x", 40,
 	    &detail) == API_INVALID_REQUEST && detail != NULL,
 	    "trailing garbage is refused");
+	ok(parse_n("{\"validation_code\":\"y\",\"password\":\"x\"}\0", 39,
+	    NULL) == API_INVALID_REQUEST, "a NUL byte after the object is refused");
+	ok(parse_n("{\"validation_code\":\"y\",\"password\":\"x\"} \0 ", 41,
+	    NULL) == API_INVALID_REQUEST, "a NUL byte in trailing space is refused");
 	ok(parse("{\"validation_code\":\"y\",\"password\":\"x\"}{}") ==
 	    API_INVALID_REQUEST, "a second JSON value is refused");
 	ok(parse("[\"y\",\"x\"]") == API_INVALID_REQUEST, "an array is refused");
@@ -185,7 +189,7 @@ test_body(void)
 	ok(parse_n(nul_body, n, NULL) == API_INVALID_REQUEST,
 	    "a raw NUL byte inside a string is refused");
 	ok(request_parse_body("{\"validation_code\":\"y\",\"password\":"
-	    "\"a\\u0000b\"}", 47, &req, &why) == API_OK &&
+	    "\"a\\u0000b\"}", 45, &req, &why) == API_OK &&
 	    req.password_len == 3 && req.password[1] == '\0',
 	    "an escaped NUL is kept, with its length (the rules refuse it)");
 	request_free(&req);
