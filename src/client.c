@@ -176,8 +176,14 @@ client_key(const char *remote_addr, const char *forwarded,
 	/* Walk the header from the right, the hop nearest to us, for as
 	 * long as the hops are proxies we trust.  The first one we do not
 	 * trust is the client; anything left of it could be forged. */
-	if (forwarded != NULL && peer_trusted) {
+	if (peer_trusted) {
+		/* A trusted proxy must name the client: without a usable
+		 * hop, the proxy's own address would put every client it
+		 * serves under one key, and one could lock out all. */
+		if (forwarded == NULL)
+			return -1;
 		end = forwarded + strlen(forwarded);
+		family = 0;
 		while (end > forwarded) {
 			end = previous_hop(forwarded, end, &start, &len);
 			if (parse_addr(start, len, &hop_family, hop) == -1)
@@ -188,7 +194,7 @@ client_key(const char *remote_addr, const char *forwarded,
 				break;
 		}
 		if (family == 0)
-			return -1;	/* a unix peer sent no usable hop */
+			return -1;	/* no usable hop */
 	}
 	format_key(family, addr, out);
 	return 0;

@@ -226,9 +226,12 @@ db_connect(struct db *db)
 	 * client's read timeout would cut the connection. */
 	snprintf(msg, sizeof(msg), "SET SESSION innodb_lock_wait_timeout = %ld",
 	    cfg->db_read_timeout / 2 > 0 ? cfg->db_read_timeout / 2 : 1);
-	if (mysql_real_query(db->conn, msg, strlen(msg)) != 0)
-		return fail(db, mysql_errno(db->conn), "connect",
-		    mysql_error(db->conn));
+	if (mysql_real_query(db->conn, msg, strlen(msg)) != 0) {
+		e = mysql_errno(db->conn);
+		snprintf(msg, sizeof(msg), "%s", mysql_error(db->conn));
+		db_disconnect(db);	/* not the session we need */
+		return fail(db, e, "connect", msg);
+	}
 	return DB_OK;
 }
 
@@ -364,6 +367,12 @@ db_set_request(struct db *db, const char *request_id)
 	db->request_id = request_id;
 }
 
+int
+db_connected(const struct db *db)
+{
+	return db->conn != NULL;
+}
+
 enum db_result
 db_open(struct db *db)
 {
@@ -428,7 +437,9 @@ reset_once(struct db *db, const struct reset_write *w)
 		rc = DB_ERROR;	/* a 256-bit token collided: never expected */
 	if (rc == DB_OK) {
 		db->committing = 1;
-		return simple(db, "COMMIT");
+		if ((rc = simple(db, "COMMIT")) != DB_OK)
+			db_disconnect(db);	/* unknown state: start over */
+		return rc;
 	}
 	if (db->conn != NULL && mysql_rollback(db->conn) != 0)
 		db_disconnect(db);	/* unknown state: start over */

@@ -32,6 +32,9 @@ void db_set_request(struct db *db, const char *request_id);
  * loaded what it needs).  DB_OK or DB_UNAVAILABLE. */
 enum db_result db_open(struct db *db);
 
+/* 1 while a connection is open. */
+int db_connected(const struct db *db);
+
 /* Finds an unused, unexpired code by the hex SHA-256 of its text. */
 enum db_result db_find_code(struct db *db, const char *code_sha256,
     unsigned long long *code_id, unsigned long long *user_id);

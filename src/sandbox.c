@@ -10,11 +10,13 @@
 
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <unistd.h>
 
 #ifdef HAVE_SECCOMP
 #include <seccomp.h>
@@ -50,6 +52,7 @@ static const int plain[] = {
 	SCMP_SYS(pread64), SCMP_SYS(recvfrom), SCMP_SYS(sendto),
 	SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(poll), SCMP_SYS(ppoll),
 	SCMP_SYS(select), SCMP_SYS(pselect6), SCMP_SYS(accept),
+	SCMP_SYS(sendmmsg), SCMP_SYS(recvmmsg), SCMP_SYS(getdents64),
 	SCMP_SYS(accept4), SCMP_SYS(connect), SCMP_SYS(setsockopt),
 	SCMP_SYS(getsockopt), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
 	SCMP_SYS(shutdown), SCMP_SYS(close), SCMP_SYS(fcntl), SCMP_SYS(fstat),
@@ -71,9 +74,16 @@ static const int plain[] = {
 		(*bad)++; \
 } while (0)
 
+#ifndef SOCK_TYPE_MASK
+#define SOCK_TYPE_MASK	0xf
+#endif
+
 static void
 add_conditional(scmp_filter_ctx ctx, int *bad)
 {
+	static const int	families[] = { AF_UNIX, AF_INET, AF_INET6 };
+	size_t			i;
+
 	/* Files: read-only, never created or truncated. */
 	ALLOW(ctx, bad, SCMP_SYS(openat), 1, SCMP_A2(SCMP_CMP_MASKED_EQ,
 	    O_ACCMODE | O_CREAT | O_TRUNC, O_RDONLY));
@@ -85,12 +95,21 @@ add_conditional(scmp_filter_ctx ctx, int *bad)
 	ALLOW(ctx, bad, SCMP_SYS(mprotect), 1, SCMP_A2(SCMP_CMP_MASKED_EQ,
 	    PROT_EXEC, 0));
 	ALLOW(ctx, bad, SCMP_SYS(mremap), 0);
-	/* Sockets: the database's families only. */
-	ALLOW(ctx, bad, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
-	ALLOW(ctx, bad, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET));
-	ALLOW(ctx, bad, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET6));
+	/* Sockets: the database's families, stream (the database) or
+	 * datagram (the resolver, for a database named by host name). */
+	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		ALLOW(ctx, bad, SCMP_SYS(socket), 2,
+		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]),
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_STREAM));
+		ALLOW(ctx, bad, SCMP_SYS(socket), 2,
+		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]),
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_DGRAM));
+	}
+	/* The resolver asks how much a datagram holds; nothing else. */
+	ALLOW(ctx, bad, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, FIONREAD));
 	/* Signals to itself only (abort()). */
-	ALLOW(ctx, bad, SCMP_SYS(tgkill), 0);
+	ALLOW(ctx, bad, SCMP_SYS(tgkill), 1,
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
 }
 
 enum sandbox_state

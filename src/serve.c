@@ -37,6 +37,7 @@
 #include "reset.h"
 #include "response.h"
 #include "sandbox.h"
+#include "secure.h"
 #include "serve.h"
 
 #define GRACE_SECONDS	30	/* in-flight requests before SIGKILL */
@@ -232,7 +233,8 @@ worker_loop(int fd, const struct config *cfg)
 	struct reset_ctx	 ctx = { .cfg = NULL };
 	FCGX_Request		 req;
 	struct io		 io = { fcgi_param, fcgi_read, fcgi_write, &req };
-	sigset_t		 none;
+	sigset_t		 none, term;
+	int			 sandboxed = 0;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = worker_on_term;	/* no SA_RESTART: accept returns */
@@ -253,18 +255,32 @@ worker_loop(int fd, const struct config *cfg)
 		db_free(ctx.db);
 		return 1;
 	}
-	/* Socket and database open: from here on, only what serving needs.
-	 * A database that is down now is reconnected to later, inside. */
+	/*
+	 * Socket and database open: from here on, only what serving needs.
+	 * The first connection loads what the client library needs (its
+	 * authentication plugin, NSS modules), so the filter waits for one:
+	 * a database that is down now delays it to the first request that
+	 * connects.
+	 */
 	if (db_open(ctx.db) != DB_OK)
 		log_msg("database not reachable yet: %s", db_last_error(ctx.db));
-	if (enter_sandbox(cfg) == -1) {
-		FCGX_Free(&req, 0);
-		db_free(ctx.db);
-		return 1;
-	}
-	while (!worker_stop && FCGX_Accept_r(&req) >= 0) {
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	for (;;) {
+		if (!sandboxed && db_connected(ctx.db)) {
+			if (enter_sandbox(cfg) == -1)
+				break;
+			sandboxed = 1;
+		}
+		if (worker_stop || FCGX_Accept_r(&req) < 0)
+			break;
+		/* A stop signal waits until the answer is out: libfcgi does
+		 * not resume a read or write that a signal interrupts. */
+		sigprocmask(SIG_BLOCK, &term, NULL);
 		reset_handle(&ctx, &io);
 		FCGX_Finish_r(&req);
+		sigprocmask(SIG_UNBLOCK, &term, NULL);
 	}
 	FCGX_Free(&req, 0);
 	db_free(ctx.db);
@@ -316,6 +332,8 @@ drop_privileges(const struct serve_opts *opts)
 		log_msg("privileges could be regained; refusing to serve");
 		return -1;
 	}
+	/* A change of uid resets the dumpable flag to fs.suid_dumpable. */
+	secure_process();
 	return 0;
 }
 
@@ -329,6 +347,7 @@ open_listener(const struct serve_opts *opts)
 	char			 host[256];
 	const char		*colon, *port;
 	struct group		*sgr;
+	struct stat		 st;
 	size_t			 hl;
 	int			 fd = -1, one = 1, e;
 
@@ -342,7 +361,16 @@ open_listener(const struct serve_opts *opts)
 		strcpy(un.sun_path, spec + 5);
 		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 			goto err;
-		unlink(un.sun_path);
+		/* Replace a stale socket, never anything else. */
+		if (lstat(un.sun_path, &st) == 0) {
+			if (!S_ISSOCK(st.st_mode)) {
+				log_msg("--listen %s: exists and is not a socket",
+				    spec);
+				close(fd);
+				return -1;
+			}
+			unlink(un.sun_path);
+		}
 		if (bind(fd, (struct sockaddr *)&un, sizeof(un)) == -1 ||
 		    chmod(un.sun_path, opts->socket_mode) == -1)
 			goto err;
@@ -526,6 +554,11 @@ reload(struct supervisor *sv)
 	char		err[512];
 	int		i;
 
+	if (sv->nretiring + (size_t)sv->opts->workers >
+	    sizeof(sv->retiring) / sizeof(pid_t)) {
+		log_msg("reload refused: too many workers still finishing");
+		return;
+	}
 	if (config_load(sv->opts->config_path, &next, err, sizeof(err)) == -1) {
 		log_msg("reload refused, keeping the running configuration: %s",
 		    err);
@@ -533,8 +566,7 @@ reload(struct supervisor *sv)
 	}
 	*sv->cfg = next;
 	for (i = 0; i < sv->opts->workers; i++) {
-		if (sv->slots[i].pid > 0 &&
-		    sv->nretiring < sizeof(sv->retiring) / sizeof(pid_t)) {
+		if (sv->slots[i].pid > 0) {
 			kill(sv->slots[i].pid, SIGTERM);
 			sv->retiring[sv->nretiring++] = sv->slots[i].pid;
 		}
@@ -586,6 +618,7 @@ supervise(struct supervisor *sv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);	/* a gone log reader must not kill us */
 	log_msg("serving with %d workers", sv->opts->workers);
 	fill_slots(sv);
 	for (;;) {

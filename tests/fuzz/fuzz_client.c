@@ -11,6 +11,8 @@
  *   - a client that is not a trusted proxy cannot choose its key: the
  *     header changes nothing unless REMOTE_ADDR is trusted (or is no
  *     address, and "unix" peers are trusted);
+ *   - a trusted proxy gives the key of one hop of its header, or none:
+ *     never its own address, which all its clients would share;
  *   - without an address to go by there is no key at all (-1), never a
  *     shared one;
  *   - the key is REMOTE_ADDR's or one hop's of the header, never made up;
@@ -189,19 +191,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    "a unix peer's client is one hop of its header");
 		return 0;
 	}
+	is_trusted = 0;
+	for (i = 0; i < trusted.count; i++)
+		is_trusted |= in_net(&trusted.net[i], family, addr);
+	if (is_trusted) {
+		/* A trusted proxy must name the client in its header: its
+		 * own address would be one key for all its clients. */
+		FUZZ_CHECK(rc_alone == -1, "a trusted proxy without a header: "
+		    "no key, never its own shared one");
+		if (rc == -1)
+			return 0;
+		FUZZ_CHECK(has_fwd && memchr(key, '\0', sizeof(key)) != NULL &&
+		    key_is_a_hop(fwd, key),
+		    "a trusted proxy's client is one hop of its header");
+		return 0;
+	}
 	FUZZ_CHECK(rc == 0 && rc_alone == 0,
-	    "a key for every REMOTE_ADDR that is an address");
+	    "a key for every untrusted REMOTE_ADDR that is an address");
 	FUZZ_CHECK(memchr(key, '\0', sizeof(key)) != NULL, "a terminated key");
 
 	key_of(family, addr, other);
 	FUZZ_CHECK(strcmp(alone, other) == 0,
 	    "without the header the key is REMOTE_ADDR's (its /64 for IPv6)");
-	is_trusted = 0;
-	for (i = 0; i < trusted.count; i++)
-		is_trusted |= in_net(&trusted.net[i], family, addr);
-	if (!is_trusted || !has_fwd)
-		FUZZ_CHECK(strcmp(key, alone) == 0, "only a trusted proxy's "
-		    "header is believed: a client cannot choose its key");
+	FUZZ_CHECK(strcmp(key, alone) == 0, "only a trusted proxy's "
+	    "header is believed: a client cannot choose its key");
 
 	FUZZ_CHECK(strcmp(key, alone) == 0 || key_is_a_hop(fwd, key),
 	    "the key is REMOTE_ADDR's or a hop's of the header");
@@ -214,8 +227,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    i < 16; i++)
 			addr[i] ^= (unsigned char)(0xa5 + i);
 		inet_ntop(AF_INET6, addr, text, sizeof(text));
-		FUZZ_CHECK(client_key(text, NULL, &trusted, other) == 0 &&
-		    strcmp(other, alone) == 0, "one /64, one key");
+		is_trusted = 0;
+		for (i = 0; i < trusted.count; i++)
+			is_trusted |= in_net(&trusted.net[i], AF_INET6, addr);
+		if (!is_trusted)	/* a proxy inside the /64 is another case */
+			FUZZ_CHECK(client_key(text, NULL, &trusted, other) == 0 &&
+			    strcmp(other, alone) == 0, "one /64, one key");
 	}
 	return 0;
 }

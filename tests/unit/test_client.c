@@ -61,12 +61,18 @@ main(void)
 	    "when every hop is trusted the leftmost one is the client");
 	ok(is(key("10.1.2.3", "junk, 203.0.113.9", "10.0.0.0/8"),
 	    "203.0.113.9"), "garbage left of the client does not matter");
-	ok(is(key("10.1.2.3", "203.0.113.9, junk", "10.0.0.0/8"), "10.1.2.3"),
-	    "garbage as the nearest hop keeps the proxy as the client");
+	ok(is(key("10.1.2.3", "203.0.113.9, junk", "10.0.0.0/8"), "none"),
+	    "garbage as the nearest hop from a trusted proxy gives no key");
+	ok(is(key("10.1.2.3", "203.0.113.5:4711", "10.0.0.0/8"), "none") &&
+	    is(key("10.1.2.3", "unknown", "10.0.0.0/8"), "none"),
+	    "address:port or 'unknown' from a trusted proxy gives no key, not "
+	    "the proxy's own (which all its clients would share)");
+	ok(is(key("10.1.2.3", NULL, "10.0.0.0/8"), "none"),
+	    "a trusted proxy that sends no header gives no key");
 	ok(is(key("fd00::1", "2001:db8:5:6::7", "fd00::/8"), "2001:db8:5:6::/64"),
 	    "IPv6 proxies and clients work alike");
-	ok(is(key("10.1.2.3", "", "10.0.0.0/8"), "10.1.2.3"),
-	    "an empty header keeps the proxy as the client");
+	ok(is(key("10.1.2.3", "", "10.0.0.0/8"), "none"),
+	    "an empty header from a trusted proxy gives no key");
 	ok(client_parse_proxies("10.0.0.1, 192.168.0.0/16 ::1 fd00::/8", &p, err,
 	    sizeof(err)) == 0 && p.count == 4, "a proxy list parses");
 	ok(client_parse_proxies("10.0.0.0/33", &p, err, sizeof(err)) == -1,

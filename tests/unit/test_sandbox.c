@@ -5,6 +5,7 @@
  */
 #include "ac-config.h"
 
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -112,6 +113,35 @@ try_raw_socket(void)
 	return 0;
 }
 
+static int
+try_raw_inet_socket(void)
+{
+	socket(AF_INET, SOCK_RAW, 1);
+	return 0;
+}
+
+static int
+try_kill_other(void)
+{
+	kill(1, 0);
+	return 0;
+}
+
+static int
+resolver_calls(void)
+{
+	int	s, n = 0;
+
+	/* What glibc's resolver does for a database named by host name. */
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
+		return 1;
+	if (ioctl(s, FIONREAD, &n) == -1)
+		return 2;
+	close(s);
+	return 0;
+}
+
 int
 main(void)
 {
@@ -134,5 +164,13 @@ main(void)
 	    "mapping executable memory is killed (SIGSYS)");
 	ok(killed_by_sigsys(in_sandbox(try_raw_socket)),
 	    "a packet socket is killed (SIGSYS)");
+	ok(killed_by_sigsys(in_sandbox(try_raw_inet_socket)),
+	    "a raw IP socket is killed (SIGSYS)");
+	ok(killed_by_sigsys(in_sandbox(try_kill_other)),
+	    "a signal to another process is killed (SIGSYS)");
+	status = in_sandbox(resolver_calls);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "the resolver's datagram socket and FIONREAD are allowed "
+	    "(status %d)", status);
 	return done_testing();
 }
