@@ -47,6 +47,8 @@ static const struct status_row status_table[API_ERROR_COUNT] = {
 	    "The service is temporarily unavailable; try again later." },
 	[API_INVALID_EMAIL] = { 400, "Bad Request", "invalid_email",
 	    "The member email is not an e-mail address we accept." },
+	[API_NOT_FOUND] = { 404, "Not Found", "not_found",
+	    "There is no endpoint at this path." },
 };
 
 /* The row for error, or the 500 row for anything out of the table. */
