@@ -337,7 +337,8 @@ retry_delay(const struct config *cfg, unsigned long long attempts)
 		memset(r, 0, sizeof(r));
 	rnd = ((unsigned long)r[0] << 24 | (unsigned long)r[1] << 16 |
 	    (unsigned long)r[2] << 8 | r[3]);
-	return d / 2 + (long)(rnd % (unsigned long)(d / 2 + 1));
+	d = d / 2 + (long)(rnd % (unsigned long)(d / 2 + 1));
+	return d > 0 ? d : 1;
 }
 
 /* Random letters and digits (hex) for a lease or a Message-ID. */

@@ -188,7 +188,7 @@ MAILER_DEFAULTS = {
     "mail_template_dir": TEMPLATES,
     "smtp_connect_timeout": 2,
     "smtp_timeout": 10,
-    "mailer_backoff": 1,
+    "mailer_backoff": 30,
     "mailer_poll_interval": 1,
     "mailer_max_attempts": 5,
 }
