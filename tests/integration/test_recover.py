@@ -36,7 +36,7 @@ def expect_accepted(r):
 
 def answer_bytes(r):
     """Status, headers and body as the client sees them, in order."""
-    return (r.status, tuple(r.headers), r.body)
+    return (r.status, tuple(r.header_list), r.body)
 
 
 def rows(f):

@@ -92,7 +92,23 @@ class MailSink:
         self.reject = reject
         self.data_delay = data_delay
         self.proc = None
+        on_exit(self.note_codes)
         on_exit(self.stop)
+
+    def note_codes(self):
+        """Notes the code of every mail delivered as a secret of the
+        fixture, read or not by a test: the run's last test searches every
+        log for them."""
+        for n in self.files():
+            with open(os.path.join(self.maildir, n), "rb") as f:
+                raw = f.read()
+            text = email.message_from_bytes(raw, policy=email.policy.default)
+            try:
+                body = text.get_body(preferencelist=("plain",)).get_content()
+            except (AttributeError, KeyError, LookupError):
+                continue
+            for code in CODE_RE.findall(body):
+                self.fixture.note_secret(code)
 
     def command(self):
         cmd = [find_program("python3") if not os.path.exists("/usr/bin/python3")
