@@ -653,6 +653,29 @@ stop:
 	return 0;
 }
 
+/* The seccomp filter, once the database connection is open and the
+ * resolver's modules are loaded: from then on the mailer can talk to the
+ * database and the relay, read files, and nothing else. */
+static int
+mailer_lockdown(struct mailer *m)
+{
+	if (!m->setup->cfg.seccomp)
+		return 0;
+	smtp_prepare(m->setup->smtp);
+	switch (sandbox_enter_mailer()) {
+	case SANDBOX_ON:
+		return 0;
+	case SANDBOX_UNAVAILABLE:
+		log_msg("seccomp filter off: %s", sandbox_unavailable_reason());
+		return 0;
+	case SANDBOX_FAILED:
+		break;
+	}
+	log_msg("the kernel refused the seccomp filter; not mailing "
+	    "(set seccomp = off to run without it)");
+	return -1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -747,8 +770,14 @@ main(int argc, char *argv[])
 		log_msg("out of memory");
 		return 1;
 	}
-	if (db_open(m.db) != DB_OK)
+	if (db_open(m.db) != DB_OK) {
 		log_msg("database not reachable yet: %s", db_last_error(m.db));
+		db_preload_plugins();
+	}
+	if (mailer_lockdown(&m) == -1) {
+		setup_free(m.setup);
+		return 1;
+	}
 	log_msg("%s: %s, lease %ld s", m.once ? "draining the queue" :
 	    "serving the queue", m.setup->cfg.smtp_url,
 	    lease_seconds(&m.setup->cfg));
