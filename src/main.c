@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "blocklist.h"
 #include "log.h"
+#include "policy.h"
 #include "secure.h"
 #include "serve.h"
 
@@ -71,7 +73,7 @@ main(int argc, char *argv[])
 	char			 err[512];
 	const char		*explicit_config = NULL;
 	long			 ncpu;
-	int			 ch, check_only = 0, workers_given = 0;
+	int			 ch, check_only = 0, workers_given = 0, cgi, rc;
 
 	log_init("account-reset");
 	secure_stdio();
@@ -135,22 +137,42 @@ main(int argc, char *argv[])
 	}
 
 	opts.config_path = config_choose_path(explicit_config);
+	cgi = !check_only && !serve_is_fastcgi() && opts.listen == NULL;
 	if (config_load(opts.config_path, &cfg, err, sizeof(err)) == -1) {
 		log_msg("configuration: %s", err);
-		if (!check_only && !serve_is_fastcgi() && opts.listen == NULL)
+		if (cgi)
 			serve_cgi_unconfigured();	/* still owes an answer */
 		return 1;
 	}
+	/* The blocklist is loaded here, once: before the supervisor forks,
+	 * so that every worker shares it.  A CGI process maps a compact
+	 * file without reading all of it (blocklist.h). */
+	if (policy_load(&cfg, cgi ? BLOCKLIST_TRUST_ORDER : 0, err,
+	    sizeof(err)) == -1) {
+		log_msg("configuration: %s: %s", opts.config_path, err);
+		if (cgi)
+			serve_cgi_unconfigured();
+		return 1;
+	}
+	policy_describe(err, sizeof(err));
 	if (check_only) {
 		printf("%s: OK\n", opts.config_path);
+		if (cfg.password_blocklist[0] != '\0')
+			printf("%s\n", err);
+		policy_unload();
 		return 0;
 	}
+	if (!cgi && cfg.password_blocklist[0] != '\0')
+		log_msg("%s", err);
 	if (opts.listen != NULL && !workers_given) {
 		/* Hashing is CPU-bound: one worker per CPU by default. */
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 		opts.workers = ncpu > 0 ? (int)(ncpu > 256 ? 256 : ncpu) : 1;
 	}
 	if (opts.listen != NULL || serve_is_fastcgi())
-		return serve_fastcgi(&opts, &cfg);
-	return serve_cgi(&cfg);
+		rc = serve_fastcgi(&opts, &cfg);
+	else
+		rc = serve_cgi(&cfg);
+	policy_unload();
+	return rc;
 }

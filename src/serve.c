@@ -34,6 +34,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "policy.h"
 #include "reset.h"
 #include "response.h"
 #include "sandbox.h"
@@ -559,7 +560,8 @@ reload(struct supervisor *sv)
 		log_msg("reload refused: too many workers still finishing");
 		return;
 	}
-	if (config_load(sv->opts->config_path, &next, err, sizeof(err)) == -1) {
+	if (config_load(sv->opts->config_path, &next, err, sizeof(err)) == -1 ||
+	    policy_load(&next, 0, err, sizeof(err)) == -1) {
 		log_msg("reload refused, keeping the running configuration: %s",
 		    err);
 		return;
