@@ -246,12 +246,13 @@ blocklist_build(const char *list, const char *out)
 		    (double)(t1.tv_sec - t0.tv_sec) +
 		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	else
-		printf("%s: %llu entries from %llu lines (%llu left out: no "
-		    "password that meets the rules can match them; the rest "
-		    "less duplicates after case folding) in %.2f s\n", out,
+		printf("%s: %llu entries from %llu lines (%llu left out, "
+		    "since no password that meets the rules can match them; "
+		    "%llu duplicates after case folding) in %.2f s\n", out,
 		    (unsigned long long)st.entries,
 		    (unsigned long long)st.lines,
 		    (unsigned long long)st.skipped,
+		    (unsigned long long)(st.lines - st.skipped - st.entries),
 		    (double)(t1.tv_sec - t0.tv_sec) +
 		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return fflush(stdout) == 0 ? EXIT_DONE : EXIT_ERROR;

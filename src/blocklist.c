@@ -514,7 +514,12 @@ load_compact(int fd, const struct stat *st, unsigned flags,
 		munmap(map, len);
 		return -1;
 	}
-	/* Lookups touch a few scattered pages: no read-ahead. */
+	/* The order check read every page: drop them from this process
+	 * (they stay in the page cache), so that its resident memory is
+	 * only what lookups touch.  Lookups touch a few scattered pages: no
+	 * read-ahead. */
+	if ((flags & BLOCKLIST_TRUST_ORDER) == 0)
+		madvise(map, len, MADV_DONTNEED);
 	madvise(map, len, MADV_RANDOM);
 	(*out)->map = map;
 	(*out)->maplen = len;
