@@ -674,6 +674,14 @@ blocklist_contains(const struct blocklist *bl, const char *pw, size_t len)
 	return search(bl, blocklist_fingerprint(pw, len));
 }
 
+int
+blocklist_contains_fingerprint(const struct blocklist *bl, uint64_t fp)
+{
+	if (bl == NULL || bl->count == 0)
+		return 0;
+	return search(bl, fp);
+}
+
 void
 blocklist_stats(const struct blocklist *bl, struct blocklist_stats *st)
 {

@@ -89,6 +89,10 @@ int blocklist_from_compact(const void *data, size_t len, int check_order,
 int blocklist_contains(const struct blocklist *bl, const char *pw,
     size_t len);
 
+/* 1 when the fingerprint fp is in the list, else 0 (for the fuzz
+ * target: the search alone). */
+int blocklist_contains_fingerprint(const struct blocklist *bl, uint64_t fp);
+
 /* The fingerprint of a password or a line: SHA-256 of its fold. */
 uint64_t blocklist_fingerprint(const char *pw, size_t len);
 

@@ -115,7 +115,7 @@ bench(const char *list, unsigned flags, const char *hits_path, long n)
 		return EXIT_TROUBLE;
 	t1 = now_ms();
 	blocklist_stats(bl, &st);
-	printf("load_ms %.1f\nentries %llu\ncompact %d\n", t1 - t0,
+	printf("load_ms %.3f\nentries %llu\ncompact %d\n", t1 - t0,
 	    (unsigned long long)st.entries, st.compact);
 	print_memory("after_load");
 
