@@ -12,7 +12,7 @@
 #include "log.h"
 #include "policy.h"
 #include "secure.h"
-#include "serve.h"
+#include "cgi.h"
 
 int
 main(void)
@@ -28,16 +28,16 @@ main(void)
 	path = config_choose_path(NULL);
 	if (config_load(path, &cfg, err, sizeof(err)) == -1) {
 		log_msg("configuration: %s", err);
-		serve_cgi_unconfigured();
+		cgi_refuse_unconfigured();
 		return 1;
 	}
 	/* One request: a compact file is mapped, not read through. */
 	if (policy_load(&cfg, BLOCKLIST_TRUST_ORDER, err, sizeof(err)) == -1) {
 		log_msg("configuration: %s: %s", path, err);
-		serve_cgi_unconfigured();
+		cgi_refuse_unconfigured();
 		return 1;
 	}
-	rc = serve_cgi(&cfg);
+	rc = cgi_serve(&cfg);
 	policy_unload();
 	return rc;
 }
