@@ -233,7 +233,7 @@ builder_feed(struct builder *b, const char *p, size_t n)
 }
 
 /* LSD radix sort by bytes; tmp holds n numbers.  Eight passes, so the
- * result ends in v.  Linear, and several times faster than qsort here. */
+ * result ends in v: linear in n, with no comparison callbacks. */
 static void
 radix_sort(uint64_t *v, uint64_t *tmp, size_t n)
 {

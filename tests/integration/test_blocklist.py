@@ -22,7 +22,8 @@ import subprocess
 import time
 
 from harness import (TAP, Fixture, HarnessError, expect, expect_eq, expect_error,
-                     expect_token as expect_token_of, strong_password)
+                     expect_token as expect_token_of, find_program, make_tempdir,
+                     strong_password)
 
 COMMON = ["Password1", "Welcome123!", "Qwerty123", "Dragon2024!", "Letmein!99",
           "Sunshine#7"]
@@ -266,6 +267,39 @@ def main():
                 else:
                     fc.kill()
                     expect(False, "it started")
+
+    with t.claim("a list the process may not read (mode 0600, another owner) stops "
+                 "--check-config and the CGI program with 'Permission denied'") as cl:
+        # As root nothing is unreadable: the programs run as nobody then.
+        d = make_tempdir()
+        os.chmod(d, 0o755)
+        mycnf = os.path.join(d, "my.cnf")
+        with open(mycnf, "w") as fh:
+            fh.write("[account-reset]\nsocket=%s/none.sock\n" % d)
+        secret_list = os.path.join(d, "list.txt")
+        with open(secret_list, "w") as fh:
+            fh.write("Password1\n")
+        os.chmod(secret_list, 0o600 if os.geteuid() == 0 else 0)
+        conf = os.path.join(d, "account-reset.conf")
+        with open(conf, "w") as fh:
+            fh.write("mysql_option_file = %s\npassword_blocklist = %s\n" % (mycnf, secret_list))
+        os.chmod(conf, 0o644)
+        as_other = [find_program("setpriv"), "--reuid=65534", "--regid=65534",
+                    "--clear-groups", "--"] if os.geteuid() == 0 else []
+        p = subprocess.run(as_other + [f.responder, "--check-config", "--config", conf],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        err = p.stderr.decode("utf-8", "replace")
+        cl.note(err.strip())
+        expect_eq(p.returncode, 1, "exit status of --check-config")
+        expect("password_blocklist" in err and "Permission denied" in err, "stderr %r" % err)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "REQUEST_METHOD": "POST",
+               "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": "2",
+               "GATEWAY_INTERFACE": "CGI/1.1", "ACCOUNT_RESET_CONFIG": conf}
+        p = subprocess.run(as_other + [f.cgi_program], input=b"{}", env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        err = p.stderr.decode("utf-8", "replace")
+        expect(b"Status: 500" in p.stdout, "CGI answer %r" % p.stdout[:200])
+        expect("Permission denied" in err, "CGI stderr %r" % err)
 
     with t.claim("--check-config with a readable list says OK and how many entries"):
         p = subprocess.run([f.responder, "--check-config", "--config",
