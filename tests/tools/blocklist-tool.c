@@ -213,6 +213,8 @@ main(int argc, char *argv[])
 			return EXIT_TROUBLE;
 		olen = fold_utf8(in, len, out);
 		fwrite(out, 1, olen, stdout);
+		free(in);
+		free(out);
 		return 0;
 	}
 	if (argc == 2 && strcmp(argv[1], "fingerprint") == 0) {
@@ -220,6 +222,7 @@ main(int argc, char *argv[])
 			return EXIT_TROUBLE;
 		printf("%016llx\n",
 		    (unsigned long long)blocklist_fingerprint(in, len));
+		free(in);
 		return 0;
 	}
 	if (argc == 2 && strcmp(argv[1], "repetitive") == 0)
