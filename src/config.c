@@ -224,12 +224,6 @@ set_key(struct config *cfg, const struct key *k, const char *value)
 		return NULL;
 	case KEY_HEADER:
 		return header_to_cgi(value, field, CONFIG_STR_MAX);
-	case KEY_OPT_PATH:
-		if (*value == '\0') {
-			*field = '\0';
-			return NULL;
-		}
-		__attribute__((fallthrough));
 	case KEY_TEXT:
 	case KEY_PATH:
 	case KEY_OPT_PATH:
