@@ -309,9 +309,9 @@ def main():
         n = len(msink.files())
         recover(many, users[0])
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not many.db.sql_value(
+        while time.monotonic() < deadline and many.db.sql_value(
                 "SELECT COUNT(*) FROM mail_queue WHERE reserved_at IS NOT NULL AND "
-                "lease_token IS NOT NULL"):
+                "lease_token IS NOT NULL") == "0":
             time.sleep(0.05)
         expect(many.db.sql_value("SELECT COUNT(*) FROM mail_queue WHERE reserved_at IS NOT "
                                  "NULL AND lease_token IS NOT NULL") == "1",
