@@ -4,9 +4,13 @@
  * One connection per process, opened on first use and kept; every
  * statement is prepared once per connection and only ever binds values,
  * so no request data is ever part of SQL text.  A lost connection is
- * dropped and reopened on the next call; a call that finds its kept
- * connection dead reconnects and tries once more before it reports the
- * database unavailable.
+ * dropped and reopened on the next call.  With several hosts (db_hosts:
+ * the nodes of a Galera cluster) a connection goes to the first that
+ * accepts, and stays there until it fails; a host that fails, or answers
+ * that it is not ready (a node outside the Primary component), sends the
+ * call to the next.  Every call goes through one rerun rule
+ * (with_reruns); db.c logs nothing itself: the caller learns the reruns
+ * and their cause from db_reruns().
  */
 #include "ac-config.h"
 
@@ -17,13 +21,16 @@
 
 #include <mysql.h>
 #include <errmsg.h>
+#include <mysqld_error.h>
+
+#include <openssl/rand.h>
 
 #include "db.h"
-#include "log.h"
 
 /* The statements, by index; each prepared lazily on its connection. */
 enum stmt_id {
 	ST_FIND_CODE,
+	ST_CHECK_CODE,
 	ST_LOCK_CODE,
 	ST_SET_PASSWORD,
 	ST_END_CODES,
@@ -32,67 +39,93 @@ enum stmt_id {
 	ST_CREATE_USER,
 	ST_ISSUE_CODE,
 	ST_PASSWORD_RECORD,
-	ST_ATTEMPTS_GET,
-	ST_ATTEMPTS_ADD,
-	ST_ATTEMPTS_SWEEP,
+	ST_ATTEMPT_ADD,
+	ST_ATTEMPT_SWEEP,
 	ST_COUNT
 };
 
-static const char *const stmt_sql[ST_COUNT] = {
-	[ST_FIND_CODE] =
+/* Every statement with the number of values it binds in and out: run()
+ * refuses a call that passes other counts, and a prepared statement whose
+ * server-side counts differ, so that no bind array is ever overrun. */
+struct stmt_def {
+	const char	*sql;
+	unsigned	 nparam;
+	unsigned	 nresult;
+};
+
+/* The largest nparam / nresult of the table (checked by db_new). */
+#define BIND_MAX	8
+
+static const struct stmt_def stmts[ST_COUNT] = {
+	[ST_FIND_CODE] = {
 	    "SELECT id, user_id FROM reset_codes WHERE code_sha256 = ? "
-	    "AND used_at IS NULL AND expires_at > UTC_TIMESTAMP(6)",
-	[ST_LOCK_CODE] =
+	    "AND used_at IS NULL AND expires_at > UTC_TIMESTAMP(6)", 1, 2 },
+	/* The attempt check and the lookup in one round trip.  Windows are
+	 * aligned on the database's clock (one value for the whole
+	 * statement), so that every worker on every host counts in the same
+	 * window; the sum reads one row per process that counted the
+	 * client in this window. */
+	[ST_CHECK_CODE] = {
+	    "SELECT (SELECT IFNULL(SUM(failures), 0) FROM attempt_failures "
+	    "WHERE client_key = ? AND window_start = UNIX_TIMESTAMP() DIV ? * ?), "
+	    "CAST(UNIX_TIMESTAMP() DIV ? * ? AS SIGNED) + ? - UNIX_TIMESTAMP(), "
+	    "IFNULL(c.id, 0), IFNULL(c.user_id, 0) "
+	    "FROM (SELECT 1) AS one LEFT JOIN reset_codes AS c "
+	    "ON c.code_sha256 = ? AND c.used_at IS NULL "
+	    "AND c.expires_at > UTC_TIMESTAMP(6)", 7, 4 },
+	[ST_LOCK_CODE] = {
 	    "SELECT user_id FROM reset_codes WHERE id = ? "
 	    "AND used_at IS NULL AND expires_at > UTC_TIMESTAMP(6) FOR UPDATE",
-	[ST_SET_PASSWORD] =
+	    1, 1 },
+	[ST_SET_PASSWORD] = {
 	    "UPDATE users SET password = ?, password_changed_at = "
-	    "UTC_TIMESTAMP(6) WHERE id = ?",
-	[ST_END_CODES] =
+	    "UTC_TIMESTAMP(6) WHERE id = ?", 2, 0 },
+	[ST_END_CODES] = {
 	    "UPDATE reset_codes SET used_at = UTC_TIMESTAMP(6) "
-	    "WHERE user_id = ? AND used_at IS NULL",
-	[ST_REVOKE_TOKENS] =
+	    "WHERE user_id = ? AND used_at IS NULL", 1, 0 },
+	[ST_REVOKE_TOKENS] = {
 	    "UPDATE tokens SET revoked_at = UTC_TIMESTAMP(6) "
-	    "WHERE user_id = ? AND revoked_at IS NULL",
-	[ST_INSERT_TOKEN] =
+	    "WHERE user_id = ? AND revoked_at IS NULL", 1, 0 },
+	[ST_INSERT_TOKEN] = {
 	    "INSERT INTO tokens (user_id, access_sha256, refresh_sha256, "
 	    "client_id, scope, created_at, access_expires_at, "
 	    "refresh_expires_at) VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6), "
 	    "UTC_TIMESTAMP(6) + INTERVAL ? SECOND, "
-	    "UTC_TIMESTAMP(6) + INTERVAL ? SECOND)",
-	[ST_CREATE_USER] =
+	    "UTC_TIMESTAMP(6) + INTERVAL ? SECOND)", 7, 0 },
+	[ST_CREATE_USER] = {
 	    "INSERT INTO users (email, password, created_at) "
-	    "VALUES (?, ?, UTC_TIMESTAMP(6))",
-	[ST_ISSUE_CODE] =
+	    "VALUES (?, ?, UTC_TIMESTAMP(6))", 2, 0 },
+	[ST_ISSUE_CODE] = {
 	    "INSERT INTO reset_codes (user_id, code_sha256, created_at, "
 	    "expires_at) SELECT id, ?, UTC_TIMESTAMP(6), "
 	    "UTC_TIMESTAMP(6) + INTERVAL ? SECOND FROM users WHERE email = ?",
-	[ST_PASSWORD_RECORD] =
-	    "SELECT password FROM users WHERE email = ?",
-	/* Windows are aligned on the database's clock, so that every worker
-	 * on every host counts in the same window. */
-	[ST_ATTEMPTS_GET] =
-	    "SELECT failures, CAST(window_start AS SIGNED) + ? - "
-	    "UNIX_TIMESTAMP() FROM attempt_counters WHERE client_key = ? "
-	    "AND window_start = UNIX_TIMESTAMP() DIV ? * ?",
-	[ST_ATTEMPTS_ADD] =
-	    "INSERT INTO attempt_counters (client_key, window_start, failures) "
-	    "VALUES (?, UNIX_TIMESTAMP() DIV ? * ?, 1) "
-	    "ON DUPLICATE KEY UPDATE failures = failures + 1",
-	[ST_ATTEMPTS_SWEEP] =
-	    "DELETE FROM attempt_counters WHERE window_start < "
-	    "UNIX_TIMESTAMP() - ? LIMIT 16",
+	    3, 0 },
+	[ST_PASSWORD_RECORD] = {
+	    "SELECT password FROM users WHERE email = ?", 1, 1 },
+	/* Each process counts in its own row (writer), so that no two
+	 * processes, on one server or on nodes of a cluster, ever write the
+	 * same row. */
+	[ST_ATTEMPT_ADD] = {
+	    "INSERT INTO attempt_failures (client_key, window_start, writer, "
+	    "failures) VALUES (?, UNIX_TIMESTAMP() DIV ? * ?, ?, 1) "
+	    "ON DUPLICATE KEY UPDATE failures = failures + 1", 4, 0 },
+	[ST_ATTEMPT_SWEEP] = {
+	    "DELETE FROM attempt_failures WHERE window_start < "
+	    "UNIX_TIMESTAMP() DIV ? * ? LIMIT 16", 2, 0 },
 };
 
 struct db {
 	const struct config	*cfg;
 	MYSQL			*conn;
 	MYSQL_STMT		*stmt[ST_COUNT];
+	int			 host;	/* db_hosts entry to use next / in use */
+	unsigned long long	 writer; /* this process's attempt_failures rows */
 	int			 fresh;	/* connected during this call */
 	int			 committing; /* COMMIT was sent */
-	const char		*request_id; /* for log lines */
+	int			 reruns; /* of the current call */
 	unsigned		 last_errno;
 	char			 last_error[256];
+	char			 rerun_error[256]; /* what caused the last rerun */
 };
 
 /* One value to bind, in or out. */
@@ -106,15 +139,30 @@ struct val {
 #define TEXT_IN(s)	{ V_TEXT, (void *)(uintptr_t)(s), 0, (unsigned long)strlen(s) }
 #define U64(x)		{ V_U64, (x), 0, 0 }
 #define I64(x)		{ V_I64, (x), 0, 0 }
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct db *
 db_new(const struct config *cfg)
 {
 	struct db	*db;
+	int		 i;
 
+	/* A statement that binds more than the arrays of run() hold is a
+	 * programming error: refuse to work at all rather than overrun. */
+	for (i = 0; i < ST_COUNT; i++)
+		if (stmts[i].sql == NULL || stmts[i].nparam > BIND_MAX ||
+		    stmts[i].nresult > BIND_MAX)
+			return NULL;
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return NULL;
 	db->cfg = cfg;
+	/* 63 random bits: two processes sharing a row would only make them
+	 * wait for each other, never miscount. */
+	if (RAND_bytes((unsigned char *)&db->writer, sizeof(db->writer)) != 1) {
+		free(db);
+		return NULL;
+	}
+	db->writer >>= 1;
 	return db;
 }
 
@@ -149,7 +197,29 @@ db_last_error(const struct db *db)
 	return db->last_error;
 }
 
-/* Errors that mean the server cannot be reached or went away. */
+int
+db_reruns(const struct db *db, const char **why)
+{
+	if (why != NULL)
+		*why = db->rerun_error;
+	return db->reruns;
+}
+
+const char *
+db_host(const struct db *db)
+{
+	if (db->cfg->db_hosts.n == 0)
+		return "the option file's host";
+	return db->cfg->db_hosts.host[db->host].name;
+}
+
+/*
+ * Errors that mean this server cannot serve us now: it cannot be reached,
+ * went away, or (ER_UNKNOWN_COM_ERROR, "WSREP has not yet prepared node
+ * for application use") is a Galera node outside the Primary component
+ * or not yet synced, which accepts connections and refuses every query.
+ * All answer 503, and a call moves to the next host.
+ */
 static int
 is_unavailable(unsigned e)
 {
@@ -161,23 +231,29 @@ is_unavailable(unsigned e)
 	case CR_SERVER_LOST:
 	case CR_SERVER_LOST_EXTENDED:
 	case CR_COMMANDS_OUT_OF_SYNC:
-	case 1040:	/* ER_CON_COUNT_ERROR: too many connections */
-	case 1053:	/* ER_SERVER_SHUTDOWN */
-	case 1927:	/* ER_CONNECTION_KILLED (MariaDB) */
-	case 4031:	/* ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8) */
+	case ER_CON_COUNT_ERROR:
+	case ER_UNKNOWN_COM_ERROR:
+	case ER_SERVER_SHUTDOWN:
+	case ER_CONNECTION_KILLED:
+#ifdef ER_CLIENT_INTERACTION_TIMEOUT
+	case ER_CLIENT_INTERACTION_TIMEOUT:	/* MySQL 8 */
+#endif
 		return 1;
 	}
 	return 0;
 }
 
-/* Deadlock and lock wait timeout: the transaction may simply be rerun. */
+/* Deadlock (also Galera's certification failure, at COMMIT or at any
+ * statement of a transaction a replicated write aborted) and lock wait
+ * timeout: the transaction was rolled back and may simply be rerun. */
 static int
 is_retryable(unsigned e)
 {
-	return e == 1213 || e == 1205;
+	return e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT;
 }
 
-/* Records an error and classifies it; a lost connection is dropped. */
+/* Records an error and classifies it; a lost connection is dropped, and
+ * the next connect starts at the next host. */
 static enum db_result
 fail(struct db *db, unsigned e, const char *what, const char *msg)
 {
@@ -185,23 +261,26 @@ fail(struct db *db, unsigned e, const char *what, const char *msg)
 	snprintf(db->last_error, sizeof(db->last_error), "%s: %u %s", what, e,
 	    msg);
 	if (is_unavailable(e) || db->conn == NULL) {
+		if (db->conn != NULL && db->cfg->db_hosts.n > 1)
+			db->host = (db->host + 1) % db->cfg->db_hosts.n;
 		db_disconnect(db);
 		return DB_UNAVAILABLE;
 	}
 	return DB_ERROR;
 }
 
+/* One connection attempt to the current host (or, without db_hosts, to
+ * the option file's), with the session set up.  DB_OK or as fail(). */
 static enum db_result
-db_connect(struct db *db)
+connect_one(struct db *db)
 {
 	const struct config	*cfg = db->cfg;
-	unsigned int		 ct, rt, wt;
+	const struct db_host	*h = NULL;
+	const char		*host = NULL, *sock = NULL;
+	unsigned int		 ct, rt, wt, port = 0;
 	unsigned		 e;
 	char			 msg[200];
 
-	if (db->conn != NULL)
-		return DB_OK;
-	db->fresh = 1;	/* whatever happens now is a fresh attempt */
 	if ((db->conn = mysql_init(NULL)) == NULL)
 		return fail(db, 0, "mysql_init", "out of memory");
 	ct = (unsigned int)cfg->db_connect_timeout;
@@ -214,10 +293,21 @@ db_connect(struct db *db)
 	mysql_options(db->conn, MYSQL_OPT_READ_TIMEOUT, &rt);
 	mysql_options(db->conn, MYSQL_OPT_WRITE_TIMEOUT, &wt);
 	mysql_options(db->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	if (mysql_real_connect(db->conn, NULL, NULL, NULL, NULL, 0, NULL,
+	if (cfg->db_hosts.n > 0) {
+		h = &cfg->db_hosts.host[db->host];
+		if (h->port == 0) {
+			host = "localhost";
+			sock = h->name;
+		} else {
+			host = h->name;
+			port = h->port;
+		}
+	}
+	if (mysql_real_connect(db->conn, host, NULL, NULL, NULL, port, sock,
 	    0) == NULL) {
 		e = mysql_errno(db->conn);
-		snprintf(msg, sizeof(msg), "%s", mysql_error(db->conn));
+		snprintf(msg, sizeof(msg), "%s%s%s", mysql_error(db->conn),
+		    h ? " on " : "", h ? h->name : "");
 		mysql_close(db->conn);
 		db->conn = NULL;
 		return fail(db, e, "connect", msg);
@@ -233,6 +323,24 @@ db_connect(struct db *db)
 		return fail(db, e, "connect", msg);
 	}
 	return DB_OK;
+}
+
+/* Connects unless connected: to each host in turn from the current one,
+ * until one accepts (a host that is up is kept until it fails). */
+static enum db_result
+db_connect(struct db *db)
+{
+	enum db_result	rc;
+	int		tries;
+
+	if (db->conn != NULL)
+		return DB_OK;
+	db->fresh = 1;	/* whatever happens now is a fresh attempt */
+	tries = db->cfg->db_hosts.n > 1 ? db->cfg->db_hosts.n : 1;
+	while ((rc = connect_one(db)) == DB_UNAVAILABLE && --tries > 0)
+		if (db->cfg->db_hosts.n > 1)
+			db->host = (db->host + 1) % db->cfg->db_hosts.n;
+	return rc;
 }
 
 /* Binds vals to binds; texts in, or out into their buffers. */
@@ -260,42 +368,60 @@ bind_vals(MYSQL_BIND *b, struct val *v, size_t n, int out)
 	}
 }
 
+/* The prepared statement id on this connection, prepared now if need be
+ * and checked against the table's counts; NULL after fail(). */
+static MYSQL_STMT *
+prepared(struct db *db, enum stmt_id id)
+{
+	MYSQL_STMT	*st;
+
+	if (db->stmt[id] != NULL)
+		return db->stmt[id];
+	if ((st = mysql_stmt_init(db->conn)) == NULL) {
+		fail(db, mysql_errno(db->conn), "stmt_init", mysql_error(db->conn));
+		return NULL;
+	}
+	if (mysql_stmt_prepare(st, stmts[id].sql, strlen(stmts[id].sql)) != 0) {
+		fail(db, mysql_stmt_errno(st), "prepare", mysql_stmt_error(st));
+		mysql_stmt_close(st);
+		return NULL;
+	}
+	if (mysql_stmt_param_count(st) != stmts[id].nparam ||
+	    mysql_stmt_field_count(st) != stmts[id].nresult) {
+		mysql_stmt_close(st);
+		fail(db, 0, "prepare", "statement counts differ from the table");
+		return NULL;
+	}
+	return db->stmt[id] = st;
+}
+
 /*
  * Runs statement id with the inputs bound; for a query, fetches the first
- * row into the outputs.  DB_OK, DB_NOT_FOUND (query with no row),
- * DB_CONFLICT (duplicate key), DB_UNAVAILABLE or DB_ERROR.
+ * row into the outputs.  nin and nout must be the table's counts.  DB_OK,
+ * DB_NOT_FOUND (query with no row), DB_CONFLICT (duplicate key),
+ * DB_UNAVAILABLE or DB_ERROR.
  */
 static enum db_result
 run(struct db *db, enum stmt_id id, struct val *in, size_t nin,
     struct val *outv, size_t nout, unsigned long long *affected)
 {
-	MYSQL_BIND	 bin[8], bout[4];
+	MYSQL_BIND	 bin[BIND_MAX], bout[BIND_MAX];
 	MYSQL_STMT	*st;
 	enum db_result	 rc;
 	int		 r;
 
+	if (nin != stmts[id].nparam || nout != stmts[id].nresult)
+		return fail(db, 0, "bind", "value counts differ from the table");
 	if ((rc = db_connect(db)) != DB_OK)
 		return rc;
-	if (db->stmt[id] == NULL) {
-		if ((st = mysql_stmt_init(db->conn)) == NULL)
-			return fail(db, mysql_errno(db->conn), "stmt_init",
-			    mysql_error(db->conn));
-		if (mysql_stmt_prepare(st, stmt_sql[id],
-		    strlen(stmt_sql[id])) != 0) {
-			rc = fail(db, mysql_stmt_errno(st), "prepare",
-			    mysql_stmt_error(st));
-			mysql_stmt_close(st);
-			return rc;
-		}
-		db->stmt[id] = st;
-	}
-	st = db->stmt[id];
+	if ((st = prepared(db, id)) == NULL)
+		return db->conn == NULL ? DB_UNAVAILABLE : DB_ERROR;
 	bind_vals(bin, in, nin, 0);
 	if (nin > 0 && mysql_stmt_bind_param(st, bin) != 0)
 		goto stmt_error;
 	if (mysql_stmt_execute(st) != 0) {
-		if (mysql_stmt_errno(st) == 1062) {	/* ER_DUP_ENTRY */
-			fail(db, 1062, "execute", "duplicate entry");
+		if (mysql_stmt_errno(st) == ER_DUP_ENTRY) {
+			fail(db, ER_DUP_ENTRY, "execute", "duplicate entry");
 			return DB_CONFLICT;
 		}
 		goto stmt_error;
@@ -337,10 +463,9 @@ simple(struct db *db, const char *sql)
 	return DB_OK;
 }
 
-/* Starts a call: notes whether the connection is new, so that a dead kept
- * connection can be retried once on a fresh one. */
+/* Resets the per-attempt state before an attempt. */
 static void
-begin_call(struct db *db)
+begin_attempt(struct db *db)
 {
 	db->fresh = 0;
 	db->committing = 0;
@@ -348,23 +473,48 @@ begin_call(struct db *db)
 	db->last_error[0] = '\0';
 }
 
-/* True when a call that failed as unavailable ran on a connection kept
- * from before and may be tried again on a new one.  Never after COMMIT
- * was sent: it may have taken effect, and running the transaction again
- * would then answer as if the code had been used by someone else. */
-static int
-retry_on_fresh(struct db *db, enum db_result rc)
+/*
+ * The one rerun rule of every call.  once() is one attempt (one statement,
+ * or one whole transaction that has rolled back or never started when it
+ * fails).  It is run again:
+ *   - when it found its connection unavailable: on a connection kept from
+ *     before (it may have died idle), or on a node that is up but not
+ *     ready (1047), on the next host; at most once per host;
+ *   - after a deadlock, lock wait timeout or certification failure, at
+ *     most cfg->db_retries times; if they persist the database is busy
+ *     (DB_UNAVAILABLE: 503);
+ * and never once COMMIT was sent on a connection that then broke: it may
+ * have taken effect, and running the reset again would then answer as if
+ * the code had been used by someone else.
+ */
+static enum db_result
+with_reruns(struct db *db, enum db_result (*once)(struct db *, void *),
+    void *arg)
 {
-	if (rc != DB_UNAVAILABLE || db->fresh || db->committing)
-		return 0;
-	begin_call(db);
-	return 1;
-}
+	enum db_result	rc;
+	int		moves = 0, contended = 0;
+	int		hosts = db->cfg->db_hosts.n > 1 ? db->cfg->db_hosts.n : 1;
 
-void
-db_set_request(struct db *db, const char *request_id)
-{
-	db->request_id = request_id;
+	db->reruns = 0;
+	db->rerun_error[0] = '\0';
+	for (;;) {
+		begin_attempt(db);
+		rc = once(db, arg);
+		if (rc == DB_UNAVAILABLE && !db->committing &&
+		    (!db->fresh || db->last_errno == ER_UNKNOWN_COM_ERROR) &&
+		    moves++ < hosts) {
+			/* next attempt on a new connection (next host) */
+		} else if (rc == DB_ERROR && is_retryable(db->last_errno) &&
+		    contended < db->cfg->db_retries) {
+			contended++;
+		} else {
+			if (rc == DB_ERROR && is_retryable(db->last_errno))
+				rc = DB_UNAVAILABLE;	/* contention: later */
+			return rc;
+		}
+		db->reruns++;
+		memcpy(db->rerun_error, db->last_error, sizeof(db->rerun_error));
+	}
 }
 
 int
@@ -376,8 +526,35 @@ db_connected(const struct db *db)
 enum db_result
 db_open(struct db *db)
 {
-	begin_call(db);
+	begin_attempt(db);
+	db->reruns = 0;
 	return db_connect(db);
+}
+
+/* The arguments of a one-statement call. */
+struct one_stmt {
+	enum stmt_id		 id;
+	struct val		*in, *out;
+	size_t			 nin, nout;
+	unsigned long long	*affected;
+};
+
+static enum db_result
+one_stmt_once(struct db *db, void *arg)
+{
+	struct one_stmt	*a = arg;
+
+	return run(db, a->id, a->in, a->nin, a->out, a->nout, a->affected);
+}
+
+/* One statement (autocommit) through the rerun rule. */
+static enum db_result
+statement(struct db *db, enum stmt_id id, struct val *in, size_t nin,
+    struct val *out, size_t nout, unsigned long long *affected)
+{
+	struct one_stmt	a = { id, in, out, nin, nout, affected };
+
+	return with_reruns(db, one_stmt_once, &a);
 }
 
 enum db_result
@@ -386,19 +563,37 @@ db_find_code(struct db *db, const char *code_sha256,
 {
 	struct val	in[] = { TEXT_IN(code_sha256) };
 	struct val	out[] = { U64(code_id), U64(user_id) };
+
+	return statement(db, ST_FIND_CODE, in, NELEM(in), out, NELEM(out),
+	    NULL);
+}
+
+enum db_result
+db_check_code(struct db *db, const char *client_key, long window,
+    const char *code_sha256, struct db_lookup *res)
+{
+	long long	w = window, left = 0;
+	struct val	in[] = { TEXT_IN(client_key), I64(&w), I64(&w),
+			    I64(&w), I64(&w), I64(&w),
+			    TEXT_IN(code_sha256 ? code_sha256 : "") };
+	struct val	out[] = { U64(&res->failures), I64(&left),
+			    U64(&res->code_id), U64(&res->user_id) };
 	enum db_result	rc;
 
-	begin_call(db);
-	do
-		rc = run(db, ST_FIND_CODE, in, 1, out, 2, NULL);
-	while (retry_on_fresh(db, rc));
+	memset(res, 0, sizeof(*res));
+	rc = statement(db, ST_CHECK_CODE, in, NELEM(in), out, NELEM(out),
+	    NULL);
+	if (rc == DB_NOT_FOUND)		/* the statement always has a row */
+		rc = fail(db, 0, "check", "no row");
+	res->retry_after = left > 0 ? (long)left : 1;
 	return rc;
 }
 
 /* One attempt at the reset transaction. */
 static enum db_result
-reset_once(struct db *db, const struct reset_write *w)
+reset_once(struct db *db, void *arg)
 {
+	const struct reset_write *w = arg;
 	unsigned long long	 code_id = w->code_id, user_id = w->user_id;
 	unsigned long long	 locked_user = 0, n = 0;
 	long long		 access_ttl = db->cfg->access_token_lifetime;
@@ -418,27 +613,40 @@ reset_once(struct db *db, const struct reset_write *w)
 
 	if ((rc = simple(db, "START TRANSACTION")) != DB_OK)
 		return rc;
-	/* The row lock serialises every request holding this code: the
-	 * first to commit wins, the others find it used. */
-	rc = run(db, ST_LOCK_CODE, lock_in, 1, lock_out, 1, NULL);
+	/* The row lock serialises every request holding this code on one
+	 * server: the first to commit wins, the others find it used.  On a
+	 * cluster, a request on another node that locked the same row loses
+	 * at certification (1213), and its rerun finds the code used. */
+	rc = run(db, ST_LOCK_CODE, lock_in, NELEM(lock_in), lock_out,
+	    NELEM(lock_out), NULL);
 	if (rc == DB_OK && locked_user != user_id)
 		rc = DB_NOT_FOUND;
 	if (rc == DB_OK)
-		rc = run(db, ST_SET_PASSWORD, pw_in, 2, NULL, 0, &n);
+		rc = run(db, ST_SET_PASSWORD, pw_in, NELEM(pw_in), NULL, 0, &n);
 	if (rc == DB_OK && n != 1)
 		rc = DB_NOT_FOUND;	/* the user is gone */
 	if (rc == DB_OK)
-		rc = run(db, ST_END_CODES, user_in, 1, NULL, 0, NULL);
+		rc = run(db, ST_END_CODES, user_in, NELEM(user_in), NULL, 0,
+		    NULL);
 	if (rc == DB_OK)
-		rc = run(db, ST_REVOKE_TOKENS, user_in, 1, NULL, 0, NULL);
+		rc = run(db, ST_REVOKE_TOKENS, user_in, NELEM(user_in), NULL, 0,
+		    NULL);
 	if (rc == DB_OK)
-		rc = run(db, ST_INSERT_TOKEN, tok_in, 7, NULL, 0, NULL);
+		rc = run(db, ST_INSERT_TOKEN, tok_in, NELEM(tok_in), NULL, 0,
+		    NULL);
 	if (rc == DB_CONFLICT)
 		rc = DB_ERROR;	/* a 256-bit token collided: never expected */
 	if (rc == DB_OK) {
 		db->committing = 1;
-		if ((rc = simple(db, "COMMIT")) != DB_OK)
-			db_disconnect(db);	/* unknown state: start over */
+		rc = simple(db, "COMMIT");
+		/* A deadlock or certification failure at COMMIT was answered
+		 * by the server: the transaction was rolled back, and the
+		 * rerun rule may run it again.  Anything else: unknown state,
+		 * start over on a new connection. */
+		if (rc == DB_ERROR && is_retryable(db->last_errno))
+			db->committing = 0;
+		else if (rc != DB_OK)
+			db_disconnect(db);
 		return rc;
 	}
 	if (db->conn != NULL && mysql_rollback(db->conn) != 0)
@@ -449,53 +657,7 @@ reset_once(struct db *db, const struct reset_write *w)
 enum db_result
 db_commit_reset(struct db *db, const struct reset_write *w)
 {
-	enum db_result	rc;
-	int		tries = 0;
-
-	begin_call(db);
-	for (;;) {
-		rc = reset_once(db, w);
-		if (retry_on_fresh(db, rc))
-			continue;
-		if (rc == DB_ERROR && is_retryable(db->last_errno) &&
-		    tries++ < db->cfg->db_retries) {
-			log_msg("request id=%s reset transaction: %s; retrying",
-			    db->request_id ? db->request_id : "-",
-			    db->last_error);
-			begin_call(db);
-			continue;
-		}
-		if (rc == DB_ERROR && is_retryable(db->last_errno))
-			rc = DB_UNAVAILABLE;	/* contention: try later */
-		return rc;
-	}
-}
-
-enum db_result
-db_attempts_over(struct db *db, const char *client_key, long window,
-    int limit, int *over, long *retry_after)
-{
-	long long		w = window, left = 0;
-	unsigned long long	failures = 0;
-	struct val		in[] = { I64(&w), TEXT_IN(client_key), I64(&w),
-				    I64(&w) };
-	struct val		out[] = { U64(&failures), I64(&left) };
-	enum db_result		rc;
-
-	*over = 0;
-	begin_call(db);
-	do
-		rc = run(db, ST_ATTEMPTS_GET, in, 4, out, 2, NULL);
-	while (retry_on_fresh(db, rc));
-	if (rc == DB_NOT_FOUND)
-		return DB_OK;
-	if (rc != DB_OK)
-		return rc;
-	if (failures >= (unsigned long long)limit) {
-		*over = 1;
-		*retry_after = left > 0 ? (long)left : 1;
-	}
-	return DB_OK;
+	return with_reruns(db, reset_once, (void *)(uintptr_t)w);
 }
 
 enum db_result
@@ -503,20 +665,23 @@ db_attempt_failed(struct db *db, const char *client_key, long window)
 {
 	long long		w = window;
 	unsigned long long	n = 0;
-	struct val		in[] = { TEXT_IN(client_key), I64(&w), I64(&w) };
-	struct val		sweep[] = { I64(&w) };
+	struct val		in[] = { TEXT_IN(client_key), I64(&w), I64(&w),
+				    U64(&db->writer) };
+	struct val		sweep[] = { I64(&w), I64(&w) };
 	enum db_result		rc;
 
-	begin_call(db);
-	do
-		rc = run(db, ST_ATTEMPTS_ADD, in, 3, NULL, 0, &n);
-	while (retry_on_fresh(db, rc));
+	rc = statement(db, ST_ATTEMPT_ADD, in, NELEM(in), NULL, 0, &n);
 	/* Each new row (one affected row; an update counts two) pays for
-	 * deleting up to 16 rows of ended windows: the table stays about
-	 * as large as the set of clients failing in the current window,
-	 * with no cron job and in CGI mode too. */
-	if (rc == DB_OK && n == 1)
-		rc = run(db, ST_ATTEMPTS_SWEEP, sweep, 1, NULL, 0, NULL);
+	 * deleting up to 16 rows of ended windows: the table stays about as
+	 * large as the set of rows of the current window, with no cron job
+	 * and in CGI mode too.  Two nodes sweeping the same rows may
+	 * conflict; the loser's rows are gone anyway, so that is no error. */
+	if (rc == DB_OK && n == 1) {
+		rc = statement(db, ST_ATTEMPT_SWEEP, sweep, NELEM(sweep), NULL,
+		    0, NULL);
+		if (rc == DB_UNAVAILABLE && db->last_errno == ER_LOCK_DEADLOCK)
+			rc = DB_OK;
+	}
 	return rc;
 }
 
@@ -525,8 +690,7 @@ db_create_user(struct db *db, const char *email, const char *password_record)
 {
 	struct val	in[] = { TEXT_IN(email), TEXT_IN(password_record) };
 
-	begin_call(db);
-	return run(db, ST_CREATE_USER, in, 2, NULL, 0, NULL);
+	return statement(db, ST_CREATE_USER, in, NELEM(in), NULL, 0, NULL);
 }
 
 enum db_result
@@ -539,8 +703,7 @@ db_issue_code(struct db *db, const char *email, const char *code_sha256,
 				    TEXT_IN(email) };
 	enum db_result		 rc;
 
-	begin_call(db);
-	rc = run(db, ST_ISSUE_CODE, in, 3, NULL, 0, &n);
+	rc = statement(db, ST_ISSUE_CODE, in, NELEM(in), NULL, 0, &n);
 	if (rc == DB_OK && n == 0)
 		rc = DB_NOT_FOUND;
 	return rc;
@@ -554,8 +717,8 @@ db_password_record(struct db *db, const char *email, char *out,
 	struct val	res[] = { { V_TEXT, out, outlen - 1, 0 } };
 	enum db_result	rc;
 
-	begin_call(db);
-	rc = run(db, ST_PASSWORD_RECORD, in, 1, res, 1, NULL);
+	rc = statement(db, ST_PASSWORD_RECORD, in, NELEM(in), res, NELEM(res),
+	    NULL);
 	if (rc == DB_OK)
 		out[res[0].len] = '\0';
 	return rc;

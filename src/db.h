@@ -23,10 +23,6 @@ struct db;
 struct db	*db_new(const struct config *cfg);
 void		 db_free(struct db *db);
 
-/* Names the request that the next calls serve, for the log lines db.c
- * writes itself (transaction reruns).  id must outlive those calls. */
-void db_set_request(struct db *db, const char *request_id);
-
 /* Opens the connection now rather than at the first statement (a worker
  * does so before it enters its sandbox, so that the client library has
  * loaded what it needs).  DB_OK or DB_UNAVAILABLE. */
@@ -39,6 +35,22 @@ int db_connected(const struct db *db);
 enum db_result db_find_code(struct db *db, const char *code_sha256,
     unsigned long long *code_id, unsigned long long *user_id);
 
+/* What db_check_code learnt in its one round trip. */
+struct db_lookup {
+	unsigned long long	failures;	/* the client's in this window */
+	long			retry_after;	/* seconds left of the window */
+	unsigned long long	code_id;	/* 0 when the code is not valid */
+	unsigned long long	user_id;
+};
+
+/* The attempt check and the code lookup in one statement: the failures
+ * client_key has in the current window of window seconds, and the code
+ * (code_sha256, or NULL for a text that cannot be a code: then nothing is
+ * found).  DB_OK with code_id 0 when no valid code matched; the caller
+ * must refuse an over-limit client before it uses the code. */
+enum db_result db_check_code(struct db *db, const char *client_key,
+    long window, const char *code_sha256, struct db_lookup *out);
+
 struct reset_write {
 	unsigned long long	 code_id;
 	unsigned long long	 user_id;
@@ -50,17 +62,15 @@ struct reset_write {
 /* The reset, as one transaction: the code is locked and re-checked, the
  * password stored, every open code of the user ended, the user's tokens
  * revoked and the new one stored.  DB_NOT_FOUND when the code was used or
- * expired meanwhile (nothing written).  Deadlocks and lock wait timeouts
- * are retried cfg->db_retries times. */
+ * expired meanwhile (nothing written).  Deadlocks, lock wait timeouts and
+ * Galera certification failures (1213 at COMMIT) are rerun up to
+ * cfg->db_retries times (see db_reruns); a COMMIT whose connection broke
+ * is never rerun (DB_UNAVAILABLE: it may have taken effect). */
 enum db_result db_commit_reset(struct db *db, const struct reset_write *w);
 
-/* Attempt limits.  Stores in *over whether client_key has already failed
- * limit times in the current window of window seconds, and in
- * *retry_after the seconds until that window ends. */
-enum db_result db_attempts_over(struct db *db, const char *client_key,
-    long window, int limit, int *over, long *retry_after);
-/* Counts one failed code attempt for client_key; now and then also
- * deletes the counters of windows that have ended. */
+/* Counts one failed code attempt for client_key, in this process's own
+ * row (so that processes and cluster nodes never contend for one row);
+ * now and then also deletes rows of windows that have ended. */
 enum db_result db_attempt_failed(struct db *db, const char *client_key,
     long window);
 
@@ -77,5 +87,14 @@ enum db_result db_password_record(struct db *db, const char *email,
 /* The last error in words, for the log only (never holds secrets: no
  * statement carries a secret in its text, only bound digests). */
 const char *db_last_error(const struct db *db);
+
+/* How often the last call was run again (deadlock, lock wait,
+ * certification failure, a lost connection or a node not ready moving it
+ * to another host), and in *why (when not NULL) the error that caused the
+ * last rerun: for the caller's log line. */
+int db_reruns(const struct db *db, const char **why);
+
+/* The host (db_hosts entry, or "option file") the connection is on. */
+const char *db_host(const struct db *db);
 
 #endif

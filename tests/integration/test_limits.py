@@ -53,7 +53,7 @@ def main():
         expect_eq(f.check_password(email, old), 0, "old password")
 
     with t.claim("the failures are counted in the database, per address"):
-        n = f.db.sql_value("SELECT failures FROM attempt_counters "
+        n = f.db.sql_value("SELECT SUM(failures) FROM attempt_failures "
                            "WHERE client_key = '192.0.2.10'")
         expect_eq(int(n), LIMIT, "failures counted")
 
@@ -102,16 +102,16 @@ def main():
                      429, "too_many_requests")
         expect_error(guess(f, "10.0.0.1", env={"HTTP_X_FORWARDED_FOR": "203.0.113.51"}),
                      400, "invalid_validation_code")
-        n = f.db.sql_value("SELECT failures FROM attempt_counters "
+        n = f.db.sql_value("SELECT SUM(failures) FROM attempt_failures "
                            "WHERE client_key = '203.0.113.50'")
         expect_eq(int(n), LIMIT, "failures of the real client")
 
     with t.claim("counters of ended windows are deleted by the program as it goes"):
-        f.db.sql("INSERT INTO attempt_counters VALUES "
-                 + ", ".join("('198.18.0.%d', 1000, 5)" % i for i in range(1, 101)))
+        f.db.sql("INSERT INTO attempt_failures VALUES "
+                 + ", ".join("('198.18.0.%d', 1000, 1, 5)" % i for i in range(1, 101)))
         for i in range(70):
             guess(f, "198.19.%d.%d" % (i // 200, i % 200 + 1))
-        left = int(f.db.sql_value("SELECT COUNT(*) FROM attempt_counters "
+        left = int(f.db.sql_value("SELECT COUNT(*) FROM attempt_failures "
                                   "WHERE window_start = 1000"))
         expect_eq(left, 0, "stale counters left")
 
@@ -122,7 +122,7 @@ def main():
                          400, "invalid_validation_code")
         email, old, code = f.user_and_code()
         expect_token(guess(f, "unix:", code=code))
-        n = f.db.sql_value("SELECT COUNT(*) FROM attempt_counters "
+        n = f.db.sql_value("SELECT COUNT(*) FROM attempt_failures "
                            "WHERE client_key NOT LIKE '%.%' AND client_key NOT LIKE '%:%'")
         expect_eq(int(n), 0, "rows under a made-up key")
 

@@ -51,6 +51,7 @@ __all__ = [
     "verify_django_record", "find_leaks", "strong_password",
     "VIOLATION_ORDER", "TOKEN_RE", "AUTO", "run_parallel", "sql_quote",
     "http_request", "make_tempdir", "find_program", "on_exit", "run_record_dir",
+    "time_scale",
 ]
 
 AUTO = object()  # "compute this value" (CONTENT_LENGTH)
@@ -261,6 +262,25 @@ def _kill_process(proc):
     if proc.poll() is None:
         _signal_process(proc, signal.SIGKILL)
         proc.wait()
+
+
+def time_scale():
+    """How much slower than a plain build the programs under test run: the
+    factor for the margins of time bounds (never the configured time-outs
+    themselves).  $AR_TIME_SCALE when set (scripts/check-valgrind and
+    scripts/check-sanitizers set it), else 4 under a wrapper (valgrind), 2
+    with sanitizer options, 1."""
+    v = os.environ.get("AR_TIME_SCALE")
+    if v:
+        try:
+            return max(1.0, float(v))
+        except ValueError:
+            raise HarnessError("AR_TIME_SCALE=%r is not a number" % v)
+    if os.environ.get("AR_RESPONDER_WRAPPER") or os.environ.get("AR_CGI_WRAPPER"):
+        return 4.0
+    if any(k in os.environ for k in SANITIZER_VARIABLES):
+        return 2.0
+    return 1.0
 
 
 # ------------------------------------------------------------------ TAP
