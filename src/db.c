@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <mysql.h>
 #include <errmsg.h>
@@ -217,8 +218,10 @@ db_host(const struct db *db)
  * Errors that mean this server cannot serve us now: it cannot be reached,
  * went away, or (ER_UNKNOWN_COM_ERROR, "WSREP has not yet prepared node
  * for application use") is a Galera node outside the Primary component
- * or not yet synced, which accepts connections and refuses every query.
- * All answer 503, and a call moves to the next host.
+ * or not yet synced, which accepts connections and refuses every query
+ * (and, caught at COMMIT by the loss of quorum, fails it with
+ * ER_ERROR_DURING_COMMIT).  All answer 503, and a call moves to the next
+ * host (never after COMMIT: see with_reruns).
  */
 static int
 is_unavailable(unsigned e)
@@ -233,6 +236,7 @@ is_unavailable(unsigned e)
 	case CR_COMMANDS_OUT_OF_SYNC:
 	case ER_CON_COUNT_ERROR:
 	case ER_UNKNOWN_COM_ERROR:
+	case ER_ERROR_DURING_COMMIT:	/* Galera: "not connected to Primary" */
 	case ER_SERVER_SHUTDOWN:
 	case ER_CONNECTION_KILLED:
 #ifdef ER_CLIENT_INTERACTION_TIMEOUT
@@ -463,6 +467,20 @@ simple(struct db *db, const char *sql)
 	return DB_OK;
 }
 
+/* A pause before rerunning after contention: 1 to 4 ms, doubled with
+ * each rerun, so that transactions that keep aborting each other (on a
+ * cluster, a burst whose index gaps meet) fall out of step. */
+static void
+backoff(int contended)
+{
+	struct timespec	now, pause;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pause.tv_sec = 0;
+	pause.tv_nsec = (1 + now.tv_nsec / 1000 % 4) * 1000000L << contended;
+	nanosleep(&pause, NULL);
+}
+
 /* Resets the per-attempt state before an attempt. */
 static void
 begin_attempt(struct db *db)
@@ -506,7 +524,7 @@ with_reruns(struct db *db, enum db_result (*once)(struct db *, void *),
 			/* next attempt on a new connection (next host) */
 		} else if (rc == DB_ERROR && is_retryable(db->last_errno) &&
 		    contended < db->cfg->db_retries) {
-			contended++;
+			backoff(contended++);
 		} else {
 			if (rc == DB_ERROR && is_retryable(db->last_errno))
 				rc = DB_UNAVAILABLE;	/* contention: later */

@@ -405,3 +405,78 @@ class Cluster:
         """The running nodes that say they are in a Primary component."""
         return [nd for nd in self.nodes
                 if nd.running() and nd.status("wsrep_cluster_status") == "Primary"]
+
+
+# ------------------------------------------------------------------ fixture
+
+import secrets  # noqa: E402
+
+import harness  # noqa: E402  (the fixture builds on the harness)
+
+DB_USER = "account_reset"
+
+
+class ClusterFixture(harness.Fixture):
+    """harness.Fixture on a 3-node cluster: the option file names the
+    service user (the privileges README section 5 lists) and no host, the
+    config's db_hosts lists the nodes, and config_for(order) writes a
+    config whose db_hosts starts with other nodes.  self.db is node 1 (the
+    state helpers read through it); self.cluster has every node."""
+
+    def setup(self, need=None):
+        self.check_binaries(*(need or ()))
+        self.cluster = Cluster(self.schema).setup()
+        self.db = self.cluster.node(1)
+        self.db_password = "Db-" + secrets.token_hex(12)
+        self.note_secret(self.db_password)
+        self.db.sql("CREATE USER '%s'@'127.0.0.1' IDENTIFIED BY '%s'; "
+                    "GRANT SELECT, INSERT, UPDATE ON %s.* TO '%s'@'127.0.0.1'; "
+                    "GRANT DELETE ON %s.attempt_failures TO '%s'@'127.0.0.1'"
+                    % (DB_USER, self.db_password, DATABASE, DB_USER, DATABASE, DB_USER))
+        lines = ["[account-reset]", "user=" + DB_USER, "password=" + self.db_password,
+                 "database=" + DATABASE, "default-character-set=utf8mb4"]
+        harness._write_private(self.option_file, "\n".join(lines) + "\n")
+        self.settings["db_hosts"] = ", ".join(self.cluster.hosts)
+        self.write_config()
+        return self
+
+    def config_for(self, order, name=None, **overrides):
+        """A config whose db_hosts lists the nodes in order (1-based)."""
+        hosts = ", ".join(self.cluster.node(i).address for i in order)
+        return self.write_config(name or "hosts-%s.conf" % "".join(map(str, order)),
+                                 db_hosts=hosts, **overrides)
+
+    def synced_value(self, node, query):
+        """A value read on node once it has applied every write committed
+        anywhere before the read (wsrep_sync_wait)."""
+        rows = self.cluster.node(node).sql("SET SESSION wsrep_sync_wait = 1; " + query)
+        return rows[0][0] if rows else None
+
+    def bulk_users(self, n, tag):
+        """n users (first password record 'x', which no password matches)
+        each with one valid code, made in two statements through node 1;
+        returns dicts with email and code (noted as a secret)."""
+        tag = "%s-%s" % (tag, secrets.token_hex(3))
+        users = [{"email": "%s%d@example.test" % (tag, i),
+                  "code": secrets.token_urlsafe(24)} for i in range(n)]
+        for u in users:
+            self.note_secret(u["code"])
+        self.db.sql("INSERT INTO users (email, password, created_at) VALUES " + ", ".join(
+            "('%s', 'x', UTC_TIMESTAMP(6))" % u["email"] for u in users))
+        self.db.sql("INSERT INTO reset_codes (user_id, code_sha256, created_at, expires_at) "
+                    "SELECT u.id, v.d, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6) + INTERVAL 1 HOUR "
+                    "FROM users u JOIN (" + " UNION ALL ".join(
+                        "SELECT '%s' AS e, '%s' AS d" % (u["email"], harness.sha256_hex(u["code"]))
+                        for u in users) + ") v ON v.e = u.email")
+        return users
+
+    def reset_state(self, node, email, code):
+        """(password record, code used, token rows) of a bulk user, read on
+        node once it has caught up."""
+        rows = self.cluster.node(node).sql(
+            "SET SESSION wsrep_sync_wait = 1; SELECT u.password, "
+            "(SELECT used_at IS NOT NULL FROM reset_codes WHERE code_sha256 = '%s'), "
+            "(SELECT COUNT(*) FROM tokens t WHERE t.user_id = u.id) "
+            "FROM users u WHERE u.email = '%s'" % (harness.sha256_hex(code), email))
+        r = rows[0]
+        return r[0], r[1] == "1", int(r[2])
