@@ -198,7 +198,7 @@ parse_db_host(const char *s, size_t len, struct db_host *h)
 			return "a port is a number from 1 to 65535";
 		memcpy(num, colon + 1, plen);
 		num[plen] = '\0';
-		if (parse_number(num, 1, 65535, &port) == -1)
+		if (number_parse(num, 1, 65535, &port) == -1)
 			return "a port is a number from 1 to 65535";
 	}
 	memcpy(h->name, host, hlen);

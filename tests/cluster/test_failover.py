@@ -22,8 +22,10 @@ each.
    same responders answer 200 again, and the refused codes still work.
 """
 
+import os
 import random
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -114,6 +116,18 @@ def outage_seconds(answers, since):
     end = max(a[1] for a in last_503)
     later_ok = [a for a in answers if a[2] == 200 and a[0] >= end]
     return (min(a[1] for a in later_ok) if later_ok else float("inf")) - since
+
+
+def node_check(f, node, http=False):
+    """scripts/galera-node-check on node (a [client] option file with its
+    socket): (exit status, output)."""
+    path = os.path.join(f.etc, "node%d-check.cnf" % node)
+    with open(path, "w") as fh:
+        fh.write("[client]\nsocket=%s\nuser=root\n" % f.cluster.node(node).socket)
+    cmd = [os.path.join(f.srcdir, "scripts", "galera-node-check")]
+    cmd += (["--http"] if http else []) + [path]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    return r.returncode, r.stdout.decode("utf-8", "replace")
 
 
 def main():
@@ -237,6 +251,14 @@ def main():
         sums = [checksums(n) for n in (1, 2, 3)]
         expect(sums[0] == sums[1] == sums[2], "checksums differ: %r" % sums)
 
+    with t.claim("scripts/galera-node-check calls a Synced node of the Primary "
+                 "component fit (exit 0; --http: 200)") as cl:
+        st, out = node_check(f, 1)
+        cl.note(out)
+        expect(st == 0 and out.startswith("fit"), "exit %d: %s" % (st, out))
+        st, out = node_check(f, 1, http=True)
+        expect(st == 0 and out.startswith("HTTP/1.1 200"), "exit %d: %s" % (st, out))
+
     # ------------------------------------------------------------ 2. two nodes
     c.kill(2)
     c.kill(3)
@@ -263,6 +285,13 @@ def main():
         expect_error(answers[-1][4], 503, "temporarily_unavailable")
         expect_error(ra.request(payload(probe_users[-1]["code"], strong_password())),
                      503, "temporarily_unavailable")
+
+    with t.claim("...and calls node 1, alone and not Primary, not fit (exit 1; --http: "
+                 "503), where a handshake check would pass"):
+        st, out = node_check(f, 1)
+        expect(st == 1 and "non-Primary" in out, "exit %d: %s" % (st, out))
+        st, out = node_check(f, 1, http=True)
+        expect(st == 1 and out.startswith("HTTP/1.1 503"), "exit %d: %s" % (st, out))
 
     back_start = time.monotonic()
     t.setup(c.start_node, 2)
