@@ -127,7 +127,7 @@ struct db {
 	MYSQL_STMT		*stmt[ST_COUNT];
 	int			 host;	/* db_hosts entry to use next / in use */
 	unsigned long long	 writer; /* this process's attempt_failures rows */
-	int			 fresh;	/* connected during this call */
+	int			 connect_failed; /* this attempt could not connect */
 	int			 committing; /* COMMIT was sent */
 	int			 reruns; /* of the current call */
 	unsigned		 last_errno;
@@ -345,11 +345,11 @@ db_connect(struct db *db)
 
 	if (db->conn != NULL)
 		return DB_OK;
-	db->fresh = 1;	/* whatever happens now is a fresh attempt */
 	tries = db->cfg->db_hosts.n > 1 ? db->cfg->db_hosts.n : 1;
 	while ((rc = connect_one(db)) == DB_UNAVAILABLE && --tries > 0)
 		if (db->cfg->db_hosts.n > 1)
 			db->host = (db->host + 1) % db->cfg->db_hosts.n;
+	db->connect_failed = rc != DB_OK;	/* every host was tried */
 	return rc;
 }
 
@@ -491,7 +491,7 @@ backoff(int contended)
 static void
 begin_attempt(struct db *db)
 {
-	db->fresh = 0;
+	db->connect_failed = 0;
 	db->committing = 0;
 	db->last_errno = 0;
 	db->last_error[0] = '\0';
@@ -501,9 +501,11 @@ begin_attempt(struct db *db)
  * The one rerun rule of every call.  once() is one attempt (one statement,
  * or one whole transaction that has rolled back or never started when it
  * fails).  It is run again:
- *   - when it found its connection unavailable: on a connection kept from
- *     before (it may have died idle), or on a node that is up but not
- *     ready (1047), on the next host; at most once per host;
+ *   - when its connection failed under it (a connection kept from before
+ *     that died idle, a node that died or answers that it is not ready,
+ *     1047): on a new connection, which starts at the next host; at most
+ *     once per host, and not when connecting itself failed (db_connect
+ *     has tried every host by then);
  *   - after a deadlock, lock wait timeout or certification failure, at
  *     most cfg->db_retries times; if they persist the database is busy
  *     (DB_UNAVAILABLE: 503);
@@ -525,8 +527,7 @@ with_reruns(struct db *db, enum db_result (*once)(struct db *, void *),
 		begin_attempt(db);
 		rc = once(db, arg);
 		if (rc == DB_UNAVAILABLE && !db->committing &&
-		    (!db->fresh || db->last_errno == ER_UNKNOWN_COM_ERROR) &&
-		    moves++ < hosts) {
+		    !db->connect_failed && moves++ < hosts) {
 			/* next attempt on a new connection (next host) */
 		} else if (rc == DB_ERROR && is_retryable(db->last_errno) &&
 		    contended < db->cfg->db_retries) {
