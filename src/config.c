@@ -59,6 +59,7 @@ static const struct key keys[] = {
 	K("db_hosts", KEY_HOSTS, db_hosts, 0, 0),
 	K("attempt_limit", KEY_INT, attempt_limit, 0, 1000000),
 	K("attempt_window", KEY_LONG, attempt_window, 10, 86400),
+	K("attempt_batch", KEY_INT, attempt_batch, 1, 64),
 	K("trusted_proxies", KEY_PROXIES, trusted_proxies, 0, 0),
 	K("proxy_header", KEY_HEADER, proxy_header, 0, 0),
 	K("seccomp", KEY_BOOL, seccomp, 0, 0),
@@ -107,6 +108,7 @@ config_defaults(struct config *cfg)
 	cfg->db_retries = 3;
 	cfg->attempt_limit = 10;
 	cfg->attempt_window = 900;
+	cfg->attempt_batch = 8;
 	snprintf(cfg->proxy_header, sizeof(cfg->proxy_header),
 	    "HTTP_X_FORWARDED_FOR");
 	cfg->seccomp = 1;

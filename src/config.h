@@ -43,6 +43,7 @@ struct config {
 	struct db_hosts		db_hosts;
 	int			attempt_limit;		/* failed codes per window, 0 = off */
 	long			attempt_window;		/* seconds */
+	int			attempt_batch;		/* failures written together */
 	struct proxies		trusted_proxies;
 	char			proxy_header[CONFIG_STR_MAX]; /* CGI name: HTTP_... */
 	int			seccomp;		/* 1: filter the workers */

@@ -32,6 +32,7 @@
 #define MYSQL_CLIENT_AUTHENTICATION_PLUGIN	2
 #endif
 
+#include "client.h"
 #include "db.h"
 
 /* The statements, by index; each prepared lazily on its connection. */
@@ -74,12 +75,12 @@ static const struct stmt_def stmts[ST_COUNT] = {
 	 * client in this window. */
 	[ST_CHECK_CODE] = {
 	    "SELECT (SELECT IFNULL(SUM(failures), 0) FROM attempt_failures "
-	    "WHERE client_key = ? AND window_start = UNIX_TIMESTAMP() DIV ? * ?), "
-	    "CAST(UNIX_TIMESTAMP() DIV ? * ? AS SIGNED) + ? - UNIX_TIMESTAMP(), "
-	    "IFNULL(c.id, 0), IFNULL(c.user_id, 0) "
-	    "FROM (SELECT 1) AS one LEFT JOIN reset_codes AS c "
-	    "ON c.code_sha256 = ? AND c.used_at IS NULL "
-	    "AND c.expires_at > UTC_TIMESTAMP(6)", 7, 4 },
+	    "WHERE client_key = ? AND window_start = w.ws), "
+	    "CAST(w.ws AS SIGNED) + ? - UNIX_TIMESTAMP(), "
+	    "IFNULL(c.id, 0), IFNULL(c.user_id, 0), w.ws "
+	    "FROM (SELECT UNIX_TIMESTAMP() DIV ? * ? AS ws) AS w "
+	    "LEFT JOIN reset_codes AS c ON c.code_sha256 = ? "
+	    "AND c.used_at IS NULL AND c.expires_at > UTC_TIMESTAMP(6)", 5, 5 },
 	[ST_LOCK_CODE] = {
 	    "SELECT user_id FROM reset_codes WHERE id = ? "
 	    "AND used_at IS NULL AND expires_at > UTC_TIMESTAMP(6) FOR UPDATE",
@@ -114,11 +115,21 @@ static const struct stmt_def stmts[ST_COUNT] = {
 	 * same row. */
 	[ST_ATTEMPT_ADD] = {
 	    "INSERT INTO attempt_failures (client_key, window_start, writer, "
-	    "failures) VALUES (?, UNIX_TIMESTAMP() DIV ? * ?, ?, 1) "
-	    "ON DUPLICATE KEY UPDATE failures = failures + 1", 4, 0 },
+	    "failures) VALUES (?, ?, ?, ?) "
+	    "ON DUPLICATE KEY UPDATE failures = failures + VALUES(failures)",
+	    4, 0 },
 	[ST_ATTEMPT_SWEEP] = {
 	    "DELETE FROM attempt_failures WHERE window_start < "
 	    "UNIX_TIMESTAMP() DIV ? * ? LIMIT 16", 2, 0 },
+};
+
+/* Failed attempts counted but not yet written (attempt_batch). */
+#define PENDING_MAX	64	/* the largest attempt_batch */
+#define PENDING_SECONDS	1	/* written at the next call after this */
+struct pending {
+	char			key[CLIENT_KEY_MAX];
+	unsigned long long	window_start;
+	unsigned long long	failures;
 };
 
 struct db {
@@ -133,6 +144,10 @@ struct db {
 	unsigned		 last_errno;
 	char			 last_error[256];
 	char			 rerun_error[256]; /* what caused the last rerun */
+	struct pending		 pending[PENDING_MAX];
+	int			 npending;
+	unsigned		 pending_total;	/* failures in pending[] */
+	time_t			 pending_since;	/* CLOCK_MONOTONIC seconds */
 };
 
 /* One value to bind, in or out. */
@@ -189,11 +204,16 @@ db_disconnect(struct db *db)
 	}
 }
 
+static enum db_result flush_failures(struct db *);
+static int pending_due(const struct db *);
+
 void
 db_free(struct db *db)
 {
 	if (db == NULL)
 		return;
+	if (db->npending > 0 && db->conn != NULL)
+		(void)flush_failures(db);	/* best effort, at exit */
 	db_disconnect(db);
 	free(db);
 }
@@ -598,18 +618,27 @@ db_check_code(struct db *db, const char *client_key, long window,
     const char *code_sha256, struct db_lookup *res)
 {
 	long long	w = window, left = 0;
-	struct val	in[] = { TEXT_IN(client_key), I64(&w), I64(&w),
-			    I64(&w), I64(&w), I64(&w),
+	struct val	in[] = { TEXT_IN(client_key), I64(&w), I64(&w), I64(&w),
 			    TEXT_IN(code_sha256 ? code_sha256 : "") };
 	struct val	out[] = { U64(&res->failures), I64(&left),
-			    U64(&res->code_id), U64(&res->user_id) };
+			    U64(&res->code_id), U64(&res->user_id),
+			    U64(&res->window_start) };
 	enum db_result	rc;
+	int		i;
 
 	memset(res, 0, sizeof(*res));
+	if (pending_due(db))
+		(void)flush_failures(db);	/* kept if it fails */
 	rc = statement(db, ST_CHECK_CODE, in, NELEM(in), out, NELEM(out),
 	    NULL);
 	if (rc == DB_NOT_FOUND)		/* the statement always has a row */
 		rc = fail(db, 0, "check", "no row");
+	/* This process's own failures not yet written count too: the limit
+	 * is exact within a process. */
+	for (i = 0; i < db->npending; i++)
+		if (strcmp(db->pending[i].key, client_key) == 0 &&
+		    db->pending[i].window_start == res->window_start)
+			res->failures += db->pending[i].failures;
 	res->retry_after = left > 0 ? (long)left : 1;
 	return rc;
 }
@@ -685,29 +714,122 @@ db_commit_reset(struct db *db, const struct reset_write *w)
 	return with_reruns(db, reset_once, (void *)(uintptr_t)w);
 }
 
-enum db_result
-db_attempt_failed(struct db *db, const char *client_key, long window)
+/* True when the pending failures should be written now: as many as
+ * attempt_batch, or the oldest held PENDING_SECONDS. */
+static int
+pending_due(const struct db *db)
 {
-	long long		w = window;
-	unsigned long long	n = 0;
-	struct val		in[] = { TEXT_IN(client_key), I64(&w), I64(&w),
-				    U64(&db->writer) };
-	struct val		sweep[] = { I64(&w), I64(&w) };
-	enum db_result		rc;
+	struct timespec	now;
 
-	rc = statement(db, ST_ATTEMPT_ADD, in, NELEM(in), NULL, 0, &n);
-	/* Each new row (one affected row; an update counts two) pays for
-	 * deleting up to 16 rows of ended windows: the table stays about as
-	 * large as the set of rows of the current window, with no cron job
-	 * and in CGI mode too.  Two nodes sweeping the same rows may
-	 * conflict; the loser's rows are gone anyway, so that is no error. */
-	if (rc == DB_OK && n == 1) {
+	if (db->npending == 0)
+		return 0;
+	if (db->pending_total >= (unsigned)db->cfg->attempt_batch)
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec - db->pending_since >= PENDING_SECONDS;
+}
+
+/* One attempt at writing the pending failures: each in this process's
+ * own row, so nothing here waits for another process or conflicts with
+ * another node.  One row alone is one autocommit statement; several are
+ * one transaction, so that they cost one commit (one redo log flush, one
+ * replication round) between them.  *created tells whether a row was
+ * new (an update counts two affected rows). */
+static enum db_result
+flush_once(struct db *db, void *arg)
+{
+	int			*created = arg;
+	unsigned long long	 n = 0;
+	enum db_result		 rc = DB_OK;
+	int			 i, several = db->npending > 1;
+
+	*created = 0;
+	if (several && (rc = simple(db, "START TRANSACTION")) != DB_OK)
+		return rc;
+	for (i = 0; i < db->npending && rc == DB_OK; i++) {
+		struct pending	*p = &db->pending[i];
+		struct val	 in[] = { TEXT_IN(p->key), U64(&p->window_start),
+				    U64(&db->writer), U64(&p->failures) };
+
+		rc = run(db, ST_ATTEMPT_ADD, in, NELEM(in), NULL, 0, &n);
+		if (rc == DB_OK && n == 1)
+			*created = 1;
+	}
+	if (!several)
+		return rc;
+	if (rc == DB_OK) {
+		db->committing = 1;
+		rc = simple(db, "COMMIT");
+		if (rc == DB_ERROR && is_retryable(db->last_errno))
+			db->committing = 0;
+		else if (rc != DB_OK)
+			db_disconnect(db);
+		return rc;
+	}
+	if (db->conn != NULL && mysql_rollback(db->conn) != 0)
+		db_disconnect(db);
+	return rc;
+}
+
+/*
+ * Writes the pending failures.  Whatever the outcome they are dropped
+ * (counting is best effort: a failure to count never changes an answer),
+ * except when the database could not be reached before anything was
+ * sent, when they are kept for the next try (up to PENDING_MAX).  Each
+ * new row pays for deleting up to 16 rows of ended windows: the table
+ * stays about as large as the current window's rows, with no cron job
+ * and in CGI mode too.  Two nodes sweeping the same rows may conflict;
+ * the loser's rows are gone anyway, so that is no error.
+ */
+static enum db_result
+flush_failures(struct db *db)
+{
+	long long	w = db->cfg->attempt_window;
+	struct val	sweep[] = { I64(&w), I64(&w) };
+	enum db_result	rc;
+	int		created = 0;
+
+	rc = with_reruns(db, flush_once, &created);
+	if (rc == DB_UNAVAILABLE && db->connect_failed)
+		return rc;
+	db->npending = 0;
+	db->pending_total = 0;
+	if (rc == DB_OK && created) {
 		rc = statement(db, ST_ATTEMPT_SWEEP, sweep, NELEM(sweep), NULL,
 		    0, NULL);
 		if (rc == DB_UNAVAILABLE && db->last_errno == ER_LOCK_DEADLOCK)
 			rc = DB_OK;
 	}
 	return rc;
+}
+
+enum db_result
+db_attempt_failed(struct db *db, const char *client_key,
+    const struct db_lookup *look)
+{
+	struct timespec	 now;
+	struct pending	*p = NULL;
+	int		 i;
+
+	for (i = 0; i < db->npending; i++)
+		if (strcmp(db->pending[i].key, client_key) == 0 &&
+		    db->pending[i].window_start == look->window_start)
+			p = &db->pending[i];
+	if (p == NULL) {
+		if (db->npending == PENDING_MAX || strlen(client_key) >=
+		    sizeof(p->key))
+			return fail(db, 0, "count", "too many failures pending");
+		p = &db->pending[db->npending++];
+		memcpy(p->key, client_key, strlen(client_key) + 1);
+		p->window_start = look->window_start;
+		p->failures = 0;
+	}
+	if (db->pending_total++ == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		db->pending_since = now.tv_sec;
+	}
+	p->failures++;
+	return pending_due(db) ? flush_failures(db) : DB_OK;
 }
 
 enum db_result

@@ -46,13 +46,16 @@ struct db_lookup {
 	long			retry_after;	/* seconds left of the window */
 	unsigned long long	code_id;	/* 0 when the code is not valid */
 	unsigned long long	user_id;
+	unsigned long long	window_start;	/* the current window (Unix time) */
 };
 
 /* The attempt check and the code lookup in one statement: the failures
  * client_key has in the current window of window seconds, and the code
  * (code_sha256, or NULL for a text that cannot be a code: then nothing is
- * found).  DB_OK with code_id 0 when no valid code matched; the caller
- * must refuse an over-limit client before it uses the code. */
+ * found).  failures includes this process's failures not yet written
+ * (attempt_batch), and pending failures are written first when they are
+ * due.  DB_OK with code_id 0 when no valid code matched; the caller must
+ * refuse an over-limit client before it uses the code. */
 enum db_result db_check_code(struct db *db, const char *client_key,
     long window, const char *code_sha256, struct db_lookup *out);
 
@@ -73,11 +76,15 @@ struct reset_write {
  * is never rerun (DB_UNAVAILABLE: it may have taken effect). */
 enum db_result db_commit_reset(struct db *db, const struct reset_write *w);
 
-/* Counts one failed code attempt for client_key, in this process's own
- * row (so that processes and cluster nodes never contend for one row);
- * now and then also deletes rows of windows that have ended. */
+/* Counts one failed code attempt for client_key in the window of look
+ * (from db_check_code).  Failures are written in this process's own rows
+ * (so that processes and cluster nodes never contend for one row), once
+ * cfg->attempt_batch of them are held or the oldest has been held a
+ * second (at the next call), or at db_free; up to attempt_batch - 1 of a
+ * process's failures are therefore not yet seen by the others.  Now and
+ * then a write also deletes rows of windows that have ended. */
 enum db_result db_attempt_failed(struct db *db, const char *client_key,
-    long window);
+    const struct db_lookup *look);
 
 /* Admin: a user with an initial password record. */
 enum db_result db_create_user(struct db *db, const char *email,

@@ -66,12 +66,9 @@ note_reruns(struct reset_ctx *ctx, const char *what, const char *request_id)
  * answered (the answer, invalid_validation_code, stands). */
 static void
 count_failure(struct reset_ctx *ctx, const char *client,
-    const char *request_id)
+    const struct db_lookup *look, const char *request_id)
 {
-	if (ctx->cfg->attempt_limit == 0 || client[0] == '\0')
-		return;
-	if (db_attempt_failed(ctx->db, client, ctx->cfg->attempt_window) !=
-	    DB_OK)
+	if (db_attempt_failed(ctx->db, client, look) != DB_OK)
 		log_msg("request id=%s counting a failed attempt: %s",
 		    request_id, db_last_error(ctx->db));
 }
@@ -119,7 +116,7 @@ find_code(struct reset_ctx *ctx, const struct reset_request *req,
 		return why->error = API_TOO_MANY_REQUESTS;
 	}
 	if (look.code_id == 0) {
-		count_failure(ctx, client, request_id);
+		count_failure(ctx, client, &look, request_id);
 		return why->error = API_INVALID_CODE;
 	}
 	w->code_id = look.code_id;

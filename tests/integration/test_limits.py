@@ -7,6 +7,7 @@ failures never lock out another; a trusted proxy's header is believed only
 when the config says so."""
 
 import secrets
+import time
 
 from harness import (TAP, Fixture, expect, expect_eq, expect_error,
                      expect_token as expect_token_of,
@@ -138,6 +139,43 @@ def main():
             expect_error(via_unix("203.0.113.77"), 400, "invalid_validation_code")
         expect_error(via_unix("203.0.113.77"), 429, "too_many_requests")
         expect_error(via_unix("203.0.113.78"), 400, "invalid_validation_code")
+
+    # -- attempt_batch: one FastCGI worker holding its failures
+    batched = f.write_config("batch.conf", attempt_batch=4)
+    fc = t.setup(f.fastcgi, config=batched)
+
+    def fguess(addr):
+        return fc.request({"validation_code": secrets.token_urlsafe(24),
+                           "password": strong_password()}, env={"REMOTE_ADDR": addr})
+
+    def written(addr):
+        return int(f.db.sql_value("SELECT IFNULL(SUM(failures), 0) FROM attempt_failures "
+                                  "WHERE client_key = '%s'" % addr))
+
+    with t.claim("attempt_batch = 4: a worker holds its first 3 failures (none written "
+                 "yet), and counts them itself: the next guess from that address gets "
+                 "429"):
+        for _ in range(LIMIT):
+            expect_error(fguess("198.51.100.40"), 400, "invalid_validation_code")
+        expect_eq(written("198.51.100.40"), 0, "failures written")
+        expect_error(fguess("198.51.100.40"), 429, "too_many_requests")
+    with t.claim("...the 4th failure held (another address's) writes all four at once"):
+        expect_error(fguess("198.51.100.41"), 400, "invalid_validation_code")
+        expect_eq((written("198.51.100.40"), written("198.51.100.41")), (LIMIT, 1),
+                  "failures written")
+    with t.claim("...a failure held for more than a second is written at the worker's "
+                 "next request"):
+        expect_error(fguess("198.51.100.42"), 400, "invalid_validation_code")
+        expect_eq(written("198.51.100.42"), 0, "written at once")
+        time.sleep(1.2)
+        expect_error(fguess("198.51.100.43"), 400, "invalid_validation_code")
+        expect_eq(written("198.51.100.42"), 1, "written at the next request")
+    with t.claim("...and failures held when the worker is stopped (SIGTERM) are written "
+                 "as it exits"):
+        expect_error(fguess("198.51.100.44"), 400, "invalid_validation_code")
+        expect_eq(written("198.51.100.44"), 0, "written at once")
+        fc.stop()
+        expect_eq(written("198.51.100.44"), 1, "written at exit")
 
     with t.claim("attempt_limit = 0 turns the limit off"):
         off = f.write_config("off.conf", attempt_limit=0)

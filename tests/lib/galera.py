@@ -84,6 +84,7 @@ class Node:
         self.index = index
         self.port, self.gcomm_port, self.ist_port, self.sst_port = ports
         self.dir = os.path.join(cluster.base, "node%d" % index)
+        self.basedir = self.dir  # as harness.MariaDB names it
         self.datadir = os.path.join(self.dir, "data")
         self.tmpdir = os.path.join(self.dir, "tmp")
         self.socket = os.path.join(self.dir, "mysql.sock")
