@@ -363,7 +363,9 @@ class Cluster:
 
     def setup(self):
         """Copies the template into every node, bootstraps node 1 and
-        joins the others."""
+        joins the others one at a time (two joining at once on a busy
+        machine can miss the short install time-out, and a node that
+        misses it exits: it is started again, up to JOIN_TRIES times)."""
         src = self.template()
         for nd in self.nodes:
             os.makedirs(nd.dir, 0o700)
@@ -373,23 +375,58 @@ class Cluster:
         first = self.nodes[0]
         first.launch("--wsrep-new-cluster")
         self._wait([first], 1, self.start_timeout)
-        for nd in self.nodes[1:]:
-            nd.launch()
-        self._wait(self.nodes, self.n, self.start_timeout)
+        for i, nd in enumerate(self.nodes[1:], start=2):
+            self._join(nd, self.nodes[:i], lambda nd=nd: nd.launch())
         self.start_seconds = time.monotonic() - started
         return self
 
-    def start_node(self, i, timeout=None):
-        """Starts a node that was killed or stopped: --wsrep-recover, then
-        --wsrep-start-position, so that it rejoins by IST.  Does not wait
-        (wait_synced does)."""
-        nd = self.node(i)
-        pos = nd.recovered_position()
-        if pos:
-            nd.launch("--wsrep-start-position=" + pos)
-        else:
-            nd.launch()
-        return nd
+    JOIN_TRIES = 3
+
+    def _join(self, nd, members, launch):
+        """Starts nd with launch() and waits until members (nd among them)
+        are all Synced in one view; again if nd exits meanwhile."""
+        for attempt in range(self.JOIN_TRIES):
+            launch()
+            try:
+                self._wait(members, len(members), self.start_timeout)
+                return
+            except HarnessError:
+                if nd.running() or attempt == self.JOIN_TRIES - 1:
+                    raise
+                time.sleep(1.0)
+
+    def start_node(self, *indices):
+        """Starts nodes that were killed or stopped, together, and waits
+        until every running node is Synced in one view with them (a node
+        that exits meanwhile is started again, up to JOIN_TRIES times).
+        Each runs --wsrep-recover first and is started with
+        --wsrep-start-position, so that it rejoins by IST.  Nodes killed
+        together must come back together: the Primary component they
+        left is restored (pc.recovery) once all its members are back."""
+        todo = [self.node(i) for i in indices]
+
+        def launch(nd):
+            pos = nd.recovered_position()
+            if pos:
+                nd.launch("--wsrep-start-position=" + pos)
+            else:
+                nd.launch()
+        for nd in todo:
+            launch(nd)
+        members = [m for m in self.nodes if m.running() or m in todo]
+        tries = {nd.index: 1 for nd in todo}
+        while True:
+            try:
+                self._wait(members, len(members), self.start_timeout)
+                return todo
+            except HarnessError:
+                dead = [nd for nd in todo if not nd.running()]
+                if not dead or any(tries[nd.index] >= self.JOIN_TRIES for nd in dead):
+                    raise
+                time.sleep(1.0)
+                for nd in dead:
+                    tries[nd.index] += 1
+                    launch(nd)
 
     def wait_synced(self, nodes=None, timeout=None):
         nodes = nodes or [nd for nd in self.nodes if nd.running()]
