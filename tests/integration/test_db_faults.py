@@ -46,6 +46,7 @@ half done.
 """
 
 import random
+import re
 import secrets
 import subprocess
 import sys
@@ -268,8 +269,19 @@ def crash_in_burst(t, f, users_maker):
                if isinstance(r, BaseException) or r.status not in (200, 503)]
         expect(not bad, "\n".join(bad))
 
+    # A request that was hashing when MariaDB died answers only once its
+    # hash is done: the bound adds the longest time a request of the burst
+    # took inside a worker (the program's own duration_ms, hash and
+    # transaction) to one connect time-out and the build's margin.
+    inside = [float(m.group(1)) / 1e3 for m in
+              (re.search(rb"request id=burst-[0-9]+ status=200 .*duration_ms=([0-9.]+)", l)
+               for l in fc.log_lines()) if m]
+    late_bound = PROMPT + (max(inside) if inside else 0.0)
     with t.claim("each 503 is temporarily_unavailable with Retry-After: %d, and those "
-                 "answered after the kill came within %.0f s of it" % (RETRY_AFTER, PROMPT)):
+                 "answered after the kill came within one request's time in a worker "
+                 "plus %.0f s of it" % (RETRY_AFTER, PROMPT)) as cl:
+        cl.note("bound %.1f s (longest 200 inside a worker: %.1f s)"
+                % (late_bound, late_bound - PROMPT))
         slow = []
         for i, r in enumerate(results):
             if isinstance(r, BaseException) or r.status != 503:
@@ -277,7 +289,7 @@ def crash_in_burst(t, f, users_maker):
             expect_error(r, 503, "temporarily_unavailable")
             expect_eq(r.header("retry-after"), str(RETRY_AFTER), "Retry-After")
             late = answered_at[i] - killed_at
-            if late > PROMPT:
+            if late > late_bound:
                 slow.append("burst-%02d: %.1f s after the kill" % (i, late))
         expect(not slow, "\n".join(slow))
 
@@ -361,8 +373,11 @@ def crash_in_burst(t, f, users_maker):
     with t.claim("every refused request of the burst can now be retried with its code: "
                  "all 200"):
         retry = [i for i in other_ids if i != 0 and i not in in_doubt]
+        # Up to 39 hashes of 200,000 iterations on 4 workers: minutes under
+        # valgrind on a busy machine.
         again = run_parallel([lambda u=users[i]: fc.request(payload(u["code"], u["new"]),
-                                                            timeout=60) for i in retry])
+                                                            timeout=60 * time_scale())
+                              for i in retry])
         bad = [i for i, r in zip(retry, again)
                if isinstance(r, BaseException) or r.status != 200]
         expect(not bad, "not 200: %r (%s)" % (bad, tally(again)))
