@@ -65,22 +65,25 @@ struct stmt_def {
 #define BIND_MAX	8
 
 static const struct stmt_def stmts[ST_COUNT] = {
+	/* The e-mail is for the password's context check (policy.h). */
 	[ST_FIND_CODE] = {
-	    "SELECT id, user_id FROM reset_codes WHERE code_sha256 = ? "
-	    "AND used_at IS NULL AND expires_at > UTC_TIMESTAMP(6)", 1, 2 },
+	    "SELECT c.id, c.user_id, u.email FROM reset_codes c "
+	    "JOIN users u ON u.id = c.user_id WHERE c.code_sha256 = ? "
+	    "AND c.used_at IS NULL AND c.expires_at > UTC_TIMESTAMP(6)", 1, 3 },
 	/* The attempt check and the lookup in one round trip.  Windows are
 	 * aligned on the database's clock (one value for the whole
 	 * statement), so that every worker on every host counts in the same
 	 * window; the sum reads one row per process that counted the
-	 * client in this window. */
+	 * client in this window.  The e-mail as in ST_FIND_CODE. */
 	[ST_CHECK_CODE] = {
 	    "SELECT (SELECT IFNULL(SUM(failures), 0) FROM attempt_failures "
 	    "WHERE client_key = ? AND window_start = w.ws), "
 	    "CAST(w.ws AS SIGNED) + ? - UNIX_TIMESTAMP(), "
-	    "IFNULL(c.id, 0), IFNULL(c.user_id, 0), w.ws "
+	    "IFNULL(c.id, 0), IFNULL(c.user_id, 0), w.ws, IFNULL(u.email, '') "
 	    "FROM (SELECT UNIX_TIMESTAMP() DIV ? * ? AS ws) AS w "
-	    "LEFT JOIN reset_codes AS c ON c.code_sha256 = ? "
-	    "AND c.used_at IS NULL AND c.expires_at > UTC_TIMESTAMP(6)", 5, 5 },
+	    "LEFT JOIN (reset_codes AS c JOIN users AS u ON u.id = c.user_id) "
+	    "ON c.code_sha256 = ? AND c.used_at IS NULL "
+	    "AND c.expires_at > UTC_TIMESTAMP(6)", 5, 6 },
 	[ST_LOCK_CODE] = {
 	    "SELECT user_id FROM reset_codes WHERE id = ? "
 	    "AND used_at IS NULL AND expires_at > UTC_TIMESTAMP(6) FOR UPDATE",
@@ -604,25 +607,33 @@ statement(struct db *db, enum stmt_id id, struct val *in, size_t nin,
 
 enum db_result
 db_find_code(struct db *db, const char *code_sha256,
-    unsigned long long *code_id, unsigned long long *user_id)
+    unsigned long long *code_id, unsigned long long *user_id,
+    char *email, size_t emaillen)
 {
 	struct val	in[] = { TEXT_IN(code_sha256) };
-	struct val	out[] = { U64(code_id), U64(user_id) };
+	struct val	out[] = { U64(code_id), U64(user_id),
+			    { V_TEXT, email, emaillen - 1, 0 } };
+	enum db_result	rc;
 
-	return statement(db, ST_FIND_CODE, in, NELEM(in), out, NELEM(out),
+	rc = statement(db, ST_FIND_CODE, in, NELEM(in), out, NELEM(out),
 	    NULL);
+	if (rc == DB_OK)
+		email[out[2].len] = '\0';
+	return rc;
 }
 
 enum db_result
 db_check_code(struct db *db, const char *client_key, long window,
-    const char *code_sha256, struct db_lookup *res)
+    const char *code_sha256, struct db_lookup *res, char *email,
+    size_t emaillen)
 {
 	long long	w = window, left = 0;
 	struct val	in[] = { TEXT_IN(client_key), I64(&w), I64(&w), I64(&w),
 			    TEXT_IN(code_sha256 ? code_sha256 : "") };
 	struct val	out[] = { U64(&res->failures), I64(&left),
 			    U64(&res->code_id), U64(&res->user_id),
-			    U64(&res->window_start) };
+			    U64(&res->window_start),
+			    { V_TEXT, email, emaillen - 1, 0 } };
 	enum db_result	rc;
 	int		i;
 
@@ -640,6 +651,7 @@ db_check_code(struct db *db, const char *client_key, long window,
 		    db->pending[i].window_start == res->window_start)
 			res->failures += db->pending[i].failures;
 	res->retry_after = left > 0 ? (long)left : 1;
+	email[rc == DB_OK ? out[5].len : 0] = '\0';
 	return rc;
 }
 

@@ -36,9 +36,12 @@ void db_preload_plugins(void);
 /* 1 while a connection is open. */
 int db_connected(const struct db *db);
 
-/* Finds an unused, unexpired code by the hex SHA-256 of its text. */
+/* Finds an unused, unexpired code by the hex SHA-256 of its text, with
+ * its user's id and e-mail (into email, emaillen >= DB_EMAIL_MAX). */
+#define DB_EMAIL_MAX	(254 * 4 + 1)	/* VARCHAR(254) of utf8mb4, and NUL */
 enum db_result db_find_code(struct db *db, const char *code_sha256,
-    unsigned long long *code_id, unsigned long long *user_id);
+    unsigned long long *code_id, unsigned long long *user_id,
+    char *email, size_t emaillen);
 
 /* What db_check_code learnt in its one round trip. */
 struct db_lookup {
@@ -54,10 +57,13 @@ struct db_lookup {
  * (code_sha256, or NULL for a text that cannot be a code: then nothing is
  * found).  failures includes this process's failures not yet written
  * (attempt_batch), and pending failures are written first when they are
- * due.  DB_OK with code_id 0 when no valid code matched; the caller must
- * refuse an over-limit client before it uses the code. */
+ * due.  The code's user's e-mail goes into email (emaillen >=
+ * DB_EMAIL_MAX; empty with no code).  DB_OK with code_id 0 when no valid
+ * code matched; the caller must refuse an over-limit client before it
+ * uses the code. */
 enum db_result db_check_code(struct db *db, const char *client_key,
-    long window, const char *code_sha256, struct db_lookup *out);
+    long window, const char *code_sha256, struct db_lookup *out,
+    char *email, size_t emaillen);
 
 struct reset_write {
 	unsigned long long	 code_id;

@@ -1,9 +1,17 @@
 /*
  * reset.c: the request flow, one way and cheapest first: parse, password
- * rules, the attempt check and the code lookup (one round trip), PBKDF2
- * (only for a code found valid, and before any lock is taken), then the
- * transaction.  Every
+ * rules and the checks that need no account (repetitive, the blocklist:
+ * pure, in memory, a few microseconds), the attempt check and the code
+ * lookup (one round trip, which also brings the account's e-mail), the
+ * check that needs the account (contains_email), PBKDF2 (only for a code
+ * found valid, and before any lock is taken), then the transaction.  Every
  * refusal and the success are answered in one place at the end.
+ *
+ * The blocklist runs before the lookup: its answer depends on the
+ * password alone, so it tells nothing about the code, and it spares the
+ * database a query.  contains_email runs only after the code is found
+ * valid, since answering it for an unknown code would tell whether the
+ * code is valid without counting a failed attempt (docs/BLOCKLIST.md).
  */
 #include "ac-config.h"
 
@@ -16,10 +24,10 @@
 #include "client.h"
 #include "hashrec.h"
 #include "log.h"
+#include "policy.h"
 #include "request.h"
 #include "reset.h"
 #include "response.h"
-#include "rules.h"
 #include "token.h"
 
 /* Codes we issue are CODE_CHARS long; anything far off that cannot be
@@ -77,13 +85,13 @@ count_failure(struct reset_ctx *ctx, const char *client,
  * The code's row, by the digest of its text.  With attempt limits on
  * (and a client address), the client's failures and the code come back in
  * one round trip, and an over-limit client is refused (429) before the
- * lookup's answer is used: it learns nothing.  API_OK with w's ids set,
- * or the refusal (why filled).
+ * lookup's answer is used: it learns nothing.  API_OK with w's ids and
+ * the account's e-mail set, or the refusal (why filled).
  */
 static enum api_error
 find_code(struct reset_ctx *ctx, const struct reset_request *req,
-    const char *client, struct reset_write *w, struct outcome *why,
-    const char *request_id)
+    const char *client, struct reset_write *w, char email[DB_EMAIL_MAX],
+    struct outcome *why, const char *request_id)
 {
 	char			 code_sha256[SHA256_HEX_CHARS + 1];
 	struct db_lookup	 look;
@@ -100,14 +108,14 @@ find_code(struct reset_ctx *ctx, const struct reset_request *req,
 		if (!plausible)
 			return why->error = API_INVALID_CODE;
 		rc = db_find_code(ctx->db, code_sha256, &w->code_id,
-		    &w->user_id);
+		    &w->user_id, email, DB_EMAIL_MAX);
 		note_reruns(ctx, "code lookup", request_id);
 		if (rc != DB_OK)
 			return why->error = db_refusal(ctx, rc, request_id);
 		return API_OK;
 	}
 	rc = db_check_code(ctx->db, client, ctx->cfg->attempt_window,
-	    plausible ? code_sha256 : NULL, &look);
+	    plausible ? code_sha256 : NULL, &look, email, DB_EMAIL_MAX);
 	note_reruns(ctx, "code lookup", request_id);
 	if (rc != DB_OK)
 		return why->error = db_refusal(ctx, rc, request_id);
@@ -132,12 +140,13 @@ reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
     const char *request_id)
 {
 	char			record[HASHREC_MAX];
+	char			email[DB_EMAIL_MAX];
 	struct reset_write	w;
 	enum db_result		rc;
 	unsigned		violations;
 
 	memset(&w, 0, sizeof(w));
-	if ((violations = password_violations(req->password,
+	if ((violations = policy_violations(req->password,
 	    req->password_len)) != 0) {
 		why->error = API_INVALID_PASSWORD;
 		why->violations = violations;
@@ -156,8 +165,15 @@ reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
 		    "limits do not apply; see trusted_proxies", request_id);
 		ctx->warned_no_client = 1;
 	}
-	if (find_code(ctx, req, client, &w, why, request_id) != API_OK)
+	if (find_code(ctx, req, client, &w, email, why, request_id) != API_OK)
 		return why->error;
+	/* A valid code: a refusal now leaves it usable, as every other. */
+	if ((violations = policy_account_violations(req->password,
+	    req->password_len, email)) != 0) {
+		why->error = API_INVALID_PASSWORD;
+		why->violations = violations;
+		return why->error;
+	}
 
 	if (hashrec_make(ctx->engine, req->password, req->password_len,
 	    ctx->cfg->pbkdf2_iterations, record) == -1) {

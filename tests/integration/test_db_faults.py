@@ -53,8 +53,8 @@ import sys
 import threading
 import time
 
-from harness import (TAP, Fixture, expect, expect_eq, expect_error, expect_token,
-                     run_parallel, sha256_hex, strong_password, time_scale)
+from harness import (Fixture, TAP, expect, expect_eq, expect_error, expect_token,
+                     run_parallel, sha256_hex, strong_password, time_scale, wait_for)
 
 CLIENT_ID = "faults-client"
 SCOPE = "read write"
@@ -106,15 +106,6 @@ def hang_bound(program):
 
 def payload(code, password):
     return {"validation_code": code, "password": password}
-
-
-def wait_for(cond, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
 
 
 def status_of(r):
@@ -511,7 +502,7 @@ def reruns(t, f, users_maker):
     # The first attempt waits and times out, the rerun waits again: then
     # the lock goes.
     seen = wait_for(lambda: status_value(f, "Innodb_row_lock_waits") >= waits + 2,
-                    (2 * LOCK_WAIT + 5) * time_scale(), step=0.1)
+                    2 * LOCK_WAIT + 5, step=0.1)
     holder.kill()
     th.join(35)
     with t.claim("the user's row locked by another session past innodb_lock_wait_timeout "
@@ -549,7 +540,7 @@ def reruns(t, f, users_maker):
     # session's, the rerun's): then the other session goes.
     seen = wait_for(lambda: status_value(f, "Innodb_deadlocks") > deadlocks and
                     status_value(f, "Innodb_row_lock_waits") >= waits + 3,
-                    5 * time_scale(), step=0.1)
+                    5, step=0.1)
     holder.kill()
     th.join(35)
     with t.claim("a deadlock (1213) with another session: the rerun answers 200 with "
