@@ -54,20 +54,27 @@ CREATE TABLE IF NOT EXISTS tokens (
 
 -- Failed validation-code attempts per client (an IPv4 address or an IPv6
 -- /64) in fixed windows of attempt_window seconds (window_start is a Unix
--- time, a multiple of the window).  Past attempt_limit the answer is 429.
--- Rows of ended windows are deleted by the program as it goes (no cron).
--- MEMORY, not InnoDB: a failed attempt is counted on every unknown code,
--- and an InnoDB commit would flush the redo log each time; counters are
--- short-lived and may be lost when the server restarts.  The table holds
--- about max_heap_table_size / 100 bytes of keys (160,000 by default);
--- when it is full, counting fails (logged) and the answers stand.
-CREATE TABLE IF NOT EXISTS attempt_counters (
+-- time, a multiple of the window), counted by writer: each responder
+-- process counts in a row of its own (writer is a random number it picks
+-- at start), and a client's failures are the sum over its rows of the
+-- window.  So no two processes ever write the same row: one client's
+-- failures never contend for a lock on one server, and never conflict at
+-- certification on a Galera cluster, whichever nodes they come through.
+-- Past attempt_limit the answer is 429.  The program deletes rows of ended
+-- windows as it goes (no cron job).  InnoDB, so that every node of a
+-- cluster sees every failure (a MEMORY table is not replicated, and
+-- wsrep_mode=STRICT_REPLICATION refuses to create one).
+CREATE TABLE IF NOT EXISTS attempt_failures (
   client_key   VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   window_start BIGINT UNSIGNED NOT NULL,
+  writer       BIGINT UNSIGNED NOT NULL,
   failures     INT UNSIGNED NOT NULL,
-  PRIMARY KEY (client_key, window_start) USING HASH,
-  KEY attempt_counters_age (window_start) USING BTREE  -- the sweep
-) ENGINE=MEMORY DEFAULT CHARSET=ascii;
+  PRIMARY KEY (client_key, window_start, writer),  -- the count and the upsert
+  KEY attempt_failures_age (window_start)          -- the sweep
+) ENGINE=InnoDB DEFAULT CHARSET=ascii;
+
+-- The counters of earlier versions (a MEMORY table: per node on a cluster).
+DROP TABLE IF EXISTS attempt_counters;
 
 -- The recover endpoint's queue: one row per accepted request
 -- (POST /api/v2/account/recover/), written by the responder with one

@@ -28,7 +28,8 @@
 #define CONFIG_FILE_MAX	(64 * 1024)
 
 enum key_kind { KEY_LONG, KEY_ULONG, KEY_SIZE, KEY_INT, KEY_TEXT, KEY_PATH,
-    KEY_ENGINE, KEY_BOOL, KEY_PROXIES, KEY_HEADER, KEY_OPT_PATH };
+    KEY_ENGINE, KEY_BOOL, KEY_PROXIES, KEY_HEADER, KEY_OPT_PATH,
+    KEY_HOSTS };
 
 struct key {
 	const char	*name;
@@ -56,8 +57,10 @@ static const struct key keys[] = {
 	K("db_read_timeout", KEY_LONG, db_read_timeout, 1, 3600),
 	K("db_write_timeout", KEY_LONG, db_write_timeout, 1, 3600),
 	K("db_retries", KEY_INT, db_retries, 0, 10),
+	K("db_hosts", KEY_HOSTS, db_hosts, 0, 0),
 	K("attempt_limit", KEY_INT, attempt_limit, 0, 1000000),
 	K("attempt_window", KEY_LONG, attempt_window, 10, 86400),
+	K("attempt_batch", KEY_INT, attempt_batch, 1, 64),
 	K("trusted_proxies", KEY_PROXIES, trusted_proxies, 0, 0),
 	K("proxy_header", KEY_HEADER, proxy_header, 0, 0),
 	K("seccomp", KEY_BOOL, seccomp, 0, 0),
@@ -125,6 +128,7 @@ config_defaults(struct config *cfg)
 	cfg->db_retries = 3;
 	cfg->attempt_limit = 10;
 	cfg->attempt_window = 900;
+	cfg->attempt_batch = 8;
 	snprintf(cfg->proxy_header, sizeof(cfg->proxy_header),
 	    "HTTP_X_FORWARDED_FOR");
 	cfg->seccomp = 1;
@@ -177,6 +181,95 @@ header_to_cgi(const char *name, char *out, size_t outlen)
 	return NULL;
 }
 
+/* One db_hosts entry: "/path" (a Unix socket), "host", "host:port" or
+ * "[v6-address]:port"; host names are letters, digits, '.', '-', '_'.
+ * NULL, or what is wrong. */
+static const char *
+parse_db_host(const char *s, size_t len, struct db_host *h)
+{
+	const char	*host = s, *colon = NULL;
+	size_t		 hlen = len, i;
+	long long	 port = 3306;
+	char		 num[8];
+
+	if (len == 0 || len >= sizeof(h->name))
+		return "an entry is empty or too long";
+	if (s[0] == '/') {
+		memcpy(h->name, s, len);
+		h->name[len] = '\0';
+		h->port = 0;
+		return NULL;
+	}
+	if (s[0] == '[') {
+		const char *close = memchr(s, ']', len);
+
+		if (close == NULL || close == s + 1)
+			return "an IPv6 address needs [address]:port";
+		host = s + 1;
+		hlen = (size_t)(close - host);
+		for (i = 0; i < hlen; i++)
+			if (!isxdigit((unsigned char)host[i]) && host[i] != ':' &&
+			    host[i] != '.')
+				return "not an IPv6 address in [ ]";
+		if (close + 1 < s + len) {
+			if (close[1] != ':')
+				return "after [address] comes :port";
+			colon = close + 1;
+		}
+	} else {
+		colon = memchr(s, ':', len);
+		hlen = colon ? (size_t)(colon - s) : len;
+		for (i = 0; i < hlen; i++)
+			if (!isalnum((unsigned char)s[i]) && s[i] != '.' &&
+			    s[i] != '-' && s[i] != '_')
+				return "a host is a name or address (IPv6 in [ ]), "
+				    "then an optional :port";
+		if (hlen == 0)
+			return "an entry has no host";
+	}
+	if (colon != NULL) {
+		size_t plen = (size_t)(s + len - colon - 1);
+
+		if (plen == 0 || plen >= sizeof(num))
+			return "a port is a number from 1 to 65535";
+		memcpy(num, colon + 1, plen);
+		num[plen] = '\0';
+		if (number_parse(num, 1, 65535, &port) == -1)
+			return "a port is a number from 1 to 65535";
+	}
+	memcpy(h->name, host, hlen);
+	h->name[hlen] = '\0';
+	h->port = (unsigned)port;
+	return NULL;
+}
+
+/* db_hosts: entries separated by commas and/or spaces, at most
+ * DB_HOSTS_MAX.  NULL, or what is wrong. */
+static const char *
+parse_db_hosts(const char *value, struct db_hosts *hosts)
+{
+	const char	*p = value, *why;
+	size_t		 n;
+
+	memset(hosts, 0, sizeof(*hosts));
+	for (;;) {
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		n = strcspn(p, ", \t");
+		if (hosts->n == DB_HOSTS_MAX)
+			return "too many hosts (at most 8)";
+		if ((why = parse_db_host(p, n, &hosts->host[hosts->n])) != NULL)
+			return why;
+		hosts->n++;
+		p += n;
+	}
+	if (hosts->n == 0)
+		return "names no host";
+	return NULL;
+}
+
 /* Stores one value; returns NULL or what is wrong with it. */
 static const char *
 set_key(struct config *cfg, const struct key *k, const char *value)
@@ -224,6 +317,8 @@ set_key(struct config *cfg, const struct key *k, const char *value)
 		return NULL;
 	case KEY_HEADER:
 		return header_to_cgi(value, field, CONFIG_STR_MAX);
+	case KEY_HOSTS:
+		return parse_db_hosts(value, (struct db_hosts *)(void *)field);
 	case KEY_TEXT:
 	case KEY_PATH:
 	case KEY_OPT_PATH:

@@ -12,6 +12,18 @@
 
 #define CONFIG_STR_MAX	256
 
+/* db_hosts: the database servers tried in turn (a Galera cluster's
+ * nodes), each a TCP host with a port or a Unix socket path. */
+#define DB_HOSTS_MAX	8
+struct db_host {
+	char		name[CONFIG_STR_MAX];	/* host name/address, or socket path */
+	unsigned	port;			/* 0 for a socket */
+};
+struct db_hosts {
+	int		n;			/* 0: the option file's host */
+	struct db_host	host[DB_HOSTS_MAX];
+};
+
 struct config {
 	unsigned long		pbkdf2_iterations;
 	enum pbkdf2_engine	pbkdf2_engine;
@@ -28,8 +40,10 @@ struct config {
 	long			db_read_timeout;	/* seconds */
 	long			db_write_timeout;	/* seconds */
 	int			db_retries;		/* deadlock / lock wait */
+	struct db_hosts		db_hosts;
 	int			attempt_limit;		/* failed codes per window, 0 = off */
 	long			attempt_window;		/* seconds */
+	int			attempt_batch;		/* failures written together */
 	struct proxies		trusted_proxies;
 	char			proxy_header[CONFIG_STR_MAX]; /* CGI name: HTTP_... */
 	int			seccomp;		/* 1: filter the workers */

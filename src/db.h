@@ -23,10 +23,6 @@ struct db;
 struct db	*db_new(const struct config *cfg);
 void		 db_free(struct db *db);
 
-/* Names the request that the next calls serve, for the log lines db.c
- * writes itself (transaction reruns).  id must outlive those calls. */
-void db_set_request(struct db *db, const char *request_id);
-
 /* Opens the connection now rather than at the first statement (a worker
  * does so before it enters its sandbox, so that the client library has
  * loaded what it needs).  DB_OK or DB_UNAVAILABLE. */
@@ -47,6 +43,28 @@ enum db_result db_find_code(struct db *db, const char *code_sha256,
     unsigned long long *code_id, unsigned long long *user_id,
     char *email, size_t emaillen);
 
+/* What db_check_code learnt in its one round trip. */
+struct db_lookup {
+	unsigned long long	failures;	/* the client's in this window */
+	long			retry_after;	/* seconds left of the window */
+	unsigned long long	code_id;	/* 0 when the code is not valid */
+	unsigned long long	user_id;
+	unsigned long long	window_start;	/* the current window (Unix time) */
+};
+
+/* The attempt check and the code lookup in one statement: the failures
+ * client_key has in the current window of window seconds, and the code
+ * (code_sha256, or NULL for a text that cannot be a code: then nothing is
+ * found).  failures includes this process's failures not yet written
+ * (attempt_batch), and pending failures are written first when they are
+ * due.  The code's user's e-mail goes into email (emaillen >=
+ * DB_EMAIL_MAX; empty with no code).  DB_OK with code_id 0 when no valid
+ * code matched; the caller must refuse an over-limit client before it
+ * uses the code. */
+enum db_result db_check_code(struct db *db, const char *client_key,
+    long window, const char *code_sha256, struct db_lookup *out,
+    char *email, size_t emaillen);
+
 struct reset_write {
 	unsigned long long	 code_id;
 	unsigned long long	 user_id;
@@ -58,19 +76,21 @@ struct reset_write {
 /* The reset, as one transaction: the code is locked and re-checked, the
  * password stored, every open code of the user ended, the user's tokens
  * revoked and the new one stored.  DB_NOT_FOUND when the code was used or
- * expired meanwhile (nothing written).  Deadlocks and lock wait timeouts
- * are retried cfg->db_retries times. */
+ * expired meanwhile (nothing written).  Deadlocks, lock wait timeouts and
+ * Galera certification failures (1213 at COMMIT) are rerun up to
+ * cfg->db_retries times (see db_reruns); a COMMIT whose connection broke
+ * is never rerun (DB_UNAVAILABLE: it may have taken effect). */
 enum db_result db_commit_reset(struct db *db, const struct reset_write *w);
 
-/* Attempt limits.  Stores in *over whether client_key has already failed
- * limit times in the current window of window seconds, and in
- * *retry_after the seconds until that window ends. */
-enum db_result db_attempts_over(struct db *db, const char *client_key,
-    long window, int limit, int *over, long *retry_after);
-/* Counts one failed code attempt for client_key; now and then also
- * deletes the counters of windows that have ended. */
+/* Counts one failed code attempt for client_key in the window of look
+ * (from db_check_code).  Failures are written in this process's own rows
+ * (so that processes and cluster nodes never contend for one row), once
+ * cfg->attempt_batch of them are held or the oldest has been held a
+ * second (at the next call), or at db_free; up to attempt_batch - 1 of a
+ * process's failures are therefore not yet seen by the others.  Now and
+ * then a write also deletes rows of windows that have ended. */
 enum db_result db_attempt_failed(struct db *db, const char *client_key,
-    long window);
+    const struct db_lookup *look);
 
 /* Admin: a user with an initial password record. */
 enum db_result db_create_user(struct db *db, const char *email,
@@ -169,5 +189,14 @@ enum db_result db_mail_requeue(struct db *db, unsigned long long id);
 /* The last error in words, for the log only (never holds secrets: no
  * statement carries a secret in its text, only bound digests). */
 const char *db_last_error(const struct db *db);
+
+/* How often the last call was run again (deadlock, lock wait,
+ * certification failure, a lost connection or a node not ready moving it
+ * to another host), and in *why (when not NULL) the error that caused the
+ * last rerun: for the caller's log line. */
+int db_reruns(const struct db *db, const char **why);
+
+/* The host (db_hosts entry, or "option file") the connection is on. */
+const char *db_host(const struct db *db);
 
 #endif

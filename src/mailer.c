@@ -373,7 +373,6 @@ work(struct mailer *m, struct mail_job *job)
 {
 	const struct config	*cfg = &m->setup->cfg;
 
-	db_set_request(m->db, job->request_id);
 	if (job->email[0] == '\0' || job->age >= cfg->code_lifetime) {
 		/* Too old to be worth a code (or wiped by retention). */
 		m->given_up++;
@@ -383,7 +382,6 @@ work(struct mailer *m, struct mail_job *job)
 		record(m, job, "failed", 0, 0, 0, "not an address we accept");
 	} else
 		mail_account(m, job);
-	db_set_request(m->db, NULL);
 	OPENSSL_cleanse(job->email, sizeof(job->email));
 }
 

@@ -174,7 +174,6 @@ recover_handle(struct reset_ctx *ctx, const struct io *io)
 	    io->param(io->ctx, ctx->cfg->proxy_header),
 	    &ctx->cfg->trusted_proxies, client) == -1)
 		client[0] = '\0';	/* no address: not limited */
-	db_set_request(ctx->db, request_id);
 
 	if (recover_read(io, ctx->cfg->max_body_bytes, &req, &why) == API_OK) {
 		recover_queue(ctx, &req, client, request_id, &why);
@@ -187,7 +186,6 @@ recover_handle(struct reset_ctx *ctx, const struct io *io)
 		status = api_error_status(why.error);
 		wrote = respond_error(io, &why, ctx->cfg->retry_after);
 	}
-	db_set_request(ctx->db, NULL);
 	if (wrote == -1)
 		log_msg("request id=%s could not write the answer", request_id);
 	log_request(request_id, status,

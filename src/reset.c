@@ -1,10 +1,10 @@
 /*
  * reset.c: the request flow, one way and cheapest first: parse, password
  * rules and the checks that need no account (repetitive, the blocklist:
- * pure, in memory, a few microseconds), the attempt limit, code lookup
- * (one indexed read, which also brings the account's e-mail), the check
- * that needs the account (contains_email), PBKDF2 (only for a code found
- * valid, and before any lock is taken), then the transaction.  Every
+ * pure, in memory, a few microseconds), the attempt check and the code
+ * lookup (one round trip, which also brings the account's e-mail), the
+ * check that needs the account (contains_email), PBKDF2 (only for a code
+ * found valid, and before any lock is taken), then the transaction.  Every
  * refusal and the success are answered in one place at the end.
  *
  * The blocklist runs before the lookup: its answer depends on the
@@ -55,17 +55,81 @@ db_refusal(struct reset_ctx *ctx, enum db_result rc, const char *request_id)
 	return rc == DB_UNAVAILABLE ? API_UNAVAILABLE : API_SERVER_ERROR;
 }
 
+/* Logs that the last database call was run again (reconnects, moves to
+ * another host, deadlocks, lock waits, certification failures), and why:
+ * db.c returns the count and the cause, and the request's log line is
+ * written here, with its id. */
+static void
+note_reruns(struct reset_ctx *ctx, const char *what, const char *request_id)
+{
+	const char	*why;
+	int		 n;
+
+	if ((n = db_reruns(ctx->db, &why)) > 0)
+		log_msg("request id=%s %s rerun %d time%s; the last after: %s",
+		    request_id, what, n, n == 1 ? "" : "s", why);
+}
+
 /* Counts a failed code attempt; a failure to count is logged, not
  * answered (the answer, invalid_validation_code, stands). */
 static void
 count_failure(struct reset_ctx *ctx, const char *client,
-    const char *request_id)
+    const struct db_lookup *look, const char *request_id)
 {
-	if (ctx->cfg->attempt_limit == 0 || client[0] == '\0')
-		return;
-	if (db_attempt_failed(ctx->db, client, ctx->cfg->attempt_window) != DB_OK)
+	if (db_attempt_failed(ctx->db, client, look) != DB_OK)
 		log_msg("request id=%s counting a failed attempt: %s",
 		    request_id, db_last_error(ctx->db));
+}
+
+/*
+ * The code's row, by the digest of its text.  With attempt limits on
+ * (and a client address), the client's failures and the code come back in
+ * one round trip, and an over-limit client is refused (429) before the
+ * lookup's answer is used: it learns nothing.  API_OK with w's ids and
+ * the account's e-mail set, or the refusal (why filled).
+ */
+static enum api_error
+find_code(struct reset_ctx *ctx, const struct reset_request *req,
+    const char *client, struct reset_write *w, char email[DB_EMAIL_MAX],
+    struct outcome *why, const char *request_id)
+{
+	char			 code_sha256[SHA256_HEX_CHARS + 1];
+	struct db_lookup	 look;
+	enum db_result		 rc;
+	int			 plausible, counting;
+
+	counting = ctx->cfg->attempt_limit > 0 && client[0] != '\0';
+	plausible = req->validation_code_len > 0 &&
+	    req->validation_code_len <= CODE_MAX_CHARS;
+	if (plausible)
+		sha256_hex(req->validation_code, req->validation_code_len,
+		    code_sha256);
+	if (!counting) {
+		if (!plausible)
+			return why->error = API_INVALID_CODE;
+		rc = db_find_code(ctx->db, code_sha256, &w->code_id,
+		    &w->user_id, email, DB_EMAIL_MAX);
+		note_reruns(ctx, "code lookup", request_id);
+		if (rc != DB_OK)
+			return why->error = db_refusal(ctx, rc, request_id);
+		return API_OK;
+	}
+	rc = db_check_code(ctx->db, client, ctx->cfg->attempt_window,
+	    plausible ? code_sha256 : NULL, &look, email, DB_EMAIL_MAX);
+	note_reruns(ctx, "code lookup", request_id);
+	if (rc != DB_OK)
+		return why->error = db_refusal(ctx, rc, request_id);
+	if (look.failures >= (unsigned long long)ctx->cfg->attempt_limit) {
+		why->retry_after = look.retry_after;
+		return why->error = API_TOO_MANY_REQUESTS;
+	}
+	if (look.code_id == 0) {
+		count_failure(ctx, client, &look, request_id);
+		return why->error = API_INVALID_CODE;
+	}
+	w->code_id = look.code_id;
+	w->user_id = look.user_id;
+	return API_OK;
 }
 
 /* Everything between a parsed request and the answer.  Returns API_OK
@@ -75,13 +139,11 @@ reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
     const char *client, struct issued_token *token, struct outcome *why,
     const char *request_id)
 {
-	char			code_sha256[SHA256_HEX_CHARS + 1];
 	char			record[HASHREC_MAX];
 	char			email[DB_EMAIL_MAX];
 	struct reset_write	w;
 	enum db_result		rc;
 	unsigned		violations;
-	int			over = 0;
 
 	memset(&w, 0, sizeof(w));
 	if ((violations = policy_violations(req->password,
@@ -103,28 +165,8 @@ reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
 		    "limits do not apply; see trusted_proxies", request_id);
 		ctx->warned_no_client = 1;
 	}
-	if (ctx->cfg->attempt_limit > 0 && client[0] != '\0') {
-		rc = db_attempts_over(ctx->db, client, ctx->cfg->attempt_window,
-		    ctx->cfg->attempt_limit, &over, &why->retry_after);
-		if (rc != DB_OK)
-			return why->error = db_refusal(ctx, rc, request_id);
-		if (over)
-			return why->error = API_TOO_MANY_REQUESTS;
-	}
-	if (req->validation_code_len == 0 ||
-	    req->validation_code_len > CODE_MAX_CHARS) {
-		count_failure(ctx, client, request_id);
-		return why->error = API_INVALID_CODE;
-	}
-
-	sha256_hex(req->validation_code, req->validation_code_len,
-	    code_sha256);
-	rc = db_find_code(ctx->db, code_sha256, &w.code_id, &w.user_id,
-	    email, sizeof(email));
-	if (rc == DB_NOT_FOUND)
-		count_failure(ctx, client, request_id);
-	if (rc != DB_OK)
-		return why->error = db_refusal(ctx, rc, request_id);
+	if (find_code(ctx, req, client, &w, email, why, request_id) != API_OK)
+		return why->error;
 	/* A valid code: a refusal now leaves it usable, as every other. */
 	if ((violations = policy_account_violations(req->password,
 	    req->password_len, email)) != 0) {
@@ -151,6 +193,7 @@ reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
 
 	rc = db_commit_reset(ctx->db, &w);
 	OPENSSL_cleanse(record, sizeof(record));
+	note_reruns(ctx, "reset transaction", request_id);
 	if (rc != DB_OK)
 		return why->error = db_refusal(ctx, rc, request_id);
 	return API_OK;
@@ -179,7 +222,6 @@ reset_handle(struct reset_ctx *ctx, const struct io *io)
 	    io->param(io->ctx, ctx->cfg->proxy_header),
 	    &ctx->cfg->trusted_proxies, client) == -1)
 		client[0] = '\0';	/* no address: not counted (see below) */
-	db_set_request(ctx->db, request_id);
 
 	if (request_read(io, ctx->cfg->max_body_bytes, &req, &why) == API_OK) {
 		reset_apply(ctx, &req, client, &token, &why, request_id);
@@ -194,7 +236,6 @@ reset_handle(struct reset_ctx *ctx, const struct io *io)
 		wrote = respond_error(io, &why, ctx->cfg->retry_after);
 	}
 	OPENSSL_cleanse(&token, sizeof(token));
-	db_set_request(ctx->db, NULL);
 	if (wrote == -1)
 		log_msg("request id=%s could not write the answer", request_id);
 	log_request(request_id, status,

@@ -503,7 +503,7 @@ def catalogue(victim):
 # ---------------------------------------------------------------- the rig
 
 def checksum(f):
-    """CHECKSUM TABLE of the three tables of record (not attempt_counters)."""
+    """CHECKSUM TABLE of the three tables of record (not attempt_failures)."""
     return f.db.sql("CHECKSUM TABLE users, reset_codes, tokens")
 
 

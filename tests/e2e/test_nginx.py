@@ -185,10 +185,10 @@ def main():
 
     with t.claim("nginx passes the client's address (REMOTE_ADDR): the program counts "
                  "failed code attempts under 127.0.0.1"):
-        rows = f.db.sql("SELECT client_key, SUM(failures) FROM attempt_counters "
+        rows = f.db.sql("SELECT client_key, SUM(failures) FROM attempt_failures "
                         "GROUP BY client_key")
         expect(rows and rows[0][0] == "127.0.0.1" and len(rows) == 1
-               and int(rows[0][1]) > 0, "attempt_counters: %r" % rows)
+               and int(rows[0][1]) > 0, "attempt_failures: %r" % rows)
 
     # ---------------------------------------------------------------- the race
     email3, old3, code3 = f.user_and_code()

@@ -218,10 +218,10 @@ def main():
 
     with t.claim("a common password with an unknown code is refused before the lookup, "
                  "and is not counted as a failed code attempt"):
-        before = f.db.sql_value("SELECT COALESCE(SUM(failures), 0) FROM attempt_counters")
+        before = f.db.sql_value("SELECT COALESCE(SUM(failures), 0) FROM attempt_failures")
         r = reset("Welcome123!", config=text_conf, env={"REMOTE_ADDR": "192.0.2.77"})
         expect_error(r, 400, "invalid_password", ["common_password"])
-        after = f.db.sql_value("SELECT COALESCE(SUM(failures), 0) FROM attempt_counters")
+        after = f.db.sql_value("SELECT COALESCE(SUM(failures), 0) FROM attempt_failures")
         expect_eq(after, before, "failures counted")
 
     # -- a list that cannot be read stops the program at start

@@ -7,6 +7,7 @@ failures never lock out another; a trusted proxy's header is believed only
 when the config says so."""
 
 import secrets
+import time
 
 from harness import (TAP, Fixture, expect, expect_eq, expect_error,
                      expect_token as expect_token_of,
@@ -53,7 +54,7 @@ def main():
         expect_eq(f.check_password(email, old), 0, "old password")
 
     with t.claim("the failures are counted in the database, per address"):
-        n = f.db.sql_value("SELECT failures FROM attempt_counters "
+        n = f.db.sql_value("SELECT SUM(failures) FROM attempt_failures "
                            "WHERE client_key = '192.0.2.10'")
         expect_eq(int(n), LIMIT, "failures counted")
 
@@ -102,16 +103,16 @@ def main():
                      429, "too_many_requests")
         expect_error(guess(f, "10.0.0.1", env={"HTTP_X_FORWARDED_FOR": "203.0.113.51"}),
                      400, "invalid_validation_code")
-        n = f.db.sql_value("SELECT failures FROM attempt_counters "
+        n = f.db.sql_value("SELECT SUM(failures) FROM attempt_failures "
                            "WHERE client_key = '203.0.113.50'")
         expect_eq(int(n), LIMIT, "failures of the real client")
 
     with t.claim("counters of ended windows are deleted by the program as it goes"):
-        f.db.sql("INSERT INTO attempt_counters VALUES "
-                 + ", ".join("('198.18.0.%d', 1000, 5)" % i for i in range(1, 101)))
+        f.db.sql("INSERT INTO attempt_failures VALUES "
+                 + ", ".join("('198.18.0.%d', 1000, 1, 5)" % i for i in range(1, 101)))
         for i in range(70):
             guess(f, "198.19.%d.%d" % (i // 200, i % 200 + 1))
-        left = int(f.db.sql_value("SELECT COUNT(*) FROM attempt_counters "
+        left = int(f.db.sql_value("SELECT COUNT(*) FROM attempt_failures "
                                   "WHERE window_start = 1000"))
         expect_eq(left, 0, "stale counters left")
 
@@ -122,7 +123,7 @@ def main():
                          400, "invalid_validation_code")
         email, old, code = f.user_and_code()
         expect_token(guess(f, "unix:", code=code))
-        n = f.db.sql_value("SELECT COUNT(*) FROM attempt_counters "
+        n = f.db.sql_value("SELECT COUNT(*) FROM attempt_failures "
                            "WHERE client_key NOT LIKE '%.%' AND client_key NOT LIKE '%:%'")
         expect_eq(int(n), 0, "rows under a made-up key")
 
@@ -138,6 +139,43 @@ def main():
             expect_error(via_unix("203.0.113.77"), 400, "invalid_validation_code")
         expect_error(via_unix("203.0.113.77"), 429, "too_many_requests")
         expect_error(via_unix("203.0.113.78"), 400, "invalid_validation_code")
+
+    # -- attempt_batch: one FastCGI worker holding its failures
+    batched = f.write_config("batch.conf", attempt_batch=4)
+    fc = t.setup(f.fastcgi, config=batched)
+
+    def fguess(addr):
+        return fc.request({"validation_code": secrets.token_urlsafe(24),
+                           "password": strong_password()}, env={"REMOTE_ADDR": addr})
+
+    def written(addr):
+        return int(f.db.sql_value("SELECT IFNULL(SUM(failures), 0) FROM attempt_failures "
+                                  "WHERE client_key = '%s'" % addr))
+
+    with t.claim("attempt_batch = 4: a worker holds its first 3 failures (none written "
+                 "yet), and counts them itself: the next guess from that address gets "
+                 "429"):
+        for _ in range(LIMIT):
+            expect_error(fguess("198.51.100.40"), 400, "invalid_validation_code")
+        expect_eq(written("198.51.100.40"), 0, "failures written")
+        expect_error(fguess("198.51.100.40"), 429, "too_many_requests")
+    with t.claim("...the 4th failure held (another address's) writes all four at once"):
+        expect_error(fguess("198.51.100.41"), 400, "invalid_validation_code")
+        expect_eq((written("198.51.100.40"), written("198.51.100.41")), (LIMIT, 1),
+                  "failures written")
+    with t.claim("...a failure held for more than a second is written at the worker's "
+                 "next request"):
+        expect_error(fguess("198.51.100.42"), 400, "invalid_validation_code")
+        expect_eq(written("198.51.100.42"), 0, "written at once")
+        time.sleep(1.2)
+        expect_error(fguess("198.51.100.43"), 400, "invalid_validation_code")
+        expect_eq(written("198.51.100.42"), 1, "written at the next request")
+    with t.claim("...and failures held when the worker is stopped (SIGTERM) are written "
+                 "as it exits"):
+        expect_error(fguess("198.51.100.44"), 400, "invalid_validation_code")
+        expect_eq(written("198.51.100.44"), 0, "written at once")
+        fc.stop()
+        expect_eq(written("198.51.100.44"), 1, "written at exit")
 
     with t.claim("attempt_limit = 0 turns the limit off"):
         off = f.write_config("off.conf", attempt_limit=0)

@@ -930,6 +930,9 @@ DEFAULT_SETTINGS = {
     # counting runs everywhere) but never reach the limit, except in the
     # tests of the limit itself, which set their own.
     "attempt_limit": 1000000,
+    # Every failure written at once, so that a test can read the count
+    # from the database after any request (test_limits.py tests batching).
+    "attempt_batch": 1,
 }
 
 BASE_CGI_ENV = {

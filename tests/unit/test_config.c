@@ -22,6 +22,16 @@ parse(const char *text, struct config *cfg, char *err, size_t errlen)
 }
 
 /* Refused, with a message that contains want. */
+/* The defaults have no db_hosts. */
+static int
+cfg_default_hosts(void)
+{
+	struct config	cfg;
+
+	config_defaults(&cfg);
+	return cfg.db_hosts.n == 0;
+}
+
 static int
 refused(const char *text, const char *want)
 {
@@ -82,6 +92,33 @@ test_parse(void)
 	ok(refused("access_token_lifetime = 7200\nrefresh_token_lifetime = 3600\n",
 	    "refresh_token_lifetime"),
 	    "a refresh lifetime shorter than the access lifetime is refused");
+	ok(parse("db_hosts = 10.0.0.1:3307, db2.example  [fd00::3]:3308,"
+	    "/run/mysqld/mysqld.sock\n", &cfg, err, sizeof(err)) == 0 &&
+	    cfg.db_hosts.n == 4 &&
+	    strcmp(cfg.db_hosts.host[0].name, "10.0.0.1") == 0 &&
+	    cfg.db_hosts.host[0].port == 3307 &&
+	    strcmp(cfg.db_hosts.host[1].name, "db2.example") == 0 &&
+	    cfg.db_hosts.host[1].port == 3306 &&
+	    strcmp(cfg.db_hosts.host[2].name, "fd00::3") == 0 &&
+	    cfg.db_hosts.host[2].port == 3308 &&
+	    strcmp(cfg.db_hosts.host[3].name, "/run/mysqld/mysqld.sock") == 0 &&
+	    cfg.db_hosts.host[3].port == 0,
+	    "db_hosts: host:port, host (port 3306), [v6]:port and a socket, "
+	    "in order, separated by commas and spaces");
+	ok(cfg_default_hosts(), "db_hosts is unset by default (the option "
+	    "file's host)");
+	ok(refused("db_hosts = db1:0\n", "db_hosts"), "a port 0 is refused");
+	ok(refused("db_hosts = db1:65536\n", "db_hosts"),
+	    "a port over 65535 is refused");
+	ok(refused("db_hosts = db1:33x\n", "db_hosts"),
+	    "a port with junk is refused");
+	ok(refused("db_hosts = fd00::1\n", "db_hosts"),
+	    "an IPv6 address without brackets is refused");
+	ok(refused("db_hosts = db;1\n", "db_hosts"),
+	    "a host name with other characters is refused");
+	ok(refused("db_hosts = ,\n", "db_hosts"), "a list of no host is refused");
+	ok(refused("db_hosts = a b c d e f g h i\n", "db_hosts"),
+	    "more than 8 hosts are refused");
 }
 
 static void
