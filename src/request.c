@@ -205,6 +205,10 @@ wipe_members(struct json_object *obj)
 	}
 }
 
+/* The JSON tokener, one a process and reset for each body: making one
+ * allocates its parse stack and buffer, on every request otherwise. */
+static struct json_tokener *body_tokener;
+
 enum api_error
 request_parse_body(const char *body, size_t len, struct reset_request *req,
     struct outcome *why)
@@ -226,8 +230,11 @@ request_parse_body(const char *body, size_t len, struct reset_request *req,
 	if (has_lone_surrogate(body, len))
 		return refuse(why, API_INVALID_REQUEST,
 		    "The body has an unpaired UTF-16 surrogate escape.");
-	if ((tok = json_tokener_new_ex(REQUEST_JSON_MAX_DEPTH)) == NULL)
+	if (body_tokener == NULL &&
+	    (body_tokener = json_tokener_new_ex(REQUEST_JSON_MAX_DEPTH)) == NULL)
 		return refuse(why, API_SERVER_ERROR, NULL);
+	tok = body_tokener;
+	json_tokener_reset(tok);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = json_tokener_parse_ex(tok, body, (int)len);
 	jerr = json_tokener_get_error(tok);
@@ -275,7 +282,8 @@ out:
 			wipe_members(obj);
 		json_object_put(obj);
 	}
-	json_tokener_free(tok);
+	/* A parse that stopped midway may still hold objects: drop them. */
+	json_tokener_reset(tok);
 	if (rc != API_OK)
 		request_free(req);
 	return rc;
