@@ -22,6 +22,7 @@
 #include "db.h"
 #include "hashrec.h"
 #include "log.h"
+#include "number.h"
 #include "rules.h"
 #include "secure.h"
 #include "token.h"
@@ -218,7 +219,8 @@ main(int argc, char *argv[])
 	};
 	struct config	 cfg;
 	struct db	*db;
-	char		 err[512], *end;
+	char		 err[512];
+	long long	 n;
 	const char	*config_path = NULL, *cmd, *email;
 	long		 ttl = -1;
 	int		 ch, rc;
@@ -233,14 +235,12 @@ main(int argc, char *argv[])
 			config_path = optarg;
 			break;
 		case 't':
-			errno = 0;
-			ttl = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || errno != 0 ||
-			    ttl < 1 || ttl > 31536000) {
+			if (number_parse(optarg, 1, 31536000, &n) == -1) {
 				fprintf(stderr, "account-reset-admin: --ttl %s: "
 				    "expected 1 to 31536000 seconds\n", optarg);
 				return EXIT_ERROR;
 			}
+			ttl = (long)n;
 			break;
 		default:
 			usage();
@@ -262,6 +262,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "account-reset-admin: %s\n", err);
 		return EXIT_ERROR;
 	}
+	/* Hash with the engine the responder would use. */
+	cfg.pbkdf2_engine = pbkdf2_engine_checked(cfg.pbkdf2_engine);
 	if ((db = db_new(&cfg)) == NULL)
 		return EXIT_ERROR;
 	if (strcmp(cmd, "create-user") == 0 && ttl == -1)
