@@ -68,3 +68,49 @@ CREATE TABLE IF NOT EXISTS attempt_counters (
   PRIMARY KEY (client_key, window_start) USING HASH,
   KEY attempt_counters_age (window_start) USING BTREE  -- the sweep
 ) ENGINE=MEMORY DEFAULT CHARSET=ascii;
+
+-- The recover endpoint's queue: one row per accepted request
+-- (POST /api/v2/account/recover/), written by the responder with one
+-- INSERT and no user lookup, worked off by account-reset-mailer.
+--   * The per-client limit (recover_limit per recover_window) is counted
+--     from these rows themselves: (client_key, created_at).
+--   * state 'queued' rows are open; due_at is when a mailer may take one:
+--     the next attempt, or, while a mailer holds it, the end of its lease
+--     (lease_token).  A mailer that dies loses nothing: its lease runs
+--     out and another takes the row.
+--   * user_id, reserved_at and code_id are set when a mailer commits to
+--     mailing an account (the per-account caps count these), smtp_status
+--     and finished_at with the outcome; state then is 'sent',
+--     'suppressed' (over a per-account cap), 'unknown' (no such account),
+--     'failed' (SMTP 5xx or out of attempts) or 'expired' (too old to be
+--     worth a code).
+--   * After recover_retention the mailer wipes email and client_key.
+-- Insert-only from the responder: no counter row that every request
+-- updates, which also suits a Galera cluster.  The code itself is never
+-- here: reset_codes holds its SHA-256, code_id points at that row.
+CREATE TABLE IF NOT EXISTS mail_queue (
+  id           BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  request_id   VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  client_key   VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  email        VARCHAR(254) NULL,
+  locale       VARCHAR(35) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
+  created_at   DATETIME(6) NOT NULL,
+  enqueued_at  DATETIME(6) NOT NULL,              -- created_at, or a requeue
+  state        ENUM('queued', 'sent', 'suppressed', 'unknown', 'failed',
+                    'expired') CHARACTER SET ascii NOT NULL DEFAULT 'queued',
+  due_at       DATETIME(6) NOT NULL,
+  lease_token  CHAR(32) CHARACTER SET ascii COLLATE ascii_bin NULL,
+  attempts     INT UNSIGNED NOT NULL DEFAULT 0,
+  user_id      BIGINT UNSIGNED NULL,
+  reserved_at  DATETIME(6) NULL,
+  code_id      BIGINT UNSIGNED NULL,
+  smtp_status  SMALLINT UNSIGNED NULL,
+  finished_at  DATETIME(6) NULL,
+  PRIMARY KEY (id),
+  KEY mail_queue_client (client_key, created_at),  -- the per-client limit
+  KEY mail_queue_due (state, due_at),              -- the next row to mail
+  KEY mail_queue_lease (lease_token),              -- the row a mailer holds
+  KEY mail_queue_account (user_id, reserved_at),   -- per-account caps
+  KEY mail_queue_address (email, reserved_at),     -- caps for unknown addresses
+  KEY mail_queue_age (created_at)                  -- retention
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -40,7 +40,9 @@ usage(void)
 	    "       account-reset-admin [--config FILE] issue-code EMAIL"
 	    " [--ttl SECONDS]\n"
 	    "       account-reset-admin [--config FILE] check-password EMAIL"
-	    "  (password on stdin)\n");
+	    "  (password on stdin)\n"
+	    "       account-reset-admin [--config FILE] queue\n"
+	    "       account-reset-admin [--config FILE] requeue ID\n");
 }
 
 /* Reads the password: all of stdin up to PASSWORD_READ_MAX bytes, less
@@ -208,6 +210,80 @@ out:
 	return rc;
 }
 
+/* queue: the recover queue's rows by state, with the age of the oldest
+ * of each (for "queued", how long the oldest request has waited). */
+static int
+show_queue(struct db *db)
+{
+	static const char *const states[] = { "queued", "sent", "suppressed",
+	    "unknown", "failed", "expired" };
+	unsigned long long	count;
+	long long		oldest;
+	size_t			i;
+
+	printf("%-12s %10s  %s\n", "state", "rows", "oldest (seconds)");
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		if (db_mail_state_count(db, states[i], &count, &oldest) != DB_OK)
+			return db_failed(db, "queue");
+		printf("%-12s %10llu  %lld\n", states[i], count,
+		    count > 0 ? oldest : 0);
+	}
+	return fflush(stdout) == 0 ? EXIT_DONE : EXIT_ERROR;
+}
+
+/* requeue ID: a finished row (sent, suppressed, unknown, failed,
+ * expired) is queued again, due now, with its attempts reset. */
+static int
+requeue(struct db *db, const char *id_text)
+{
+	long long	id;
+
+	if (number_parse(id_text, 1, 9223372036854775807LL, &id) == -1) {
+		fprintf(stderr, "account-reset-admin: requeue %s: not a queue "
+		    "row id\n", id_text);
+		return EXIT_ERROR;
+	}
+	switch (db_mail_requeue(db, (unsigned long long)id)) {
+	case DB_OK:
+		printf("queued %lld again\n", id);
+		return EXIT_DONE;
+	case DB_NOT_FOUND:
+		fprintf(stderr, "account-reset-admin: no finished queue row %lld "
+		    "with an address (queued rows and rows past retention "
+		    "cannot be requeued)\n", id);
+		return EXIT_REFUSED;
+	default:
+		return db_failed(db, "requeue");
+	}
+}
+
+/* The queue commands: their own arity, no address argument. */
+static int
+queue_main(const char *config_path, const char *cmd, int nargs,
+    char *const args[])
+{
+	struct config	 cfg;
+	struct db	*db;
+	char		 err[512];
+	int		 rc;
+
+	if ((strcmp(cmd, "queue") == 0 && nargs != 0) ||
+	    (strcmp(cmd, "requeue") == 0 && nargs != 1)) {
+		usage();
+		return EXIT_ERROR;
+	}
+	if (config_load(config_choose_path(config_path), &cfg, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "account-reset-admin: %s\n", err);
+		return EXIT_ERROR;
+	}
+	if ((db = db_new(&cfg)) == NULL)
+		return EXIT_ERROR;
+	rc = nargs == 0 ? show_queue(db) : requeue(db, args[0]);
+	db_free(db);
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -247,6 +323,11 @@ main(int argc, char *argv[])
 			return EXIT_ERROR;
 		}
 	}
+	if (argc - optind >= 1 && ttl == -1 &&
+	    (strcmp(argv[optind], "queue") == 0 ||
+	    strcmp(argv[optind], "requeue") == 0))
+		return queue_main(config_path, argv[optind], argc - optind - 1,
+		    argv + optind + 1);
 	if (argc - optind != 2) {
 		usage();
 		return EXIT_ERROR;

@@ -28,7 +28,7 @@
 #define CONFIG_FILE_MAX	(64 * 1024)
 
 enum key_kind { KEY_LONG, KEY_ULONG, KEY_SIZE, KEY_INT, KEY_TEXT, KEY_PATH,
-    KEY_ENGINE, KEY_BOOL, KEY_PROXIES, KEY_HEADER };
+    KEY_ENGINE, KEY_BOOL, KEY_PROXIES, KEY_HEADER, KEY_OPT_PATH };
 
 struct key {
 	const char	*name;
@@ -61,6 +61,24 @@ static const struct key keys[] = {
 	K("trusted_proxies", KEY_PROXIES, trusted_proxies, 0, 0),
 	K("proxy_header", KEY_HEADER, proxy_header, 0, 0),
 	K("seccomp", KEY_BOOL, seccomp, 0, 0),
+	K("recover_limit", KEY_INT, recover_limit, 0, 1000000),
+	K("recover_window", KEY_LONG, recover_window, 10, 86400),
+	K("recover_account_interval", KEY_LONG, recover_account_interval, 0, 86400),
+	K("recover_account_daily_limit", KEY_INT, recover_account_daily_limit, 1, 1000),
+	K("recover_retention", KEY_LONG, recover_retention, 86400, 31536000),
+	K("notify_unknown_recipients", KEY_BOOL, notify_unknown_recipients, 0, 0),
+	K("reset_url", KEY_TEXT, reset_url, 0, 0),
+	K("mail_from", KEY_TEXT, mail_from, 0, 0),
+	K("mail_template_dir", KEY_PATH, mail_template_dir, 0, 0),
+	K("smtp_url", KEY_TEXT, smtp_url, 0, 0),
+	K("smtp_require_tls", KEY_BOOL, smtp_require_tls, 0, 0),
+	K("smtp_credentials_file", KEY_OPT_PATH, smtp_credentials_file, 0, 0),
+	K("smtp_ca_file", KEY_OPT_PATH, smtp_ca_file, 0, 0),
+	K("smtp_connect_timeout", KEY_LONG, smtp_connect_timeout, 1, 600),
+	K("smtp_timeout", KEY_LONG, smtp_timeout, 1, 3600),
+	K("mailer_max_attempts", KEY_INT, mailer_max_attempts, 1, 100),
+	K("mailer_backoff", KEY_LONG, mailer_backoff, 1, 86400),
+	K("mailer_poll_interval", KEY_LONG, mailer_poll_interval, 1, 3600),
 };
 
 const char *
@@ -109,6 +127,20 @@ config_defaults(struct config *cfg)
 	snprintf(cfg->proxy_header, sizeof(cfg->proxy_header),
 	    "HTTP_X_FORWARDED_FOR");
 	cfg->seccomp = 1;
+	cfg->recover_limit = 10;
+	cfg->recover_window = 3600;
+	cfg->recover_account_interval = 60;
+	cfg->recover_account_daily_limit = 5;
+	cfg->recover_retention = 604800;
+	snprintf(cfg->mail_template_dir, sizeof(cfg->mail_template_dir),
+	    "%s/account-reset/mail", SYSCONFDIR);
+	snprintf(cfg->smtp_url, sizeof(cfg->smtp_url), "smtp://localhost:587");
+	cfg->smtp_require_tls = 1;
+	cfg->smtp_connect_timeout = 10;
+	cfg->smtp_timeout = 60;
+	cfg->mailer_max_attempts = 8;
+	cfg->mailer_backoff = 30;
+	cfg->mailer_poll_interval = 2;
 }
 
 /* Printable ASCII without the JSON-special '"' and '\\': the value is
@@ -191,13 +223,19 @@ set_key(struct config *cfg, const struct key *k, const char *value)
 		return NULL;
 	case KEY_HEADER:
 		return header_to_cgi(value, field, CONFIG_STR_MAX);
+	case KEY_OPT_PATH:
+		if (*value == '\0') {
+			*field = '\0';
+			return NULL;
+		}
+		__attribute__((fallthrough));
 	case KEY_TEXT:
 	case KEY_PATH:
 		if (strlen(value) >= CONFIG_STR_MAX)
 			return "too long";
 		if (valid_text(value) == -1)
 			return "must be printable ASCII without quotes or backslashes";
-		if (k->kind == KEY_PATH && value[0] != '/')
+		if (k->kind != KEY_TEXT && value[0] != '/')
 			return "must be an absolute path";
 		memcpy(field, value, strlen(value) + 1);
 		return NULL;

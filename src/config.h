@@ -33,6 +33,25 @@ struct config {
 	struct proxies		trusted_proxies;
 	char			proxy_header[CONFIG_STR_MAX]; /* CGI name: HTTP_... */
 	int			seccomp;		/* 1: filter the workers */
+	/* The recover endpoint and the mailer. */
+	int			recover_limit;		/* requests per client and window, 0 = off */
+	long			recover_window;		/* seconds */
+	long			recover_account_interval; /* seconds between mails to one account */
+	int			recover_account_daily_limit; /* mails per account and 24 h */
+	long			recover_retention;	/* seconds until addresses are wiped */
+	int			notify_unknown_recipients; /* 1: mail unknown addresses */
+	char			reset_url[CONFIG_STR_MAX];	/* "" until set */
+	char			mail_from[CONFIG_STR_MAX];	/* "" until set */
+	char			mail_template_dir[CONFIG_STR_MAX];
+	char			smtp_url[CONFIG_STR_MAX];
+	int			smtp_require_tls;
+	char			smtp_credentials_file[CONFIG_STR_MAX]; /* "" = no AUTH */
+	char			smtp_ca_file[CONFIG_STR_MAX];	/* "" = the system's */
+	long			smtp_connect_timeout;	/* seconds */
+	long			smtp_timeout;		/* seconds, a whole message */
+	int			mailer_max_attempts;
+	long			mailer_backoff;		/* seconds, first retry */
+	long			mailer_poll_interval;	/* seconds, idle daemon */
 };
 
 /* The file used when neither --config nor ACCOUNT_RESET_CONFIG names one. */

@@ -41,6 +41,25 @@ enum stmt_id {
 	ST_ATTEMPTS_GET,
 	ST_ATTEMPTS_ADD,
 	ST_ATTEMPTS_SWEEP,
+	/* The recover endpoint and the mailer (mail_queue). */
+	ST_RECOVER_ENQUEUE,
+	ST_RECOVER_ENQUEUE_LIMITED,
+	ST_RECOVER_RETRY_AFTER,
+	ST_MQ_CLAIM,
+	ST_MQ_LEASED,
+	ST_MQ_LEASED_ADDRESS,
+	ST_MQ_USER_LOCK,
+	ST_MQ_CAPS_USER,
+	ST_MQ_CAPS_ADDRESS,
+	ST_MQ_CODE,
+	ST_MQ_RESERVE_USER,
+	ST_MQ_RESERVE_ADDRESS,
+	ST_MQ_END_CODE,
+	ST_MQ_FINISH,
+	ST_MQ_RETRY,
+	ST_MQ_WIPE,
+	ST_MQ_STATE_COUNT,
+	ST_MQ_REQUEUE,
 	ST_COUNT
 };
 
@@ -88,6 +107,85 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ATTEMPTS_SWEEP] =
 	    "DELETE FROM attempt_counters WHERE window_start < "
 	    "UNIX_TIMESTAMP() - ? LIMIT 16",
+	/* One INSERT answers every valid recover request; no user lookup. */
+	[ST_RECOVER_ENQUEUE] =
+	    "INSERT INTO mail_queue (request_id, client_key, email, locale, "
+	    "created_at, enqueued_at, due_at) VALUES (?, ?, ?, ?, "
+	    "UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
+	/* The same, only while the client has fewer than the limit of rows
+	 * in the window: the check and the insert in one round trip. */
+	[ST_RECOVER_ENQUEUE_LIMITED] =
+	    "INSERT INTO mail_queue (request_id, client_key, email, locale, "
+	    "created_at, enqueued_at, due_at) SELECT ?, ?, ?, ?, "
+	    "UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6) FROM DUAL "
+	    "WHERE (SELECT COUNT(*) FROM mail_queue WHERE client_key = ? AND "
+	    "created_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND) < ?",
+	[ST_RECOVER_RETRY_AFTER] =
+	    "SELECT COALESCE(CEIL(TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), "
+	    "MIN(created_at) + INTERVAL ? SECOND) / 1000000), 1) FROM mail_queue "
+	    "WHERE client_key = ? AND created_at > UTC_TIMESTAMP(6) - "
+	    "INTERVAL ? SECOND",
+	/* A lease: the row is the mailer's until due_at, then anyone's. */
+	[ST_MQ_CLAIM] =
+	    "UPDATE mail_queue SET lease_token = ?, attempts = attempts + 1, "
+	    "due_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND "
+	    "WHERE state = 'queued' AND due_at <= UTC_TIMESTAMP(6) "
+	    "ORDER BY due_at LIMIT 1",
+	[ST_MQ_LEASED] =
+	    "SELECT id, attempts, TIMESTAMPDIFF(SECOND, enqueued_at, "
+	    "UTC_TIMESTAMP(6)), request_id FROM mail_queue WHERE lease_token = ?",
+	[ST_MQ_LEASED_ADDRESS] =
+	    "SELECT COALESCE(email, ''), locale FROM mail_queue WHERE id = ?",
+	/* The account's row lock serialises every mailer deciding about
+	 * this account, so the caps hold across mailers. */
+	[ST_MQ_USER_LOCK] =
+	    "SELECT id, email FROM users WHERE email = ? FOR UPDATE",
+	[ST_MQ_CAPS_USER] =
+	    "SELECT COUNT(*), COALESCE(MAX(reserved_at) > UTC_TIMESTAMP(6) - "
+	    "INTERVAL ? SECOND, 0) FROM mail_queue WHERE user_id = ? AND "
+	    "reserved_at > UTC_TIMESTAMP(6) - INTERVAL 1 DAY AND "
+	    "state IN ('queued', 'sent') AND id <> ?",
+	[ST_MQ_CAPS_ADDRESS] =
+	    "SELECT COUNT(*), COALESCE(MAX(reserved_at) > UTC_TIMESTAMP(6) - "
+	    "INTERVAL ? SECOND, 0) FROM mail_queue WHERE email = ? AND "
+	    "user_id IS NULL AND reserved_at > UTC_TIMESTAMP(6) - INTERVAL 1 DAY "
+	    "AND state IN ('queued', 'sent') AND id <> ?",
+	[ST_MQ_CODE] =
+	    "INSERT INTO reset_codes (user_id, code_sha256, created_at, "
+	    "expires_at) VALUES (?, ?, UTC_TIMESTAMP(6), "
+	    "UTC_TIMESTAMP(6) + INTERVAL ? SECOND)",
+	[ST_MQ_RESERVE_USER] =
+	    "UPDATE mail_queue SET user_id = ?, reserved_at = UTC_TIMESTAMP(6), "
+	    "code_id = LAST_INSERT_ID() WHERE id = ? AND lease_token = ?",
+	[ST_MQ_RESERVE_ADDRESS] =
+	    "UPDATE mail_queue SET reserved_at = UTC_TIMESTAMP(6), "
+	    "code_id = NULL WHERE id = ? AND lease_token = ?",
+	/* A code that was not delivered ends at once. */
+	[ST_MQ_END_CODE] =
+	    "UPDATE reset_codes c JOIN mail_queue q ON q.code_id = c.id "
+	    "SET c.used_at = UTC_TIMESTAMP(6) WHERE q.id = ? AND "
+	    "q.lease_token = ? AND c.used_at IS NULL",
+	[ST_MQ_FINISH] =
+	    "UPDATE mail_queue SET state = ?, user_id = COALESCE(NULLIF(?, 0), "
+	    "user_id), smtp_status = NULLIF(?, 0), finished_at = "
+	    "UTC_TIMESTAMP(6), lease_token = NULL WHERE id = ? AND "
+	    "lease_token = ?",
+	[ST_MQ_RETRY] =
+	    "UPDATE mail_queue SET due_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, "
+	    "smtp_status = NULLIF(?, 0), lease_token = NULL "
+	    "WHERE id = ? AND lease_token = ?",
+	[ST_MQ_WIPE] =
+	    "UPDATE mail_queue SET email = NULL, client_key = '' WHERE "
+	    "created_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND AND "
+	    "(email IS NOT NULL OR client_key <> '') LIMIT 500",
+	[ST_MQ_STATE_COUNT] =
+	    "SELECT COUNT(*), COALESCE(MAX(TIMESTAMPDIFF(SECOND, enqueued_at, "
+	    "UTC_TIMESTAMP(6))), 0) FROM mail_queue WHERE state = ?",
+	[ST_MQ_REQUEUE] =
+	    "UPDATE mail_queue SET state = 'queued', due_at = UTC_TIMESTAMP(6), "
+	    "enqueued_at = UTC_TIMESTAMP(6), lease_token = NULL, attempts = 0, "
+	    "smtp_status = NULL, finished_at = NULL "
+	    "WHERE id = ? AND state <> 'queued' AND email IS NOT NULL",
 };
 
 struct db {
@@ -564,6 +662,308 @@ db_password_record(struct db *db, const char *email, char *out,
 	rc = run(db, ST_PASSWORD_RECORD, in, 1, res, 1, NULL);
 	if (rc == DB_OK)
 		out[res[0].len] = '\0';
+	return rc;
+}
+
+/* ---------------------------------------------- recover and the mailer */
+
+/* Runs one statement as a call of its own: a dead kept connection is
+ * retried once on a fresh one, a deadlock or lock wait timeout up to
+ * db_retries times (then DB_UNAVAILABLE: contention, try later). */
+static enum db_result
+run_call(struct db *db, enum stmt_id id, struct val *in, size_t nin,
+    struct val *outv, size_t nout, unsigned long long *affected)
+{
+	enum db_result	rc;
+	int		tries = 0;
+
+	begin_call(db);
+	for (;;) {
+		rc = run(db, id, in, nin, outv, nout, affected);
+		if (retry_on_fresh(db, rc))
+			continue;
+		if (rc == DB_ERROR && is_retryable(db->last_errno) &&
+		    tries++ < db->cfg->db_retries) {
+			begin_call(db);
+			continue;
+		}
+		if (rc == DB_ERROR && is_retryable(db->last_errno))
+			rc = DB_UNAVAILABLE;
+		return rc;
+	}
+}
+
+enum db_result
+db_recover_enqueue(struct db *db, const char *request_id,
+    const char *client_key, const char *email, const char *locale,
+    long window, int limit, int *limited, long *retry_after)
+{
+	long long		 w = window, l = limit, left = 1;
+	unsigned long long	 n = 0;
+	struct val		 in[] = { TEXT_IN(request_id), TEXT_IN(client_key),
+				    TEXT_IN(email), TEXT_IN(locale),
+				    TEXT_IN(client_key), I64(&w), I64(&l) };
+	struct val		 ra_in[] = { I64(&w), TEXT_IN(client_key),
+				    I64(&w) };
+	struct val		 ra_out[] = { I64(&left) };
+	enum db_result		 rc;
+
+	*limited = 0;
+	if (limit <= 0 || client_key[0] == '\0')
+		return run_call(db, ST_RECOVER_ENQUEUE, in, 4, NULL, 0, NULL);
+	rc = run_call(db, ST_RECOVER_ENQUEUE_LIMITED, in, 7, NULL, 0, &n);
+	if (rc != DB_OK || n == 1)
+		return rc;
+	/* Nothing inserted: over the limit.  Only now a second query, for
+	 * Retry-After: when the oldest row of the window leaves it. */
+	*limited = 1;
+	rc = run_call(db, ST_RECOVER_RETRY_AFTER, ra_in, 3, ra_out, 1, NULL);
+	*retry_after = rc == DB_OK && left > 0 ? (long)left : 1;
+	return rc == DB_NOT_FOUND ? DB_OK : rc;
+}
+
+enum db_result
+db_mail_claim(struct db *db, long lease_seconds, struct mail_job *job)
+{
+	long long		 lease = lease_seconds;
+	unsigned long long	 n = 0;
+	struct val		 claim_in[] = { TEXT_IN(job->lease), I64(&lease) };
+	struct val		 lease_in[] = { TEXT_IN(job->lease) };
+	struct val		 lease_out[] = { U64(&job->id), U64(&job->attempts),
+				    I64(&job->age),
+				    { V_TEXT, job->request_id,
+				      sizeof(job->request_id) - 1, 0 } };
+	struct val		 addr_in[] = { U64(&job->id) };
+	struct val		 addr_out[] = {
+				    { V_TEXT, job->email, sizeof(job->email) - 1, 0 },
+				    { V_TEXT, job->locale, sizeof(job->locale) - 1, 0 } };
+	enum db_result		 rc;
+
+	rc = run_call(db, ST_MQ_CLAIM, claim_in, 2, NULL, 0, &n);
+	if (rc != DB_OK)
+		return rc;
+	if (n == 0)
+		return DB_NOT_FOUND;
+	rc = run_call(db, ST_MQ_LEASED, lease_in, 1, lease_out, 4, NULL);
+	if (rc != DB_OK)
+		return rc;
+	job->request_id[lease_out[3].len] = '\0';
+	rc = run_call(db, ST_MQ_LEASED_ADDRESS, addr_in, 1, addr_out, 2, NULL);
+	if (rc != DB_OK)
+		return rc;
+	job->email[addr_out[0].len] = '\0';
+	job->locale[addr_out[1].len] = '\0';
+	return DB_OK;
+}
+
+/* Runs one attempt of a transaction (once) with reruns as
+ * db_commit_reset has them. */
+static enum db_result
+transaction(struct db *db, enum db_result (*once)(struct db *, void *),
+    void *arg, const char *what)
+{
+	enum db_result	rc;
+	int		tries = 0;
+
+	begin_call(db);
+	for (;;) {
+		if ((rc = simple(db, "START TRANSACTION")) == DB_OK)
+			rc = once(db, arg);
+		if (rc == DB_OK) {
+			db->committing = 1;
+			if ((rc = simple(db, "COMMIT")) != DB_OK)
+				db_disconnect(db);
+		} else if (db->conn != NULL && mysql_rollback(db->conn) != 0)
+			db_disconnect(db);
+		if (retry_on_fresh(db, rc))
+			continue;
+		if (rc == DB_ERROR && is_retryable(db->last_errno) &&
+		    tries++ < db->cfg->db_retries) {
+			log_msg("request id=%s %s: %s; retrying",
+			    db->request_id ? db->request_id : "-", what,
+			    db->last_error);
+			begin_call(db);
+			continue;
+		}
+		if (rc == DB_ERROR && is_retryable(db->last_errno))
+			rc = DB_UNAVAILABLE;
+		return rc;
+	}
+}
+
+struct reserve_args {
+	const struct mail_job	*job;
+	const char		*code_sha256;
+	long long		 code_ttl, interval;
+	int			 daily_limit;
+	char			*rcpt;
+	size_t			 rcptlen;
+	unsigned long long	 user_id;
+	enum mail_reserve	 result;
+};
+
+/* A decision that is no error ends the transaction with a commit; the
+ * cases that write nothing (the lease lost, no such user) roll back. */
+static enum db_result
+reserve_account_once(struct db *db, void *arg)
+{
+	struct reserve_args	*a = arg;
+	unsigned long long	 count = 0, id = a->job->id, n = 0;
+	unsigned long long	*user_id = &a->user_id;
+	long long		 recent = 0;
+	struct val		 lock_in[] = { TEXT_IN(a->job->email) };
+	struct val		 lock_out[] = { U64(user_id),
+				    { V_TEXT, a->rcpt, a->rcptlen - 1, 0 } };
+	struct val		 caps_in[] = { I64(&a->interval), U64(user_id),
+				    U64(&id) };
+	struct val		 caps_out[] = { U64(&count), I64(&recent) };
+	struct val		 code_in[] = { U64(user_id),
+				    TEXT_IN(a->code_sha256), I64(&a->code_ttl) };
+	struct val		 res_in[] = { U64(user_id), U64(&id),
+				    TEXT_IN(a->job->lease) };
+	enum db_result		 rc;
+
+	a->result = RESERVE_LOST;
+	rc = run(db, ST_MQ_USER_LOCK, lock_in, 1, lock_out, 2, NULL);
+	if (rc == DB_NOT_FOUND) {
+		a->result = RESERVE_UNKNOWN;
+		return DB_NOT_FOUND;	/* nothing written: roll back */
+	}
+	if (rc != DB_OK)
+		return rc;
+	a->rcpt[lock_out[1].len] = '\0';
+	rc = run(db, ST_MQ_CAPS_USER, caps_in, 3, caps_out, 2, NULL);
+	if (rc != DB_OK)
+		return rc;
+	if (recent || count >= (unsigned long long)a->daily_limit) {
+		a->result = RESERVE_SUPPRESSED;
+		return DB_OK;	/* the caller records it */
+	}
+	if ((rc = run(db, ST_MQ_CODE, code_in, 3, NULL, 0, NULL)) != DB_OK)
+		return rc == DB_CONFLICT ? DB_ERROR : rc;
+	if ((rc = run(db, ST_MQ_RESERVE_USER, res_in, 3, NULL, 0, &n)) != DB_OK)
+		return rc;
+	if (n != 1)
+		return DB_NOT_FOUND;	/* the lease ran out: roll back */
+	a->result = RESERVE_SEND;
+	return DB_OK;
+}
+
+enum db_result
+db_mail_reserve_account(struct db *db, const struct mail_job *job,
+    const char *code_sha256, long code_ttl, long interval, int daily_limit,
+    char *rcpt, size_t rcptlen, unsigned long long *user_id_out,
+    enum mail_reserve *result)
+{
+	struct reserve_args	a = { job, code_sha256, code_ttl, interval,
+				    daily_limit, rcpt, rcptlen, 0, RESERVE_LOST };
+	enum db_result		rc;
+
+	rc = transaction(db, reserve_account_once, &a, "reserving a mail");
+	*result = a.result;
+	*user_id_out = a.result == RESERVE_UNKNOWN ? 0 : a.user_id;
+	if (rc == DB_NOT_FOUND)
+		return DB_OK;	/* unknown account or lease lost: decided */
+	return rc;
+}
+
+enum db_result
+db_mail_reserve_address(struct db *db, const struct mail_job *job,
+    long interval, int daily_limit, enum mail_reserve *result)
+{
+	unsigned long long	 count = 0, id = job->id, n = 0;
+	long long		 iv = interval, recent = 0;
+	struct val		 caps_in[] = { I64(&iv), TEXT_IN(job->email),
+				    U64(&id) };
+	struct val		 caps_out[] = { U64(&count), I64(&recent) };
+	struct val		 res_in[] = { U64(&id), TEXT_IN(job->lease) };
+	enum db_result		 rc;
+
+	*result = RESERVE_LOST;
+	rc = run_call(db, ST_MQ_CAPS_ADDRESS, caps_in, 3, caps_out, 2, NULL);
+	if (rc != DB_OK)
+		return rc;
+	if (recent || count >= (unsigned long long)daily_limit) {
+		*result = RESERVE_SUPPRESSED;
+		return DB_OK;
+	}
+	rc = run_call(db, ST_MQ_RESERVE_ADDRESS, res_in, 2, NULL, 0, &n);
+	if (rc == DB_OK)
+		*result = n == 1 ? RESERVE_SEND : RESERVE_LOST;
+	return rc;
+}
+
+enum db_result
+db_mail_finish(struct db *db, const struct mail_job *job, const char *state,
+    unsigned long long user_id, long smtp_status, int end_code, int *lost)
+{
+	unsigned long long	 id = job->id, uid = user_id, n = 0;
+	long long		 st = smtp_status;
+	struct val		 end_in[] = { U64(&id), TEXT_IN(job->lease) };
+	struct val		 in[] = { TEXT_IN(state), U64(&uid), I64(&st),
+				    U64(&id), TEXT_IN(job->lease) };
+	enum db_result		 rc;
+
+	*lost = 0;
+	if (end_code && (rc = run_call(db, ST_MQ_END_CODE, end_in, 2, NULL, 0,
+	    NULL)) != DB_OK)
+		return rc;
+	rc = run_call(db, ST_MQ_FINISH, in, 5, NULL, 0, &n);
+	if (rc == DB_OK && n != 1)
+		*lost = 1;
+	return rc;
+}
+
+enum db_result
+db_mail_retry(struct db *db, const struct mail_job *job, long delay,
+    long smtp_status, int *lost)
+{
+	unsigned long long	 id = job->id, n = 0;
+	long long		 d = delay, st = smtp_status;
+	struct val		 end_in[] = { U64(&id), TEXT_IN(job->lease) };
+	struct val		 in[] = { I64(&d), I64(&st), U64(&id),
+				    TEXT_IN(job->lease) };
+	enum db_result		 rc;
+
+	*lost = 0;
+	if ((rc = run_call(db, ST_MQ_END_CODE, end_in, 2, NULL, 0, NULL)) != DB_OK)
+		return rc;
+	rc = run_call(db, ST_MQ_RETRY, in, 4, NULL, 0, &n);
+	if (rc == DB_OK && n != 1)
+		*lost = 1;
+	return rc;
+}
+
+enum db_result
+db_mail_wipe(struct db *db, long retention, unsigned long long *wiped)
+{
+	long long	r = retention;
+	struct val	in[] = { I64(&r) };
+
+	*wiped = 0;
+	return run_call(db, ST_MQ_WIPE, in, 1, NULL, 0, wiped);
+}
+
+enum db_result
+db_mail_state_count(struct db *db, const char *state,
+    unsigned long long *count, long long *oldest_seconds)
+{
+	struct val	in[] = { TEXT_IN(state) };
+	struct val	out[] = { U64(count), I64(oldest_seconds) };
+
+	return run_call(db, ST_MQ_STATE_COUNT, in, 1, out, 2, NULL);
+}
+
+enum db_result
+db_mail_requeue(struct db *db, unsigned long long id)
+{
+	unsigned long long	n = 0;
+	struct val		in[] = { U64(&id) };
+	enum db_result		rc;
+
+	rc = run_call(db, ST_MQ_REQUEUE, in, 1, NULL, 0, &n);
+	if (rc == DB_OK && n == 0)
+		rc = DB_NOT_FOUND;
 	return rc;
 }
 

@@ -161,29 +161,31 @@ request_check_headers(const char *method, const char *content_type,
 
 /* Copies one string member; API_OK, or the refusal. */
 static enum api_error
-take_string(struct json_object *obj, const char *name, char **out,
-    size_t *outlen, struct outcome *why, const char *missing,
-    const char *not_string, const char *bad_utf8)
+take_string(struct json_object *obj, const struct request_field *f,
+    struct outcome *why)
 {
 	struct json_object	*member;
 	const char		*s;
 	size_t			 len;
 
-	if (!json_object_object_get_ex(obj, name, &member) || member == NULL)
-		return refuse(why, API_INVALID_REQUEST, missing);
+	if (!json_object_object_get_ex(obj, f->name, &member) || member == NULL) {
+		if (f->optional)
+			return API_OK;
+		return refuse(why, API_INVALID_REQUEST, f->missing);
+	}
 	if (!json_object_is_type(member, json_type_string))
-		return refuse(why, API_INVALID_REQUEST, not_string);
+		return refuse(why, API_INVALID_REQUEST, f->not_string);
 	s = json_object_get_string(member);
 	len = (size_t)json_object_get_string_len(member);
 	/* \u escapes can spell what the raw bytes may not (lone
 	 * surrogates): check the decoded text too. */
 	if (utf8_validate(s, len, NULL) == -1)
-		return refuse(why, API_INVALID_REQUEST, bad_utf8);
-	if ((*out = malloc(len + 1)) == NULL)
+		return refuse(why, API_INVALID_REQUEST, f->bad_utf8);
+	if ((*f->value = malloc(len + 1)) == NULL)
 		return refuse(why, API_SERVER_ERROR, NULL);
-	memcpy(*out, s, len);
-	(*out)[len] = '\0';
-	*outlen = len;
+	memcpy(*f->value, s, len);
+	(*f->value)[len] = '\0';
+	*f->len = len;
 	return API_OK;
 }
 
@@ -205,21 +207,37 @@ wipe_members(struct json_object *obj)
 	}
 }
 
+/* Wipes and frees what the fields hold and zeroes them. */
+static void
+free_fields(const struct request_field *fields, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		secure_free(*fields[i].value, *fields[i].len);
+		*fields[i].value = NULL;
+		*fields[i].len = 0;
+	}
+}
+
 /* The JSON tokener, one a process and reset for each body: making one
  * allocates its parse stack and buffer, on every request otherwise. */
 static struct json_tokener *body_tokener;
 
 enum api_error
-request_parse_body(const char *body, size_t len, struct reset_request *req,
-    struct outcome *why)
+request_parse_fields(const char *body, size_t len,
+    const struct request_field *fields, size_t nfields, struct outcome *why)
 {
 	struct json_tokener	*tok;
 	struct json_object	*obj = NULL;
 	enum json_tokener_error	 jerr;
-	enum api_error		 rc;
-	size_t			 end;
+	enum api_error		 rc = API_OK;
+	size_t			 end, i;
 
-	memset(req, 0, sizeof(*req));
+	for (i = 0; i < nfields; i++) {
+		*fields[i].value = NULL;
+		*fields[i].len = 0;
+	}
 	if (len == 0)
 		return refuse(why, API_INVALID_REQUEST, "The body is empty.");
 	if (len > INT32_MAX)
@@ -265,17 +283,8 @@ request_parse_body(const char *body, size_t len, struct reset_request *req,
 		    "The body is not a JSON object.");
 		goto out;
 	}
-	rc = take_string(obj, "validation_code", &req->validation_code,
-	    &req->validation_code_len, why,
-	    "The member validation_code is missing.",
-	    "The member validation_code is not a string.",
-	    "The member validation_code is not valid UTF-8.");
-	if (rc != API_OK)
-		goto out;
-	rc = take_string(obj, "password", &req->password, &req->password_len,
-	    why, "The member password is missing.",
-	    "The member password is not a string.",
-	    "The member password is not valid UTF-8.");
+	for (i = 0; i < nfields && rc == API_OK; i++)
+		rc = take_string(obj, &fields[i], why);
 out:
 	if (obj != NULL) {
 		if (json_object_is_type(obj, json_type_object))
@@ -285,20 +294,46 @@ out:
 	/* A parse that stopped midway may still hold objects: drop them. */
 	json_tokener_reset(tok);
 	if (rc != API_OK)
-		request_free(req);
+		free_fields(fields, nfields);
 	return rc;
 }
 
+/* The reset endpoint's members, in the order they are checked. */
+#define RESET_FIELDS(req) { \
+	{ "validation_code", 0, &(req)->validation_code, \
+	    &(req)->validation_code_len, \
+	    "The member validation_code is missing.", \
+	    "The member validation_code is not a string.", \
+	    "The member validation_code is not valid UTF-8." }, \
+	{ "password", 0, &(req)->password, &(req)->password_len, \
+	    "The member password is missing.", \
+	    "The member password is not a string.", \
+	    "The member password is not valid UTF-8." } }
+
 enum api_error
-request_read(const struct io *io, size_t max_body, struct reset_request *req,
+request_parse_body(const char *body, size_t len, struct reset_request *req,
     struct outcome *why)
+{
+	const struct request_field	fields[] = RESET_FIELDS(req);
+
+	memset(req, 0, sizeof(*req));
+	return request_parse_fields(body, len, fields,
+	    sizeof(fields) / sizeof(fields[0]), why);
+}
+
+enum api_error
+request_read_fields(const struct io *io, size_t max_body,
+    const struct request_field *fields, size_t nfields, struct outcome *why)
 {
 	enum api_error	 rc;
 	char		*body = NULL;
-	size_t		 length = 0, got = 0;
+	size_t		 length = 0, got = 0, i;
 	ssize_t		 r;
 
-	memset(req, 0, sizeof(*req));
+	for (i = 0; i < nfields; i++) {
+		*fields[i].value = NULL;
+		*fields[i].len = 0;
+	}
 	rc = request_check_headers(io->param(io->ctx, "REQUEST_METHOD"),
 	    io->param(io->ctx, "CONTENT_TYPE"),
 	    io->param(io->ctx, "CONTENT_LENGTH"), max_body, &length, why);
@@ -324,10 +359,21 @@ request_read(const struct io *io, size_t max_body, struct reset_request *req,
 	}
 	/* Bytes past Content-Length are not read: CGI does not promise an
 	 * end of input there, and they are not part of the request. */
-	rc = request_parse_body(body, length, req, why);
+	rc = request_parse_fields(body, length, fields, nfields, why);
 out:
 	secure_free(body, length);
 	return rc;
+}
+
+enum api_error
+request_read(const struct io *io, size_t max_body, struct reset_request *req,
+    struct outcome *why)
+{
+	const struct request_field	fields[] = RESET_FIELDS(req);
+
+	memset(req, 0, sizeof(*req));
+	return request_read_fields(io, max_body, fields,
+	    sizeof(fields) / sizeof(fields[0]), why);
 }
 
 void

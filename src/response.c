@@ -45,6 +45,8 @@ static const struct status_row status_table[API_ERROR_COUNT] = {
 	[API_UNAVAILABLE] = { 503, "Service Unavailable",
 	    "temporarily_unavailable",
 	    "The service is temporarily unavailable; try again later." },
+	[API_INVALID_EMAIL] = { 400, "Bad Request", "invalid_email",
+	    "The member email is not an e-mail address we accept." },
 	[API_NOT_FOUND] = { 404, "Not Found", "not_found",
 	    "There is no endpoint at this path." },
 };
@@ -240,4 +242,13 @@ respond_error(const struct io *io, const struct outcome *why,
 		extra = header;
 	}
 	return send_answer(io, r->status, r->reason, extra, &body);
+}
+
+int
+respond_accepted(const struct io *io)
+{
+	struct out	body = { .len = 0 };
+
+	puts_(&body, "{\"status\":\"accepted\"}\n");
+	return send_answer(io, 202, "Accepted", NULL, &body);
 }

@@ -24,6 +24,10 @@ const char	*api_error_description(enum api_error error);
 int respond_token(const struct io *io, const struct issued_token *token,
     const struct config *cfg);
 
+/* Writes 202 {"status":"accepted"}, the recover endpoint's one answer to
+ * every valid request.  Returns 0 or -1. */
+int respond_accepted(const struct io *io);
+
 /* Writes the JSON error answer for why (with Allow or Retry-After where
  * the status calls for it).  Returns 0 or -1. */
 int respond_error(const struct io *io, const struct outcome *why,

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "recover.h"
 #include "response.h"
 #include "route.h"
 
@@ -18,6 +19,7 @@ struct route {
 
 static const struct route routes[] = {
 	{ "/api/v2/account/reset/", reset_handle },
+	{ "/api/v2/account/recover/", recover_handle },
 };
 
 #define PATH_MAX_CHARS	512

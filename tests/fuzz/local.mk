@@ -7,7 +7,9 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_rules \
 	tests/fuzz/fuzz_config \
 	tests/fuzz/fuzz_hashrec \
-	tests/fuzz/fuzz_client
+	tests/fuzz/fuzz_client \
+	tests/fuzz/fuzz_email \
+	tests/fuzz/fuzz_mailmsg
 if ENABLE_FUZZING
 noinst_PROGRAMS = $(FUZZ_TARGETS)
 endif
@@ -22,6 +24,10 @@ tests_fuzz_fuzz_hashrec_SOURCES = tests/fuzz/fuzz_hashrec.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_hashrec_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_client_SOURCES = tests/fuzz/fuzz_client.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_client_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_email_SOURCES = tests/fuzz/fuzz_email.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_email_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_mailmsg_SOURCES = tests/fuzz/fuzz_mailmsg.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_mailmsg_LDFLAGS = $(FUZZ_LDFLAGS)
 
 # The seeds and the dictionary go into the tarball whatever configure said.
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/json.dict

@@ -99,7 +99,7 @@ class Record:
 def kind_of(rel):
     """Which log a recorded file is."""
     name = os.path.basename(rel)
-    if re.match(r"(cgi|admin|fastcgi-stream)-[0-9]+\.stderr\Z", name) \
+    if re.match(r"(cgi|admin|fastcgi-stream|mailer)-[0-9]+\.stderr\Z", name) \
             or name.endswith("responder.stderr") or name.endswith("service.stderr"):
         return "program"
     if "/db/" in rel:
@@ -187,6 +187,9 @@ def main():
             expect(shapes.get(k), "no %s was recorded" % k)
         lines = sum(rec.logs[r].count(b"request id=") for r in kinds.get("program", []))
         expect(lines > 0, "no program log line (request id=...) in the record")
+        mailer = [r for r in kinds.get("program", []) if re.search(r"mailer-[0-9]+\.stderr\Z", r)]
+        expect(any(b"state=sent" in rec.logs[r] for r in mailer),
+               "no log of account-reset-mailer that records a sent mail in the record")
 
     with t.claim("the search finds a secret in each spelling it looks for, and in a "
                  "truncated log line, and nothing in a clean log"):
@@ -204,7 +207,7 @@ def main():
                "a clean log was flagged")
 
     for kind, what in (("program", "the program's logs: responder stderr, FastCGI stderr "
-                                   "streams, CGI processes, the admin CLI"),
+                                   "streams, CGI processes, the admin CLI, the mailer"),
                        ("web server", "nginx's and Apache's error and access logs"),
                        ("MariaDB", "MariaDB's error logs"),
                        ("other", "every other log file of the run")):

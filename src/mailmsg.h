@@ -1,0 +1,83 @@
+/*
+ * mailmsg.h: the recovery mail as RFC 5322 text, built by pure functions
+ * (no I/O) from a template and a handful of values.
+ *
+ * A template is UTF-8 text:
+ *
+ *     Subject: <one line, no placeholders>
+ *     <an empty line>
+ *     <the body, with placeholders>
+ *
+ * Placeholders in the body: {{code}} (the validation code), {{reset_link}}
+ * (reset_url + "#code=" + the code) and {{minutes}} (minutes until the
+ * code expires).  Any other "{{" is an error, as are control characters
+ * other than newline and tab, and a subject that would carry a
+ * placeholder: the code is never in a subject.
+ *
+ * The message: CRLF line ends; Date, From, To, Subject (RFC 2047 B
+ * encoded words when it is not ASCII), Message-ID, MIME-Version,
+ * Content-Type text/plain; charset=UTF-8, Content-Transfer-Encoding
+ * quoted-printable (lines of at most 76 characters, a leading dot
+ * encoded), and Auto-Submitted: auto-generated.  Every address written
+ * into a header is checked with email_valid() first.
+ */
+#ifndef AR_MAILMSG_H
+#define AR_MAILMSG_H
+
+#include <stddef.h>
+#include <time.h>
+
+#define MAILMSG_SUBJECT_MAX	256	/* octets of UTF-8 */
+#define MAILMSG_BODY_MAX	16384	/* octets of the template body */
+
+struct mail_template {
+	char	 subject[MAILMSG_SUBJECT_MAX + 1];
+	char	*body;		/* NUL-terminated, LF line ends */
+	size_t	 body_len;
+	unsigned uses;		/* MAILMSG_USES_* of the placeholders found */
+};
+
+#define MAILMSG_USES_CODE	1u
+#define MAILMSG_USES_LINK	2u
+#define MAILMSG_USES_MINUTES	4u
+
+/* Parses template text (len bytes).  0, or -1 with what is wrong in err. */
+int mailmsg_template_parse(const char *text, size_t len,
+    struct mail_template *t, char *err, size_t errlen);
+
+void mailmsg_template_free(struct mail_template *t);
+
+/* What the placeholders stand for; code and link may be NULL for a
+ * template that uses neither (the notice to an unknown address). */
+struct mail_values {
+	const char	*code;
+	const char	*reset_link;
+	long		 minutes;
+};
+
+/* The envelope of the message: addresses, the time, and a random token
+ * for the Message-ID (letters and digits). */
+struct mail_envelope {
+	const char	*from;
+	const char	*to;
+	time_t		 date;
+	const char	*message_token;
+};
+
+/*
+ * Builds the message into *out (malloc'd, NUL-terminated; it holds the
+ * code: wipe it with secure_free(*out, *outlen)).  0, or -1 with what is
+ * wrong in err (an address email_valid() refuses, a value missing for a
+ * placeholder, a value with a control character, out of memory).
+ */
+int mailmsg_build(const struct mail_template *t, const struct mail_values *v,
+    const struct mail_envelope *env, char **out, size_t *outlen, char *err,
+    size_t errlen);
+
+/* The subject as its header value: itself when it is printable ASCII,
+ * else RFC 2047 B-encoded words of UTF-8 of at most 75 characters, folded
+ * onto continuation lines.  Writes at most outlen bytes with the NUL;
+ * returns the length, or -1 when it does not fit. */
+long mailmsg_encode_subject(const char *subject, char *out, size_t outlen);
+
+#endif

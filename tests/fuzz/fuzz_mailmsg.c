@@ -1,0 +1,64 @@
+/*
+ * fuzz_mailmsg.c: templates and messages (mailmsg.h).  The input is a
+ * template; when it parses, a message is built from it, and whatever the
+ * template said, the message keeps its promises: CRLF lines only, a
+ * header block of exactly the headers we write, no header line but ours
+ * (a template cannot add one), body lines of at most 76 characters, only
+ * printable ASCII in the body, and the code nowhere in the headers.
+ */
+#include "ac-config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "mailmsg.h"
+#include "secure.h"
+
+#define CODE "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct mail_template	 t;
+	struct mail_values	 v = { CODE, "https://app.example/r#code=" CODE, 60 };
+	struct mail_envelope	 env = { "noreply@example.com", "u@example.org",
+				    1700000000, "abc123" };
+	char			 err[200], *msg, *body, *p, *e;
+	size_t			 len, headers = 0;
+
+	if (mailmsg_template_parse((const char *)data, size, &t, err,
+	    sizeof(err)) == -1)
+		return 0;
+	FUZZ_CHECK(strstr(t.subject, "{{") == NULL, "no placeholder in a subject");
+	if (mailmsg_build(&t, &v, &env, &msg, &len, err, sizeof(err)) == -1) {
+		mailmsg_template_free(&t);
+		return 0;
+	}
+	FUZZ_CHECK(strlen(msg) == len, "no NUL inside the message");
+	body = strstr(msg, "\r\n\r\n");
+	FUZZ_CHECK(body != NULL, "a header block");
+	for (p = msg; p < body + 2; p = e + 2) {
+		e = strstr(p, "\r\n");
+		FUZZ_CHECK(e != NULL, "CRLF lines");
+		FUZZ_CHECK(memchr(p, '\n', (size_t)(e - p)) == NULL &&
+		    memchr(p, '\r', (size_t)(e - p)) == NULL, "no bare CR or LF");
+		if (*p != ' ')
+			headers++;	/* a continuation line is no header */
+	}
+	FUZZ_CHECK(headers == 10, "exactly the headers we write");
+	FUZZ_CHECK(memmem(msg, (size_t)(body - msg), CODE, strlen(CODE)) == NULL,
+	    "the code is not in the headers");
+	for (p = body + 4; *p != '\0'; p = e + 2) {
+		e = strstr(p, "\r\n");
+		FUZZ_CHECK(e != NULL, "CRLF body lines");
+		FUZZ_CHECK(e - p <= 76, "body lines of at most 76 characters");
+		FUZZ_CHECK(*p != '.', "no line opens with a dot");
+		for (; p < e; p++)
+			FUZZ_CHECK(*p >= 0x20 && *p < 0x7f, "printable ASCII body");
+	}
+	secure_free(msg, len);
+	mailmsg_template_free(&t);
+	return 0;
+}
