@@ -15,7 +15,8 @@ BENCH_FILES = \
 	bench/wrk/report.lua \
 	bench/wrk/refused.lua \
 	bench/wrk/unknown.lua \
-	bench/wrk/valid.lua
+	bench/wrk/valid.lua \
+	bench/wrk/recover.lua
 
 EXTRA_DIST += $(BENCH_FILES) docs/BENCHMARKS.md
 

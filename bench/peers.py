@@ -68,7 +68,7 @@ class _Process:
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:
-            webservers._kill_tree(self.proc, signal.SIGTERM, 10.0)
+            webservers.kill_tree(self.proc, signal.SIGTERM, 10.0)
 
 
 class NullResponder(_Process):
