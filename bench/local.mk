@@ -10,6 +10,7 @@
 # Include it after EXTRA_DIST is set (it adds to it).
 BENCH_FILES = \
 	bench/run-bench \
+	bench/callgrind-refused \
 	bench/peers.py \
 	bench/nginx-static-peer.conf \
 	bench/wrk/report.lua \
