@@ -7,7 +7,8 @@
 #   make bench BENCH_DURATION=15 BENCH_WORKERS=2 BENCH_ITERATIONS=600000
 #              BENCH_USERS=100000 BENCH_CONNECTIONS=32 BENCH_RETRIES=2
 #              BENCH_SWEEP=1 BENCH_PEERS=php BENCH_SHARED=../shared
-# Include it after EXTRA_DIST is set (it adds to it).
+# Include it after EXTRA_DIST is set (it adds to it).  bench/wrk/recover.lua
+# and bench/recover-bench are in Makefile.am's EXTRA_DIST.
 BENCH_FILES = \
 	bench/run-bench \
 	bench/callgrind-refused \
@@ -16,8 +17,7 @@ BENCH_FILES = \
 	bench/wrk/report.lua \
 	bench/wrk/refused.lua \
 	bench/wrk/unknown.lua \
-	bench/wrk/valid.lua \
-	bench/wrk/recover.lua
+	bench/wrk/valid.lua
 
 EXTRA_DIST += $(BENCH_FILES) docs/BENCHMARKS.md
 

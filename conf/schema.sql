@@ -86,7 +86,8 @@ CREATE TABLE IF NOT EXISTS attempt_counters (
 --     worth a code).
 --   * After recover_retention the mailer wipes email and client_key.
 -- Insert-only from the responder: no counter row that every request
--- updates, which also suits a Galera cluster.  The code itself is never
+-- updates, which also suits a Galera cluster.  Every index costs each
+-- request an index insert, so there are only these four.  The code itself is never
 -- here: reset_codes holds its SHA-256, code_id points at that row.
 CREATE TABLE IF NOT EXISTS mail_queue (
   id           BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
@@ -109,8 +110,7 @@ CREATE TABLE IF NOT EXISTS mail_queue (
   PRIMARY KEY (id),
   KEY mail_queue_client (client_key, created_at),  -- the per-client limit
   KEY mail_queue_due (state, due_at),              -- the next row to mail
-  KEY mail_queue_lease (lease_token),              -- the row a mailer holds
-  KEY mail_queue_account (user_id, reserved_at),   -- per-account caps
-  KEY mail_queue_address (email, reserved_at),     -- caps for unknown addresses
+  KEY mail_queue_account (user_id, reserved_at),   -- per-account caps (and,
+                                                   -- user_id NULL, unknown ones)
   KEY mail_queue_age (created_at)                  -- retention
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

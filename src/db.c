@@ -42,9 +42,8 @@ enum stmt_id {
 	ST_ATTEMPTS_ADD,
 	ST_ATTEMPTS_SWEEP,
 	/* The recover endpoint and the mailer (mail_queue). */
+	ST_RECOVER_COUNT,
 	ST_RECOVER_ENQUEUE,
-	ST_RECOVER_ENQUEUE_LIMITED,
-	ST_RECOVER_RETRY_AFTER,
 	ST_MQ_CLAIM,
 	ST_MQ_LEASED,
 	ST_MQ_LEASED_ADDRESS,
@@ -107,33 +106,32 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ATTEMPTS_SWEEP] =
 	    "DELETE FROM attempt_counters WHERE window_start < "
 	    "UNIX_TIMESTAMP() - ? LIMIT 16",
+	/* The client's rows in the window, and when the oldest leaves it
+	 * (Retry-After).  A plain consistent read: no locks (docs/MAILER.md
+	 * says why this is not one INSERT ... SELECT). */
+	[ST_RECOVER_COUNT] =
+	    "SELECT COUNT(*), COALESCE(CEIL(TIMESTAMPDIFF(MICROSECOND, "
+	    "UTC_TIMESTAMP(6), MIN(created_at) + INTERVAL ? SECOND) / 1000000), "
+	    "1) FROM mail_queue WHERE client_key = ? AND created_at > "
+	    "UTC_TIMESTAMP(6) - INTERVAL ? SECOND",
 	/* One INSERT answers every valid recover request; no user lookup. */
 	[ST_RECOVER_ENQUEUE] =
 	    "INSERT INTO mail_queue (request_id, client_key, email, locale, "
 	    "created_at, enqueued_at, due_at) VALUES (?, ?, ?, ?, "
 	    "UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
-	/* The same, only while the client has fewer than the limit of rows
-	 * in the window: the check and the insert in one round trip. */
-	[ST_RECOVER_ENQUEUE_LIMITED] =
-	    "INSERT INTO mail_queue (request_id, client_key, email, locale, "
-	    "created_at, enqueued_at, due_at) SELECT ?, ?, ?, ?, "
-	    "UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6) FROM DUAL "
-	    "WHERE (SELECT COUNT(*) FROM mail_queue WHERE client_key = ? AND "
-	    "created_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND) < ?",
-	[ST_RECOVER_RETRY_AFTER] =
-	    "SELECT COALESCE(CEIL(TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), "
-	    "MIN(created_at) + INTERVAL ? SECOND) / 1000000), 1) FROM mail_queue "
-	    "WHERE client_key = ? AND created_at > UTC_TIMESTAMP(6) - "
-	    "INTERVAL ? SECOND",
 	/* A lease: the row is the mailer's until due_at, then anyone's. */
+	/* id = LAST_INSERT_ID(id): the session learns which row it took,
+	 * without an index on lease_token. */
 	[ST_MQ_CLAIM] =
 	    "UPDATE mail_queue SET lease_token = ?, attempts = attempts + 1, "
-	    "due_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND "
+	    "due_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, "
+	    "id = LAST_INSERT_ID(id) "
 	    "WHERE state = 'queued' AND due_at <= UTC_TIMESTAMP(6) "
 	    "ORDER BY due_at LIMIT 1",
 	[ST_MQ_LEASED] =
 	    "SELECT id, attempts, TIMESTAMPDIFF(SECOND, enqueued_at, "
-	    "UTC_TIMESTAMP(6)), request_id FROM mail_queue WHERE lease_token = ?",
+	    "UTC_TIMESTAMP(6)), request_id FROM mail_queue "
+	    "WHERE id = LAST_INSERT_ID() AND lease_token = ?",
 	[ST_MQ_LEASED_ADDRESS] =
 	    "SELECT COALESCE(email, ''), locale FROM mail_queue WHERE id = ?",
 	/* The account's row lock serialises every mailer deciding about
@@ -147,8 +145,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "state IN ('queued', 'sent') AND id <> ?",
 	[ST_MQ_CAPS_ADDRESS] =
 	    "SELECT COUNT(*), COALESCE(MAX(reserved_at) > UTC_TIMESTAMP(6) - "
-	    "INTERVAL ? SECOND, 0) FROM mail_queue WHERE email = ? AND "
-	    "user_id IS NULL AND reserved_at > UTC_TIMESTAMP(6) - INTERVAL 1 DAY "
+	    "INTERVAL ? SECOND, 0) FROM mail_queue WHERE user_id IS NULL AND "
+	    "reserved_at > UTC_TIMESTAMP(6) - INTERVAL 1 DAY AND email = ? "
 	    "AND state IN ('queued', 'sent') AND id <> ?",
 	[ST_MQ_CODE] =
 	    "INSERT INTO reset_codes (user_id, code_sha256, created_at, "
@@ -698,28 +696,26 @@ db_recover_enqueue(struct db *db, const char *request_id,
     const char *client_key, const char *email, const char *locale,
     long window, int limit, int *limited, long *retry_after)
 {
-	long long		 w = window, l = limit, left = 1;
-	unsigned long long	 n = 0;
+	long long		 w = window, left = 1;
+	unsigned long long	 count = 0;
 	struct val		 in[] = { TEXT_IN(request_id), TEXT_IN(client_key),
-				    TEXT_IN(email), TEXT_IN(locale),
-				    TEXT_IN(client_key), I64(&w), I64(&l) };
-	struct val		 ra_in[] = { I64(&w), TEXT_IN(client_key),
-				    I64(&w) };
-	struct val		 ra_out[] = { I64(&left) };
+				    TEXT_IN(email), TEXT_IN(locale) };
+	struct val		 cnt_in[] = { I64(&w), TEXT_IN(client_key), I64(&w) };
+	struct val		 cnt_out[] = { U64(&count), I64(&left) };
 	enum db_result		 rc;
 
 	*limited = 0;
-	if (limit <= 0 || client_key[0] == '\0')
-		return run_call(db, ST_RECOVER_ENQUEUE, in, 4, NULL, 0, NULL);
-	rc = run_call(db, ST_RECOVER_ENQUEUE_LIMITED, in, 7, NULL, 0, &n);
-	if (rc != DB_OK || n == 1)
-		return rc;
-	/* Nothing inserted: over the limit.  Only now a second query, for
-	 * Retry-After: when the oldest row of the window leaves it. */
-	*limited = 1;
-	rc = run_call(db, ST_RECOVER_RETRY_AFTER, ra_in, 3, ra_out, 1, NULL);
-	*retry_after = rc == DB_OK && left > 0 ? (long)left : 1;
-	return rc == DB_NOT_FOUND ? DB_OK : rc;
+	if (limit > 0 && client_key[0] != '\0') {
+		rc = run_call(db, ST_RECOVER_COUNT, cnt_in, 3, cnt_out, 2, NULL);
+		if (rc != DB_OK)
+			return rc;
+		if (count >= (unsigned long long)limit) {
+			*limited = 1;
+			*retry_after = left > 0 ? (long)left : 1;
+			return DB_OK;
+		}
+	}
+	return run_call(db, ST_RECOVER_ENQUEUE, in, 4, NULL, 0, NULL);
 }
 
 enum db_result

@@ -83,11 +83,11 @@ enum db_result db_password_record(struct db *db, const char *email,
 
 /* The recover endpoint's one write: queues the request.  With limit > 0
  * and a client key, only while the client has fewer than limit rows in
- * the last window seconds (checked and inserted in one statement); over
- * it, *limited is 1 and *retry_after the seconds until the oldest of
- * those rows leaves the window.  Concurrent requests of one client may
- * each see the count below the limit and all insert: the overshoot is at
- * most the number of requests in flight at once. */
+ * the last window seconds (a non-locking count, then the INSERT); over
+ * it, nothing is written, *limited is 1 and *retry_after the seconds
+ * until the oldest of those rows leaves the window.  Concurrent requests
+ * of one client may each see the count below the limit and all insert:
+ * the overshoot is at most the number of requests in flight at once. */
 enum db_result db_recover_enqueue(struct db *db, const char *request_id,
     const char *client_key, const char *email, const char *locale,
     long window, int limit, int *limited, long *retry_after);

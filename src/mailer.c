@@ -22,7 +22,6 @@
  */
 #include "ac-config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -48,28 +47,18 @@
 #include "sandbox.h"
 #include "secure.h"
 #include "smtp.h"
+#include "templates.h"
 #include "token.h"
 
-#define MAX_TEMPLATES	64
-#define TEMPLATE_FILE_MAX (MAILMSG_BODY_MAX + MAILMSG_SUBJECT_MAX + 64)
 #define SWEEP_EVERY	60	/* seconds between retention sweeps */
 #define LINK_MAX	(CONFIG_STR_MAX + CODE_CHARS + 8)
-
-/* One template file: LOCALE.txt (the reset mail) or LOCALE.unknown.txt
- * (the notice to an address without an account). */
-struct template_entry {
-	char			locale[RECOVER_LOCALE_MAX + 1];
-	int			unknown;
-	struct mail_template	t;
-};
 
 /* What a configuration comes to once checked: the SMTP handle with its
  * credentials, and the templates. */
 struct setup {
 	struct config		 cfg;
 	struct smtp		*smtp;
-	struct template_entry	 templates[MAX_TEMPLATES];
-	size_t			 ntemplates;
+	struct template_set	 templates;
 };
 
 struct mailer {
@@ -94,153 +83,11 @@ usage(FILE *f)
 static void
 setup_free(struct setup *s)
 {
-	size_t	i;
-
 	if (s == NULL)
 		return;
 	smtp_free(s->smtp);
-	for (i = 0; i < s->ntemplates; i++)
-		mailmsg_template_free(&s->templates[i].t);
+	templates_free(&s->templates);
 	free(s);
-}
-
-/* Splits a template file name into its locale and kind; 0 or -1. */
-static int
-template_name(const char *name, struct template_entry *e)
-{
-	size_t	n = strlen(name), base;
-
-	if (n < 5 || strcmp(name + n - 4, ".txt") != 0)
-		return -1;
-	base = n - 4;
-	e->unknown = 0;
-	if (base > 8 && strncmp(name + base - 8, ".unknown", 8) == 0) {
-		e->unknown = 1;
-		base -= 8;
-	}
-	if (base > RECOVER_LOCALE_MAX || !recover_locale_valid(name, base))
-		return -1;
-	memcpy(e->locale, name, base);
-	e->locale[base] = '\0';
-	for (n = 0; n < base; n++)
-		if (e->locale[n] >= 'A' && e->locale[n] <= 'Z')
-			e->locale[n] = (char)(e->locale[n] - 'A' + 'a');
-	return 0;
-}
-
-/* Reads the whole (small) file at path into buf. */
-static ssize_t
-read_small_file(const char *path, char *buf, size_t size)
-{
-	ssize_t	r;
-	size_t	len = 0;
-	int	fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	while (len < size && (r = read(fd, buf + len, size - len)) != 0) {
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			close(fd);
-			return -1;
-		}
-		len += (size_t)r;
-	}
-	close(fd);
-	return (ssize_t)len;
-}
-
-/* Loads every template of the directory; en.txt must be there, and
- * en.unknown.txt too when unknown addresses are notified. */
-static int
-load_templates(struct setup *s, char *err, size_t errlen)
-{
-	const char		*dir = s->cfg.mail_template_dir;
-	struct template_entry	*e;
-	struct dirent		*de;
-	DIR			*d;
-	char			 path[CONFIG_STR_MAX + 300], msg[200];
-	char			*text;
-	ssize_t			 len;
-	size_t			 i;
-	int			 have_en = 0, have_en_unknown = 0, rc = -1;
-
-	if ((text = malloc(TEMPLATE_FILE_MAX + 1)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if ((d = opendir(dir)) == NULL) {
-		snprintf(err, errlen, "key 'mail_template_dir': %s: %s", dir,
-		    strerror(errno));
-		free(text);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (s->ntemplates == MAX_TEMPLATES) {
-			snprintf(err, errlen, "%.300s: more than %d templates", dir,
-			    MAX_TEMPLATES);
-			goto out;
-		}
-		e = &s->templates[s->ntemplates];
-		if (template_name(de->d_name, e) == -1)
-			continue;	/* not a template: README, backups */
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if ((len = read_small_file(path, text, TEMPLATE_FILE_MAX + 1)) == -1) {
-			snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (len > TEMPLATE_FILE_MAX) {
-			snprintf(err, errlen, "%.300s: larger than %d bytes", path,
-			    TEMPLATE_FILE_MAX);
-			goto out;
-		}
-		if (mailmsg_template_parse(text, (size_t)len, &e->t, msg,
-		    sizeof(msg)) == -1) {
-			snprintf(err, errlen, "%.300s: %.190s", path, msg);
-			goto out;
-		}
-		if (!e->unknown && !(e->t.uses & MAILMSG_USES_CODE)) {
-			snprintf(err, errlen, "%.300s: the reset mail must show "
-			    "{{code}}", path);
-			mailmsg_template_free(&e->t);
-			goto out;
-		}
-		if (e->unknown && (e->t.uses &
-		    (MAILMSG_USES_CODE | MAILMSG_USES_LINK))) {
-			snprintf(err, errlen, "%.300s: the notice to an unknown "
-			    "address has no code and no link", path);
-			mailmsg_template_free(&e->t);
-			goto out;
-		}
-		for (i = 0; i < s->ntemplates; i++)
-			if (strcmp(s->templates[i].locale, e->locale) == 0 &&
-			    s->templates[i].unknown == e->unknown)
-				break;
-		if (i < s->ntemplates) {
-			snprintf(err, errlen, "%.300s: a second template for %s",
-			    path, e->locale);
-			mailmsg_template_free(&e->t);
-			goto out;
-		}
-		if (strcmp(e->locale, "en") == 0)
-			*(e->unknown ? &have_en_unknown : &have_en) = 1;
-		s->ntemplates++;
-	}
-	if (!have_en)
-		snprintf(err, errlen, "key 'mail_template_dir': %s has no "
-		    "en.txt (the default)", dir);
-	else if (s->cfg.notify_unknown_recipients && !have_en_unknown)
-		snprintf(err, errlen, "key 'notify_unknown_recipients': %s has "
-		    "no en.unknown.txt", dir);
-	else
-		rc = 0;
-out:
-	closedir(d);
-	free(text);
-	return rc;
 }
 
 /* reset_url: http(s)://..., no fragment (the code goes there), no space. */
@@ -279,34 +126,14 @@ setup_load(const char *path, char *err, size_t errlen)
 	}
 	if (check_reset_url(s->cfg.reset_url, msg, sizeof(msg)) == -1 ||
 	    (s->smtp = smtp_new(&s->cfg, msg, sizeof(msg))) == NULL ||
-	    load_templates(s, msg, sizeof(msg)) == -1) {
+	    templates_load(&s->templates, s->cfg.mail_template_dir,
+	    s->cfg.notify_unknown_recipients, msg, sizeof(msg)) == -1) {
 		snprintf(err, errlen, "%.250s: %s", path, msg);
 		goto fail;
 	}
 	return s;
 fail:
 	setup_free(s);
-	return NULL;
-}
-
-/* The template for a locale: exact, then its language, then English. */
-static const struct mail_template *
-pick_template(const struct setup *s, const char *locale, int unknown)
-{
-	char		lang[RECOVER_LOCALE_MAX + 1];
-	const char	*tries[3];
-	size_t		i, k;
-
-	snprintf(lang, sizeof(lang), "%s", locale);
-	lang[strcspn(lang, "-")] = '\0';
-	tries[0] = locale;
-	tries[1] = lang;
-	tries[2] = "en";
-	for (k = 0; k < 3; k++)
-		for (i = 0; i < s->ntemplates; i++)
-			if (s->templates[i].unknown == unknown &&
-			    strcmp(s->templates[i].locale, tries[k]) == 0)
-				return &s->templates[i].t;
 	return NULL;
 }
 
@@ -484,7 +311,7 @@ mail_account(struct mailer *m, const struct mail_job *job)
 	case RESERVE_SEND:
 		break;
 	}
-	t = pick_template(m->setup, job->locale, 0);
+	t = templates_pick(&m->setup->templates, job->locale, 0);
 	snprintf(link, sizeof(link), "%s#code=%s", cfg->reset_url, code);
 	v.code = code;
 	v.reset_link = link;
@@ -519,7 +346,7 @@ unknown:
 		record(m, job, "suppressed", 0, 0, 0, "unknown address");
 		goto out;
 	}
-	t = pick_template(m->setup, job->locale, 1);
+	t = templates_pick(&m->setup->templates, job->locale, 1);
 	memset(&v, 0, sizeof(v));
 	v.minutes = cfg->code_lifetime / 60;
 	env.from = cfg->mail_from;
@@ -653,6 +480,29 @@ stop:
 	return 0;
 }
 
+/* The seccomp filter, once the database connection is open and the
+ * resolver's modules are loaded: from then on the mailer can talk to the
+ * database and the relay, read files, and nothing else. */
+static int
+mailer_lockdown(struct mailer *m)
+{
+	if (!m->setup->cfg.seccomp)
+		return 0;
+	smtp_prepare(m->setup->smtp);
+	switch (sandbox_enter_mailer()) {
+	case SANDBOX_ON:
+		return 0;
+	case SANDBOX_UNAVAILABLE:
+		log_msg("seccomp filter off: %s", sandbox_unavailable_reason());
+		return 0;
+	case SANDBOX_FAILED:
+		break;
+	}
+	log_msg("the kernel refused the seccomp filter; not mailing "
+	    "(set seccomp = off to run without it)");
+	return -1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -747,8 +597,14 @@ main(int argc, char *argv[])
 		log_msg("out of memory");
 		return 1;
 	}
-	if (db_open(m.db) != DB_OK)
+	if (db_open(m.db) != DB_OK) {
 		log_msg("database not reachable yet: %s", db_last_error(m.db));
+		db_preload_plugins();
+	}
+	if (mailer_lockdown(&m) == -1) {
+		setup_free(m.setup);
+		return 1;
+	}
 	log_msg("%s: %s, lease %ld s", m.once ? "draining the queue" :
 	    "serving the queue", m.setup->cfg.smtp_url,
 	    lease_seconds(&m.setup->cfg));

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <unistd.h>
@@ -112,8 +113,40 @@ add_conditional(scmp_filter_ctx ctx, int *bad)
 	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
 }
 
-enum sandbox_state
-sandbox_enter(void)
+/*
+ * What the mailer needs on top of the workers' list: libcurl's threaded
+ * resolver (threads only: clone with CLONE_THREAD; clone3, whose flags a
+ * filter cannot see, answers ENOSYS so that glibc falls back to clone),
+ * the socket pair it wakes the transfer with, and sigtimedwait(), with
+ * which the mailer takes its signals between messages.
+ */
+static void
+add_mailer(scmp_filter_ctx ctx, int *bad)
+{
+	static const int	calls[] = {
+		SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
+		SCMP_SYS(sched_getaffinity), SCMP_SYS(rt_sigtimedwait),
+		SCMP_SYS(eventfd2), SCMP_SYS(pipe2), SCMP_SYS(statx),
+		SCMP_SYS(getdents64), SCMP_SYS(prlimit64),
+	};
+	size_t			i;
+
+	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		if (calls[i] >= 0 &&
+		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i], 0) != 0)
+			(*bad)++;
+	ALLOW(ctx, bad, SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ,
+	    CLONE_THREAD, CLONE_THREAD));
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3),
+	    0) != 0)
+		(*bad)++;
+	ALLOW(ctx, bad, SCMP_SYS(socketpair), 1,
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_UNIX));
+}
+
+/* Builds and loads the filter; with mailer, add_mailer's calls too. */
+static enum sandbox_state
+enter(int mailer)
 {
 	scmp_filter_ctx	ctx;
 	size_t		i;
@@ -128,6 +161,8 @@ sandbox_enter(void)
 		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, plain[i], 0) != 0)
 			bad++;
 	add_conditional(ctx, &bad);
+	if (mailer)
+		add_mailer(ctx, &bad);
 	if (bad != 0 || seccomp_load(ctx) != 0) {
 		seccomp_release(ctx);
 		return SANDBOX_FAILED;
@@ -136,10 +171,28 @@ sandbox_enter(void)
 	return SANDBOX_ON;
 }
 
+enum sandbox_state
+sandbox_enter(void)
+{
+	return enter(0);
+}
+
+enum sandbox_state
+sandbox_enter_mailer(void)
+{
+	return enter(1);
+}
+
 #else
 
 enum sandbox_state
 sandbox_enter(void)
+{
+	return SANDBOX_UNAVAILABLE;
+}
+
+enum sandbox_state
+sandbox_enter_mailer(void)
 {
 	return SANDBOX_UNAVAILABLE;
 }

@@ -18,6 +18,10 @@ enum sandbox_state {
 /* Sets NO_NEW_PRIVS and installs the filter. */
 enum sandbox_state sandbox_enter(void);
 
+/* The mailer's filter: the same, plus what libcurl needs for SMTP (the
+ * threads of its resolver) and sigtimedwait(). */
+enum sandbox_state sandbox_enter_mailer(void);
+
 /* Why the filter is unavailable in this build, for the log. */
 const char *sandbox_unavailable_reason(void);
 

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -314,4 +315,30 @@ smtp_send(struct smtp *s, const char *rcpt, const char *msg, size_t len,
 	if (code >= 500 && code <= 599 && cc != CURLE_LOGIN_DENIED)
 		return SMTP_PERMANENT;
 	return SMTP_TRANSIENT;
+}
+
+void
+smtp_prepare(const struct smtp *s)
+{
+	struct addrinfo	 hints, *ai = NULL;
+	CURLU		*u;
+	char		*host = NULL;
+	size_t		 n;
+
+	if ((u = curl_url()) == NULL)
+		return;
+	if (curl_url_set(u, CURLUPART_URL, s->url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		n = strlen(host);
+		if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+			memmove(host, host + 1, n - 2);
+			host[n - 2] = '\0';
+		}
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_socktype = SOCK_STREAM;
+		if (getaddrinfo(host, "25", &hints, &ai) == 0)
+			freeaddrinfo(ai);
+	}
+	curl_free(host);
+	curl_url_cleanup(u);
 }

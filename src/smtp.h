@@ -39,6 +39,10 @@ enum smtp_outcome {
 enum smtp_outcome smtp_send(struct smtp *s, const char *rcpt,
     const char *msg, size_t len, long *status, char *err, size_t errlen);
 
+/* Resolves the relay's host name once, so that the resolver's modules
+ * (NSS) are loaded before the process enters its sandbox. */
+void smtp_prepare(const struct smtp *s);
+
 /* 1 when the host of an smtp:// or smtps:// URL is on loopback
  * (localhost, 127.0.0.0/8, ::1), else 0; -1 when url is not such a URL. */
 int smtp_url_is_loopback(const char *url);

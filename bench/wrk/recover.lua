@@ -1,13 +1,12 @@
--- recover.lua: accepted recover requests, POST /api/v2/account/recover/
--- with {"email": "benchN@example.test"} for seeded users, so that every
--- request is one the program accepts (202) and queues a mail for.
---   wrk ... -s recover.lua URL -- USERS
--- The bodies are formatted once in init() (a pool of 4096 addresses,
--- cycled), so the client's cost per request is a table lookup, as in
--- unknown.lua.
+-- recover.lua: POST /api/v2/account/recover/ with a different address and
+-- a different client (X-Forwarded-For, believed from 127.0.0.1 by
+-- trusted_proxies) from a pool made at start, cycled, so that every
+-- request is accepted (202): each client stays under recover_limit, as
+-- the clients of a spread-out flood would.  Used by bench/recover-bench
+-- (not by make bench).
 local report = require "report"
 
-local POOL = 4096
+local POOL = 8192
 local requests_pool = {}
 local next_index = 1
 local threads = {}
@@ -18,12 +17,17 @@ function setup(thread)
 end
 
 function init(args)
-	local users = tonumber(args[1]) or 1000
 	math.randomseed(os.time() * 1000 + (id or 0))
-	local headers = { ["Content-Type"] = "application/json" }
 	for i = 1, POOL do
-		local body = '{"email":"bench' .. math.random(1, users) ..
-		    '@example.test"}'
+		local headers = {
+			["Content-Type"] = "application/json",
+			["X-Forwarded-For"] = string.format("10.%d.%d.%d",
+			    math.random(0, 255), math.random(0, 255),
+			    math.random(1, 254)),
+		}
+		local body = string.format(
+		    '{"email":"bench-%d-%d@example.test"}', id or 0,
+		    math.random(1, 1000000000))
 		requests_pool[i] = wrk.format("POST", nil, headers, body)
 	end
 end

@@ -4,7 +4,8 @@
  * template said, the message keeps its promises: CRLF lines only, a
  * header block of exactly the headers we write, no header line but ours
  * (a template cannot add one), body lines of at most 76 characters, only
- * printable ASCII in the body, and the code nowhere in the headers.
+ * printable ASCII in the body, the Subject the template's (encoded), and
+ * the code nowhere in the headers.
  */
 #include "ac-config.h"
 
@@ -26,6 +27,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mail_envelope	 env = { "noreply@example.com", "u@example.org",
 				    1700000000, "abc123" };
 	char			 err[200], *msg, *body, *p, *e;
+	char			 subj[MAILMSG_SUBJECT_MAX * 3];
 	size_t			 len, headers = 0;
 
 	if (mailmsg_template_parse((const char *)data, size, &t, err,
@@ -48,15 +50,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			headers++;	/* a continuation line is no header */
 	}
 	FUZZ_CHECK(headers == 10, "exactly the headers we write");
-	FUZZ_CHECK(memmem(msg, (size_t)(body - msg), CODE, strlen(CODE)) == NULL,
+	/* The placeholder values never reach the headers (a template that
+	 * spells the test's code in its own subject does not count). */
+	FUZZ_CHECK(strstr(t.subject, CODE) != NULL ||
+	    memmem(msg, (size_t)(body - msg), CODE, strlen(CODE)) == NULL,
 	    "the code is not in the headers");
+	FUZZ_CHECK(mailmsg_encode_subject(t.subject, subj, sizeof(subj)) > 0 &&
+	    (p = strstr(msg, "\r\nSubject: ")) != NULL && p < body &&
+	    strncmp(p + 11, subj, strlen(subj)) == 0 &&
+	    strncmp(p + 11 + strlen(subj), "\r\n", 2) == 0,
+	    "the Subject header is the template's subject, encoded");
 	for (p = body + 4; *p != '\0'; p = e + 2) {
 		e = strstr(p, "\r\n");
 		FUZZ_CHECK(e != NULL, "CRLF body lines");
 		FUZZ_CHECK(e - p <= 76, "body lines of at most 76 characters");
 		FUZZ_CHECK(*p != '.', "no line opens with a dot");
 		for (; p < e; p++)
-			FUZZ_CHECK(*p >= 0x20 && *p < 0x7f, "printable ASCII body");
+			FUZZ_CHECK((*p >= 0x20 && *p < 0x7f) || *p == '\t',
+			    "printable ASCII (and tab) in the body");
 	}
 	secure_free(msg, len);
 	mailmsg_template_free(&t);

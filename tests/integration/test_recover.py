@@ -9,7 +9,7 @@ Retry-After for every address alike; a database that is down is 503."""
 
 import re
 
-from harness import TAP, Fixture, expect, expect_eq, expect_error
+from harness import TAP, Fixture, expect, expect_eq, expect_error, run_parallel
 
 PATH = "/api/v2/account/recover/"
 ENV = {"DOCUMENT_URI": PATH, "REQUEST_URI": PATH, "SCRIPT_NAME": PATH}
@@ -160,6 +160,27 @@ def main():
         for i in range(LIMIT):
             expect_accepted(recover(f, known, addr="2001:db8:1:2::%x" % (i + 1)))
         expect_error(recover(f, known, addr="2001:db8:1:2:ffff::1"), 429, "too_many_requests")
+
+    with t.claim("16 concurrent requests from 16 clients are all accepted (no lock "
+                 "between clients), one row each"):
+        before = rows(f)
+        got = run_parallel([lambda i=i: recover(f, "c%d-%s" % (i, known),
+                                                addr="198.18.0.%d" % (i + 1))
+                            for i in range(16)])
+        expect_eq(sorted(getattr(r, "status", repr(r)) for r in got), [202] * 16, "statuses")
+        expect_eq(rows(f) - before, 16, "rows")
+
+    with t.claim("12 concurrent requests from one client get only 202 or 429 (never "
+                 "500 or 503), with at most the limit plus the requests in flight "
+                 "accepted"):
+        got = run_parallel([lambda: recover(f, known, addr="198.18.1.1") for _ in range(12)])
+        statuses = [getattr(r, "status", repr(r)) for r in got]
+        expect(set(statuses) <= {202, 429}, "statuses %r" % statuses)
+        n = int(f.db.sql_value("SELECT COUNT(*) FROM mail_queue WHERE client_key = "
+                               "'198.18.1.1'"))
+        expect_eq(n, statuses.count(202), "rows vs 202 answers")
+        expect(LIMIT <= n <= LIMIT + 11, "%d accepted" % n)
+        t.diag("one client, 12 at once, limit %d: %d accepted" % (LIMIT, n))
 
     with t.claim("through a FastCGI responder the answers are the same"):
         fc = f.fastcgi()

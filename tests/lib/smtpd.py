@@ -38,7 +38,7 @@ BUILDDIR = os.path.abspath(os.environ.get("AR_BUILDDIR") or SRCDIR)
 MAIL_SINK = os.path.join(SRCDIR, "scripts", "mail-sink")
 MAILER = os.path.join(BUILDDIR, "account-reset-mailer")
 TEMPLATES = os.path.join(SRCDIR, "conf", "mail")
-CODE_RE = re.compile(r"#code=([A-Za-z0-9_-]{32})\b")
+CODE_RE = re.compile(r"#code=([A-Za-z0-9_-]{32})(?![A-Za-z0-9_-])")
 
 
 def free_port():

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <time.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +39,57 @@ in_sandbox(int (*fn)(void))
 	}
 	waitpid(pid, &status, 0);
 	return status;
+}
+
+/* The same behind the mailer's filter. */
+static int
+in_mailer_sandbox(int (*fn)(void))
+{
+	pid_t	pid;
+	int	status;
+
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		if (sandbox_enter_mailer() != SANDBOX_ON)
+			_exit(100);
+		_exit(fn());
+	}
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+static void *
+thread_body(void *arg)
+{
+	return arg;
+}
+
+/* What libcurl's threaded resolver and the mailer's loop do. */
+static int
+mailer_calls(void)
+{
+	static int	 token;
+	pthread_t	 th;
+	void		*back = NULL;
+	int		 sv[2];
+	sigset_t	 set;
+	struct timespec	 zero = { 0, 0 };
+
+	if (pthread_create(&th, NULL, thread_body, &token) != 0)
+		return 1;
+	if (pthread_join(th, &back) != 0 || back != &token)
+		return 2;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+		return 3;
+	close(sv[0]);
+	close(sv[1]);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (sigtimedwait(&set, NULL, &zero) != -1)
+		return 4;
+	return 0;
 }
 
 static int
@@ -172,5 +225,18 @@ main(void)
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "the resolver's datagram socket and FIONREAD are allowed "
 	    "(status %d)", status);
+	status = in_mailer_sandbox(mailer_calls);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "behind the mailer's filter, threads, a socket pair and "
+	    "sigtimedwait work (status %d)", status);
+	status = in_mailer_sandbox(serving_calls);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "and so does what the workers may do (status %d)", status);
+	ok(killed_by_sigsys(in_mailer_sandbox(try_fork)),
+	    "behind the mailer's filter, fork is killed (SIGSYS)");
+	ok(killed_by_sigsys(in_mailer_sandbox(try_exec)),
+	    "behind the mailer's filter, execve is killed (SIGSYS)");
+	ok(killed_by_sigsys(in_mailer_sandbox(try_write_file)),
+	    "behind the mailer's filter, opening a file for writing is killed");
 	return done_testing();
 }
