@@ -1,8 +1,10 @@
 /*
  * admin.c: account-reset-admin, the operator's tool until an endpoint
- * issues codes: create-user, issue-code and check-password.  It finds the
- * configuration the same way the responder does.  Passwords are read from
- * stdin, never from argv (which other users can see).
+ * issues codes: create-user, issue-code and check-password, and
+ * "blocklist build LIST OUT", which turns a text list of passwords into
+ * the compact file that password_blocklist may name (blocklist.h).  It
+ * finds the configuration the same way the responder does.  Passwords are
+ * read from stdin, never from argv (which other users can see).
  *
  * Exit status: 0 done (or the password matches), 1 refused (no such user,
  * user exists, weak password, no match), 2 usage or error.
@@ -14,15 +16,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
+#include "blocklist.h"
 #include "config.h"
 #include "db.h"
 #include "hashrec.h"
 #include "log.h"
 #include "number.h"
+#include "policy.h"
 #include "rules.h"
 #include "secure.h"
 #include "token.h"
@@ -42,7 +47,9 @@ usage(void)
 	    "       account-reset-admin [--config FILE] check-password EMAIL"
 	    "  (password on stdin)\n"
 	    "       account-reset-admin [--config FILE] queue\n"
-	    "       account-reset-admin [--config FILE] requeue ID\n");
+	    "       account-reset-admin [--config FILE] requeue ID\n"
+
+	    "       account-reset-admin blocklist build LIST OUT\n");
 }
 
 /* Reads the password: all of stdin up to PASSWORD_READ_MAX bytes, less
@@ -114,7 +121,11 @@ create_user(struct db *db, const struct config *cfg, const char *email)
 		rc = EXIT_REFUSED;
 		goto out;
 	}
-	if ((v = password_violations(pw, (size_t)len)) != 0) {
+	/* The responder's checks, all of them: here the account is known
+	 * from the start. */
+	if ((v = policy_violations(pw, (size_t)len)) == 0)
+		v = policy_account_violations(pw, (size_t)len, email);
+	if (v != 0) {
 		for (bit = 1; bit <= RULE_ALL; bit <<= 1)
 			if (v & bit)
 				fprintf(stderr, "account-reset-admin: %s\n",
@@ -208,6 +219,47 @@ check_password(struct db *db, const struct config *cfg, const char *email)
 out:
 	OPENSSL_cleanse(pw, sizeof(pw));
 	return rc;
+}
+
+/* blocklist build LIST OUT: reads LIST (text or gzip, or a compact file,
+ * which is checked and copied) and writes the compact file OUT. */
+static int
+blocklist_build(const char *list, const char *out)
+{
+	struct blocklist	*bl;
+	struct blocklist_stats	 st;
+	struct timespec		 t0, t1;
+	char			 err[512];
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (blocklist_load(list, 0, &bl, err, sizeof(err)) == -1) {
+		fprintf(stderr, "account-reset-admin: %s: %s\n", list, err);
+		return EXIT_ERROR;
+	}
+	if (blocklist_write(bl, out, err, sizeof(err)) == -1) {
+		fprintf(stderr, "account-reset-admin: %s\n", err);
+		blocklist_free(bl);
+		return EXIT_ERROR;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	blocklist_stats(bl, &st);
+	blocklist_free(bl);
+	if (st.compact)
+		printf("%s: %llu entries (copied from a compact file) in "
+		    "%.2f s\n", out, (unsigned long long)st.entries,
+		    (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	else
+		printf("%s: %llu entries from %llu lines (%llu left out, "
+		    "since no password that meets the rules can match them; "
+		    "%llu duplicates after case folding) in %.2f s\n", out,
+		    (unsigned long long)st.entries,
+		    (unsigned long long)st.lines,
+		    (unsigned long long)st.skipped,
+		    (unsigned long long)(st.lines - st.skipped - st.entries),
+		    (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return fflush(stdout) == 0 ? EXIT_DONE : EXIT_ERROR;
 }
 
 /* queue: the recover queue's rows by state, with the age of the oldest
@@ -323,6 +375,15 @@ main(int argc, char *argv[])
 			return EXIT_ERROR;
 		}
 	}
+	/* The one command that needs neither a config nor an address. */
+	if (argc - optind >= 1 && strcmp(argv[optind], "blocklist") == 0) {
+		if (argc - optind != 4 || strcmp(argv[optind + 1], "build") != 0 ||
+		    ttl != -1) {
+			usage();
+			return EXIT_ERROR;
+		}
+		return blocklist_build(argv[optind + 2], argv[optind + 3]);
+	}
 	if (argc - optind >= 1 && ttl == -1 &&
 	    (strcmp(argv[optind], "queue") == 0 ||
 	    strcmp(argv[optind], "requeue") == 0))
@@ -343,6 +404,12 @@ main(int argc, char *argv[])
 		fprintf(stderr, "account-reset-admin: %s\n", err);
 		return EXIT_ERROR;
 	}
+	if (strcmp(cmd, "create-user") == 0 &&
+	    policy_load(&cfg, 0, err, sizeof(err)) == -1) {
+		fprintf(stderr, "account-reset-admin: %s: %s\n", config_path,
+		    err);
+		return EXIT_ERROR;
+	}
 	/* Hash with the engine the responder would use. */
 	cfg.pbkdf2_engine = pbkdf2_engine_checked(cfg.pbkdf2_engine);
 	if ((db = db_new(&cfg)) == NULL)
@@ -358,5 +425,6 @@ main(int argc, char *argv[])
 		rc = EXIT_ERROR;
 	}
 	db_free(db);
+	policy_unload();
 	return rc;
 }

@@ -61,6 +61,7 @@ static const struct key keys[] = {
 	K("trusted_proxies", KEY_PROXIES, trusted_proxies, 0, 0),
 	K("proxy_header", KEY_HEADER, proxy_header, 0, 0),
 	K("seccomp", KEY_BOOL, seccomp, 0, 0),
+	K("password_blocklist", KEY_OPT_PATH, password_blocklist, 0, 0),
 	K("recover_limit", KEY_INT, recover_limit, 0, 1000000),
 	K("recover_window", KEY_LONG, recover_window, 10, 86400),
 	K("recover_account_interval", KEY_LONG, recover_account_interval, 0, 86400),
@@ -223,14 +224,13 @@ set_key(struct config *cfg, const struct key *k, const char *value)
 		return NULL;
 	case KEY_HEADER:
 		return header_to_cgi(value, field, CONFIG_STR_MAX);
-	case KEY_OPT_PATH:
-		if (*value == '\0') {
-			*field = '\0';
-			return NULL;
-		}
-		__attribute__((fallthrough));
 	case KEY_TEXT:
 	case KEY_PATH:
+	case KEY_OPT_PATH:
+		if (k->kind == KEY_OPT_PATH && *value == '\0') {
+			*field = '\0';	/* empty: none */
+			return NULL;
+		}
 		if (strlen(value) >= CONFIG_STR_MAX)
 			return "too long";
 		if (valid_text(value) == -1)

@@ -16,6 +16,7 @@
 #include "fcgi.h"
 #include "listen.h"
 #include "log.h"
+#include "policy.h"
 #include "privsep.h"
 #include "supervisor.h"
 
@@ -124,10 +125,16 @@ reload(struct supervisor *sv)
 		log_msg("reload refused: too many workers still finishing");
 		return;
 	}
-	if (config_load(sv->opts->config_path, &next, err, sizeof(err)) == -1) {
+	/* The blocklist is replaced only when the new one loads. */
+	if (config_load(sv->opts->config_path, &next, err, sizeof(err)) == -1 ||
+	    policy_load(&next, 0, err, sizeof(err)) == -1) {
 		log_msg("reload refused, keeping the running configuration: %s",
 		    err);
 		return;
+	}
+	if (next.password_blocklist[0] != '\0') {
+		policy_describe(err, sizeof(err));
+		log_msg("%s", err);
 	}
 	*sv->cfg = next;
 	for (i = 0; i < sv->opts->workers; i++) {

@@ -8,6 +8,7 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_config \
 	tests/fuzz/fuzz_hashrec \
 	tests/fuzz/fuzz_client \
+	tests/fuzz/fuzz_blocklist \
 	tests/fuzz/fuzz_email \
 	tests/fuzz/fuzz_mailmsg
 if ENABLE_FUZZING
@@ -24,6 +25,8 @@ tests_fuzz_fuzz_hashrec_SOURCES = tests/fuzz/fuzz_hashrec.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_hashrec_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_client_SOURCES = tests/fuzz/fuzz_client.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_client_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_blocklist_SOURCES = tests/fuzz/fuzz_blocklist.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_blocklist_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_email_SOURCES = tests/fuzz/fuzz_email.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_email_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_mailmsg_SOURCES = tests/fuzz/fuzz_mailmsg.c tests/fuzz/fuzz.h

@@ -282,7 +282,7 @@ def main():
     msink = MailSink(many, tls=False, auth=False)
     many.settings.update(mail_settings(msink, recover_account_interval=0,
                                        recover_account_daily_limit=1000,
-                                       smtp_connect_timeout=1, smtp_timeout=3,
+                                       smtp_connect_timeout=2, smtp_timeout=10,
                                        db_read_timeout=2))
     t.setup(many.setup)
     t.setup(msink.start)
@@ -304,7 +304,7 @@ def main():
 
     with t.claim("SIGTERM lets the message in flight finish: the mailer sends it, "
                  "records it and exits 0"):
-        msink.restart(data_delay=1.5)
+        msink.restart(data_delay=1.0)
         d = Mailer(many).start()
         n = len(msink.files())
         recover(many, users[0])
@@ -313,9 +313,12 @@ def main():
                 "SELECT COUNT(*) FROM mail_queue WHERE reserved_at IS NOT NULL AND "
                 "lease_token IS NOT NULL"):
             time.sleep(0.05)
+        expect(many.db.sql_value("SELECT COUNT(*) FROM mail_queue WHERE reserved_at IS NOT "
+                                 "NULL AND lease_token IS NOT NULL") == "1",
+               "no mail under way: %s" % d.log_text())
         d.signal(signal.SIGTERM)
         expect_eq(d.stop(), 0, "exit status")
-        expect_eq(len(msink.files()), n + 1, "messages")
+        expect_eq(len(msink.files()), n + 1, "messages (log: %s)" % d.log_text()[-600:])
         expect_eq(queue_rows(many)[-1]["state"], "sent", "state")
 
     with t.claim("a mailer killed mid-send loses nothing: once its lease runs out, "
