@@ -6,10 +6,13 @@
 # table.  Knobs, as make variables or in the environment:
 #   make bench BENCH_DURATION=15 BENCH_WORKERS=2 BENCH_ITERATIONS=600000
 #              BENCH_USERS=100000 BENCH_CONNECTIONS=32 BENCH_RETRIES=2
-#              BENCH_SWEEP=1
-# Include it after EXTRA_DIST is set (it adds to it).
+#              BENCH_SWEEP=1 BENCH_PEERS=php BENCH_SHARED=../shared
+# Include it after EXTRA_DIST is set (it adds to it).  bench/wrk/recover.lua
+# and bench/recover-bench are in Makefile.am's EXTRA_DIST.
 BENCH_FILES = \
 	bench/run-bench \
+	bench/callgrind-refused \
+	bench/peers.py \
 	bench/nginx-static-peer.conf \
 	bench/wrk/report.lua \
 	bench/wrk/refused.lua \
@@ -18,11 +21,21 @@ BENCH_FILES = \
 
 EXTRA_DIST += $(BENCH_FILES) docs/BENCHMARKS.md
 
-bench: $(sbin_PROGRAMS) tests/tools/pbkdf2-bench$(EXEEXT)
+# The null responder: a FastCGI loop that answers without looking, the
+# anchor of the refused-password phase.  Built only by make bench (an
+# EXTRA_PROGRAMS entry: never installed, not built by make all); automake
+# distributes its source.
+EXTRA_PROGRAMS += bench/null-responder
+bench_null_responder_SOURCES = bench/null-responder.c
+bench_null_responder_CPPFLAGS = $(FCGI_CFLAGS)
+bench_null_responder_LDADD = $(FCGI_LIBS)
+
+bench: $(sbin_PROGRAMS) tests/tools/pbkdf2-bench$(EXEEXT) bench/null-responder$(EXEEXT)
 	BENCH_DURATION='$(BENCH_DURATION)' BENCH_WORKERS='$(BENCH_WORKERS)' \
 	BENCH_ITERATIONS='$(BENCH_ITERATIONS)' BENCH_USERS='$(BENCH_USERS)' \
 	BENCH_CONNECTIONS='$(BENCH_CONNECTIONS)' BENCH_RETRIES='$(BENCH_RETRIES)' \
-	BENCH_SWEEP='$(BENCH_SWEEP)' PYTHONDONTWRITEBYTECODE=1 \
+	BENCH_SWEEP='$(BENCH_SWEEP)' BENCH_PEERS='$(BENCH_PEERS)' \
+	BENCH_SHARED='$(BENCH_SHARED)' PYTHONDONTWRITEBYTECODE=1 \
 	$(PYTHON3) $(abs_top_srcdir)/bench/run-bench \
 		--builddir '$(abs_top_builddir)' --srcdir '$(abs_top_srcdir)'
 

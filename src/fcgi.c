@@ -16,10 +16,25 @@
 #include "pbkdf2.h"
 #include "route.h"
 
+/*
+ * A parameter's value, as FCGX_GetParam finds it ("NAME=value" in envp),
+ * but with the first byte compared before any call: FCGX_GetParam calls
+ * strncmp on every parameter, and a request asks for six of about twenty,
+ * some absent (a scan of them all).
+ */
 static const char *
 fcgi_param(void *ctx, const char *name)
 {
-	return FCGX_GetParam(name, ((FCGX_Request *)ctx)->envp);
+	char	**p = ((FCGX_Request *)ctx)->envp;
+	size_t	  n = strlen(name);
+
+	if (p == NULL || n == 0)
+		return NULL;
+	for (; *p != NULL; p++)
+		if ((*p)[0] == name[0] && strncmp(*p, name, n) == 0 &&
+		    (*p)[n] == '=')
+			return *p + n + 1;
+	return NULL;
 }
 
 static ssize_t

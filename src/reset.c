@@ -135,11 +135,12 @@ find_code(struct reset_ctx *ctx, const struct reset_request *req,
 /* Everything between a parsed request and the answer.  Returns API_OK
  * with token filled, or the refusal in why. */
 static enum api_error
-reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
-    const char *client, struct issued_token *token, struct outcome *why,
-    const char *request_id)
+reset_apply(struct reset_ctx *ctx, const struct io *io,
+    const struct reset_request *req, struct issued_token *token,
+    struct outcome *why, const char *request_id)
 {
 	char			record[HASHREC_MAX];
+	char			client[CLIENT_KEY_MAX];
 	char			email[DB_EMAIL_MAX];
 	struct reset_write	w;
 	enum db_result		rc;
@@ -152,6 +153,13 @@ reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
 		why->violations = violations;
 		return why->error;
 	}
+	/* The attempt-limit key, only now that a lookup may follow and only
+	 * when attempts are counted: a refused password parses no address. */
+	if (ctx->cfg->attempt_limit == 0 ||
+	    client_key(io->param(io->ctx, "REMOTE_ADDR"),
+	    io->param(io->ctx, ctx->cfg->proxy_header),
+	    &ctx->cfg->trusted_proxies, client) == -1)
+		client[0] = '\0';	/* not counted (see below) */
 	/*
 	 * A client whose address cannot be told (REMOTE_ADDR "unix:" from a
 	 * front end not listed in trusted_proxies) is not limited: counting
@@ -207,7 +215,6 @@ reset_handle(struct reset_ctx *ctx, const struct io *io)
 	struct outcome		why = { .error = API_OK };
 	struct timespec		start;
 	char			request_id[LOG_REQUEST_ID_MAX + 1];
-	char			client[CLIENT_KEY_MAX];
 	const char		*offered;
 	int			status, wrote;
 
@@ -218,13 +225,8 @@ reset_handle(struct reset_ctx *ctx, const struct io *io)
 		offered = io->param(io->ctx, "REQUEST_ID");
 	log_request_id(offered, request_id);
 
-	if (client_key(io->param(io->ctx, "REMOTE_ADDR"),
-	    io->param(io->ctx, ctx->cfg->proxy_header),
-	    &ctx->cfg->trusted_proxies, client) == -1)
-		client[0] = '\0';	/* no address: not counted (see below) */
-
 	if (request_read(io, ctx->cfg->max_body_bytes, &req, &why) == API_OK) {
-		reset_apply(ctx, &req, client, &token, &why, request_id);
+		reset_apply(ctx, io, &req, &token, &why, request_id);
 		request_free(&req);
 	}
 

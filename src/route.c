@@ -36,9 +36,12 @@ route_path(const struct io *io, char *out, size_t outlen)
 
 	if (outlen == 0)
 		return -1;
-	if (doc != NULL && doc[0] == '/')
-		w = snprintf(out, outlen, "%s", doc);
-	else if (uri != NULL && uri[0] == '/') {
+	if (doc != NULL && doc[0] == '/') {
+		if ((n = strlen(doc)) >= outlen)
+			return -1;
+		memcpy(out, doc, n + 1);
+		return 0;
+	} else if (uri != NULL && uri[0] == '/') {
 		n = strcspn(uri, "?#");
 		if (n >= outlen)
 			return -1;
