@@ -35,6 +35,10 @@ enum stmt_id {
 	ST_ATTEMPTS_GET,
 	ST_ATTEMPTS_ADD,
 	ST_ATTEMPTS_SWEEP,
+	ST_USER_ID,
+	ST_LIST_CODES,
+	ST_ATTEMPTS_CLEAR,
+	ST_REVOKE_CODES,
 	ST_COUNT
 };
 
@@ -82,6 +86,20 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ATTEMPTS_SWEEP] =
 	    "DELETE FROM attempt_counters WHERE window_start < "
 	    "UNIX_TIMESTAMP() - ? LIMIT 16",
+	/* The admin CLI's statements. */
+	[ST_USER_ID] =
+	    "SELECT id FROM users WHERE email = ?",
+	[ST_LIST_CODES] =
+	    "SELECT id, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%SZ'), "
+	    "DATE_FORMAT(expires_at, '%Y-%m-%dT%H:%i:%SZ') FROM reset_codes "
+	    "WHERE user_id = ? AND used_at IS NULL "
+	    "AND expires_at > UTC_TIMESTAMP(6) ORDER BY id",
+	[ST_ATTEMPTS_CLEAR] =
+	    "DELETE FROM attempt_counters WHERE client_key = ?",
+	[ST_REVOKE_CODES] =
+	    "UPDATE reset_codes SET used_at = UTC_TIMESTAMP(6) "
+	    "WHERE user_id = ? AND used_at IS NULL "
+	    "AND expires_at > UTC_TIMESTAMP(6)",
 };
 
 struct db {
@@ -559,4 +577,124 @@ db_password_record(struct db *db, const char *email, char *out,
 	if (rc == DB_OK)
 		out[res[0].len] = '\0';
 	return rc;
+}
+
+/* ------------------------------------------------------------ admin */
+
+/* The id of the user with this e-mail address. */
+static enum db_result
+user_id(struct db *db, const char *email, unsigned long long *id)
+{
+	struct val	in[] = { TEXT_IN(email) };
+	struct val	out[] = { U64(id) };
+
+	return run(db, ST_USER_ID, in, 1, out, 1, NULL);
+}
+
+enum db_result
+db_list_codes(struct db *db, const char *email,
+    void (*each)(void *arg, unsigned long long id, const char *created,
+    const char *expires), void *arg, unsigned long long *count)
+{
+	unsigned long long	 uid = 0, id = 0;
+	char			 created[32], expires[32];
+	struct val		 in[] = { U64(&uid) };
+	struct val		 out[] = { U64(&id),
+				    { V_TEXT, created, sizeof(created) - 1, 0 },
+				    { V_TEXT, expires, sizeof(expires) - 1, 0 } };
+	MYSQL_BIND		 b[3];
+	MYSQL_STMT		*st;
+	enum db_result		 rc;
+	int			 r;
+
+	*count = 0;
+	begin_call(db);
+	if ((rc = user_id(db, email, &uid)) != DB_OK)
+		return rc;
+	/* run() executes without fetching when asked for no outputs; the
+	 * rows are then fetched here, one at a time. */
+	if ((rc = run(db, ST_LIST_CODES, in, 1, NULL, 0, NULL)) != DB_OK)
+		return rc;
+	st = db->stmt[ST_LIST_CODES];
+	bind_vals(b, out, 3, 1);
+	if (mysql_stmt_bind_result(st, b) != 0 ||
+	    mysql_stmt_store_result(st) != 0)
+		return fail(db, mysql_stmt_errno(st), "execute",
+		    mysql_stmt_error(st));
+	while ((r = mysql_stmt_fetch(st)) == 0) {
+		created[out[1].len < sizeof(created) ? out[1].len : 0] = '\0';
+		expires[out[2].len < sizeof(expires) ? out[2].len : 0] = '\0';
+		each(arg, id, created, expires);
+		(*count)++;
+	}
+	mysql_stmt_free_result(st);
+	if (r != MYSQL_NO_DATA)
+		return fail(db, mysql_stmt_errno(st), "fetch",
+		    mysql_stmt_error(st));
+	return DB_OK;
+}
+
+/* Runs one of the per-user statements (ending codes, revoking tokens)
+ * for the user with this address; *n gets the rows changed. */
+static enum db_result
+for_user(struct db *db, enum stmt_id id, const char *email,
+    unsigned long long *n)
+{
+	unsigned long long	uid = 0;
+	struct val		in[] = { U64(&uid) };
+	enum db_result		rc;
+
+	*n = 0;
+	begin_call(db);
+	if ((rc = user_id(db, email, &uid)) != DB_OK)
+		return rc;
+	return run(db, id, in, 1, NULL, 0, n);
+}
+
+enum db_result
+db_revoke_codes(struct db *db, const char *email, unsigned long long *n)
+{
+	return for_user(db, ST_REVOKE_CODES, email, n);
+}
+
+enum db_result
+db_revoke_user_tokens(struct db *db, const char *email,
+    unsigned long long *n)
+{
+	return for_user(db, ST_REVOKE_TOKENS, email, n);
+}
+
+enum db_result
+db_attempts_show(struct db *db, const char *client_key, long window,
+    long *failures, long *seconds_left)
+{
+	long long		w = window, left = 0;
+	unsigned long long	f = 0;
+	struct val		in[] = { I64(&w), TEXT_IN(client_key), I64(&w),
+				    I64(&w) };
+	struct val		out[] = { U64(&f), I64(&left) };
+	enum db_result		rc;
+
+	*failures = 0;
+	*seconds_left = 0;
+	begin_call(db);
+	rc = run(db, ST_ATTEMPTS_GET, in, 4, out, 2, NULL);
+	if (rc == DB_NOT_FOUND)
+		return DB_OK;
+	if (rc == DB_OK) {
+		*failures = (long)f;
+		*seconds_left = (long)left;
+	}
+	return rc;
+}
+
+enum db_result
+db_attempts_clear(struct db *db, const char *client_key,
+    unsigned long long *n)
+{
+	struct val	in[] = { TEXT_IN(client_key) };
+
+	*n = 0;
+	begin_call(db);
+	return run(db, ST_ATTEMPTS_CLEAR, in, 1, NULL, 0, n);
 }
