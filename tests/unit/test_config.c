@@ -82,6 +82,11 @@ test_parse(void)
 	ok(refused("access_token_lifetime = 7200\nrefresh_token_lifetime = 3600\n",
 	    "refresh_token_lifetime"),
 	    "a refresh lifetime shorter than the access lifetime is refused");
+	ok(refused("# x\nretry_after = 5\n\nretry_after = 6\n",
+	    "line 4: key 'retry_after' is already set on line 2"),
+	    "a key given twice is refused, naming both lines");
+	ok(refused("seccomp = on\nseccomp = on\n", "already set on line 1"),
+	    "a key given twice is refused even with the same value");
 }
 
 static void
@@ -140,18 +145,20 @@ test_load(void)
 	    "otherwise the default path is used");
 }
 
-/* The shipped example must be a valid configuration as it stands. */
+/* The shipped example (made from its .in file with the configured
+ * sysconfdir) must be a valid configuration as it stands, and every value
+ * it shows must be the built default. */
 static void
 test_example(void)
 {
-	struct config	 cfg;
-	const char	*srcdir = getenv("AR_SRCDIR");
+	struct config	 cfg, defaults;
+	const char	*builddir = getenv("AR_BUILDDIR");
 	char		 path[1024], text[16384], err[512];
 	FILE		*f;
 	size_t		 n;
 
 	snprintf(path, sizeof(path), "%s/conf/account-reset.conf.example",
-	    srcdir ? srcdir : ".");
+	    builddir ? builddir : ".");
 	if ((f = fopen(path, "r")) == NULL) {
 		ok(0, "conf/account-reset.conf.example can be read (%s)", path);
 		return;
@@ -165,6 +172,12 @@ test_example(void)
 	    cfg.trusted_proxies.count == 0 &&
 	    strcmp(cfg.proxy_header, "HTTP_X_FORWARDED_FOR") == 0,
 	    "the example's values are the defaults");
+	config_defaults(&defaults);
+	ok(strcmp(cfg.mysql_option_file, defaults.mysql_option_file) == 0,
+	    "the example's mysql_option_file is the built default (%s)",
+	    defaults.mysql_option_file);
+	ok(memcmp(&cfg, &defaults, sizeof(cfg)) == 0,
+	    "every value in the example is the built default");
 }
 
 int
