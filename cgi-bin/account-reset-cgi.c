@@ -28,5 +28,10 @@ main(void)
 		serve_cgi_unconfigured();
 		return 1;
 	}
+	if (log_open_file(cfg.log_file, err, sizeof(err)) == -1) {
+		log_msg("configuration: %s: %s", path, err);
+		serve_cgi_unconfigured();
+		return 1;
+	}
 	return serve_cgi(&cfg);
 }

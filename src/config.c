@@ -60,6 +60,7 @@ static const struct key keys[] = {
 	K("trusted_proxies", KEY_PROXIES, trusted_proxies, 0, 0),
 	K("proxy_header", KEY_HEADER, proxy_header, 0, 0),
 	K("seccomp", KEY_BOOL, seccomp, 0, 0),
+	K("log_file", KEY_PATH, log_file, 0, 0),
 };
 
 const char *

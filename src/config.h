@@ -33,6 +33,7 @@ struct config {
 	struct proxies		trusted_proxies;
 	char			proxy_header[CONFIG_STR_MAX]; /* CGI name: HTTP_... */
 	int			seccomp;		/* 1: filter the workers */
+	char			log_file[CONFIG_STR_MAX]; /* "": stderr */
 };
 
 /* The file used when neither --config nor ACCOUNT_RESET_CONFIG names one. */

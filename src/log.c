@@ -5,6 +5,7 @@
 #include "ac-config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -67,12 +68,56 @@ log_msg(const char *fmt, ...)
 	va_end(ap);
 }
 
-void
-log_request(const char *request_id, int status, const char *error,
-    double duration_ms)
+int
+log_open_file(const char *path, char *err, size_t errlen)
 {
-	log_msg("request id=%s status=%d error=%s duration_ms=%.1f",
-	    request_id, status, error ? error : "-", duration_ms);
+	int	fd;
+
+	if (path == NULL || *path == '\0')
+		return 0;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+	    0640);
+	if (fd == -1) {
+		snprintf(err, errlen, "log_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fd != STDERR_FILENO) {
+		if (dup2(fd, STDERR_FILENO) == -1) {
+			snprintf(err, errlen, "log_file %s: dup2: %s", path,
+			    strerror(errno));
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+/* The method as it may be logged: an HTTP token of at most 16
+ * characters, else "?" (the method is the client's text). */
+static const char *
+loggable_method(const char *method)
+{
+	size_t	i;
+
+	if (method == NULL || *method == '\0')
+		return "-";
+	for (i = 0; method[i] != '\0'; i++)
+		if (i >= 16 || strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~",
+		    method[i]) == NULL)
+			return "?";
+	return method;
+}
+
+void
+log_request(const char *request_id, const char *method, const char *client,
+    int status, const char *error, double duration_ms)
+{
+	log_msg("request id=%s method=%s client=%s status=%d error=%s "
+	    "duration_ms=%.1f", request_id, loggable_method(method),
+	    client && *client ? client : "-", status, error ? error : "-",
+	    duration_ms);
 }
 
 void

@@ -141,7 +141,16 @@ main(int argc, char *argv[])
 			serve_cgi_unconfigured();	/* still owes an answer */
 		return 1;
 	}
+	if (log_open_file(cfg.log_file, err, sizeof(err)) == -1) {
+		log_msg("configuration: %s: %s", opts.config_path, err);
+		return 1;
+	}
 	if (check_only) {
+		/* Checked as the service user: --user when root. */
+		if (serve_check_option_file(&opts, &cfg, err, sizeof(err)) == -1) {
+			log_msg("configuration: %s: %s", opts.config_path, err);
+			return 1;
+		}
 		printf("%s: OK\n", opts.config_path);
 		return 0;
 	}

@@ -98,8 +98,13 @@ reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
 		    ctx->cfg->attempt_limit, &over, &why->retry_after);
 		if (rc != DB_OK)
 			return why->error = db_refusal(ctx, rc, request_id);
-		if (over)
+		if (over) {
+			log_msg("request id=%s client %s is over the attempt "
+			    "limit (%d failures in %ld s); account-reset-admin "
+			    "clear-attempts lifts it", request_id, client,
+			    ctx->cfg->attempt_limit, ctx->cfg->attempt_window);
 			return why->error = API_TOO_MANY_REQUESTS;
+		}
 	}
 	if (req->validation_code_len == 0 ||
 	    req->validation_code_len > CODE_MAX_CHARS) {
@@ -179,7 +184,8 @@ reset_handle(struct reset_ctx *ctx, const struct io *io)
 	db_set_request(ctx->db, NULL);
 	if (wrote == -1)
 		log_msg("request id=%s could not write the answer", request_id);
-	log_request(request_id, status,
+	log_request(request_id, io->param(io->ctx, "REQUEST_METHOD"), client,
+	    status,
 	    why.error == API_OK ? NULL : api_error_code(why.error),
 	    elapsed_ms(&start));
 	return status;

@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <netdb.h>
@@ -150,6 +151,18 @@ fcgi_write(void *ctx, const char *buf, size_t n)
 
 /* ------------------------------------------------------ a worker */
 
+/* Opens path for reading as the current user; 0, or -1 with errno. */
+static int
+try_read(const char *path)
+{
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+		return -1;
+	close(fd);
+	return 0;
+}
+
 /* The engine this process hashes with: the configured one, unless the
  * fast engine disagrees with OpenSSL at start (then OpenSSL, logged). */
 static enum pbkdf2_engine
@@ -173,6 +186,13 @@ serve_cgi(const struct config *cfg)
 	int			status;
 
 	ctx.cfg = cfg;
+	if (try_read(cfg->mysql_option_file) == -1) {
+		log_msg("configuration: mysql_option_file %s: cannot be read by "
+		    "uid %ld: %s", cfg->mysql_option_file, (long)geteuid(),
+		    strerror(errno));
+		serve_cgi_unconfigured();
+		return 1;
+	}
 	ctx.engine = checked_engine(cfg);
 	if ((ctx.db = db_new(cfg)) == NULL) {
 		log_msg("out of memory");
@@ -335,6 +355,66 @@ drop_privileges(const struct serve_opts *opts)
 	/* A change of uid resets the dumpable flag to fs.suid_dumpable. */
 	secure_process();
 	return 0;
+}
+
+/*
+ * The MySQL client library silently skips an option file it cannot read
+ * and connects with its defaults: the option file must be readable by
+ * the user that serves.  As root with --user, that is checked in a child
+ * that drops privileges exactly as a worker does.
+ */
+int
+serve_check_option_file(const struct serve_opts *opts,
+    const struct config *cfg, char *err, size_t errlen)
+{
+	const char	*path = cfg->mysql_option_file;
+	const char	*who = opts->user;
+	pid_t		 pid;
+	int		 p[2], e = 0, status;
+	ssize_t		 r;
+
+	if (geteuid() != 0 || opts->user == NULL) {
+		if (try_read(path) == 0)
+			return 0;
+		e = errno;
+		snprintf(err, errlen, "mysql_option_file %s: cannot be read "
+		    "by uid %ld: %s", path, (long)geteuid(), strerror(e));
+		return -1;
+	}
+	if (pipe2(p, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
+		snprintf(err, errlen, "checking mysql_option_file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		if (drop_privileges(opts) == -1)
+			e = -1;
+		else if (try_read(path) == -1)
+			e = errno;
+		if (write(p[1], &e, sizeof(e)) != (ssize_t)sizeof(e))
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	do
+		r = read(p[0], &e, sizeof(e));
+	while (r == -1 && errno == EINTR);
+	close(p[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (r != (ssize_t)sizeof(e) || e == -1) {
+		snprintf(err, errlen, "cannot check mysql_option_file %s as "
+		    "user %s (dropping privileges failed)", path, who);
+		return -1;
+	}
+	if (e == 0)
+		return 0;
+	snprintf(err, errlen, "mysql_option_file %s: cannot be read by user "
+	    "%s: %s (the workers read it after dropping privileges; e.g. "
+	    "chgrp %s and chmod 0640)", path, who, strerror(e),
+	    opts->group ? opts->group : who);
+	return -1;
 }
 
 /* Opens "unix:/path" or "host:port" (IPv4, or [IPv6]:port) for listening. */
@@ -564,6 +644,16 @@ reload(struct supervisor *sv)
 		    err);
 		return;
 	}
+	if (serve_check_option_file(sv->opts, &next, err, sizeof(err)) == -1) {
+		log_msg("reload refused, keeping the running configuration: %s",
+		    err);
+		return;
+	}
+	if (log_open_file(next.log_file, err, sizeof(err)) == -1) {
+		log_msg("reload refused, keeping the running configuration: %s",
+		    err);
+		return;
+	}
 	*sv->cfg = next;
 	for (i = 0; i < sv->opts->workers; i++) {
 		if (sv->slots[i].pid > 0) {
@@ -656,6 +746,7 @@ int
 serve_fastcgi(const struct serve_opts *opts, struct config *cfg)
 {
 	struct supervisor	*sv;
+	char			 err[512];
 	int			 fd, rc;
 
 	/* Refuse a root start without --user before opening anything. */
@@ -666,6 +757,10 @@ serve_fastcgi(const struct serve_opts *opts, struct config *cfg)
 	}
 	if (geteuid() == 0 && opts->user != NULL && getpwnam(opts->user) == NULL) {
 		log_msg("--user %s: no such user", opts->user);
+		return 1;
+	}
+	if (serve_check_option_file(opts, cfg, err, sizeof(err)) == -1) {
+		log_msg("refusing to start: %s", err);
 		return 1;
 	}
 	if (opts->listen != NULL)

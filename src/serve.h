@@ -32,6 +32,13 @@ void serve_cgi_unconfigured(void);
  * status.  *cfg may be replaced on SIGHUP. */
 int serve_fastcgi(const struct serve_opts *opts, struct config *cfg);
 
+/* Checks that the user who will serve (opts->user when root, else this
+ * process) can read cfg's mysql_option_file, which the client library
+ * would otherwise skip in silence.  0, or -1 with the file and the reason
+ * in err. */
+int serve_check_option_file(const struct serve_opts *opts,
+    const struct config *cfg, char *err, size_t errlen);
+
 /* 1 when this process was started as a FastCGI responder (a listening
  * socket on stdin, or systemd socket activation). */
 int serve_is_fastcgi(void);
