@@ -10,7 +10,7 @@
 #include "config.h"
 #include "log.h"
 #include "secure.h"
-#include "serve.h"
+#include "cgi.h"
 
 int
 main(void)
@@ -25,13 +25,13 @@ main(void)
 	path = config_choose_path(NULL);
 	if (config_load(path, &cfg, err, sizeof(err)) == -1) {
 		log_msg("configuration: %s", err);
-		serve_cgi_unconfigured();
+		cgi_refuse_unconfigured();
 		return 1;
 	}
 	if (log_open_file(cfg.log_file, err, sizeof(err)) == -1) {
 		log_msg("configuration: %s: %s", path, err);
-		serve_cgi_unconfigured();
+		cgi_refuse_unconfigured();
 		return 1;
 	}
-	return serve_cgi(&cfg);
+	return cgi_serve(&cfg);
 }

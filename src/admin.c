@@ -27,6 +27,7 @@
 #include "db.h"
 #include "hashrec.h"
 #include "log.h"
+#include "number.h"
 #include "rules.h"
 #include "secure.h"
 #include "token.h"
@@ -459,8 +460,9 @@ main(int argc, char *argv[])
 	const struct command	*cmd;
 	struct admin		 a;
 	struct config		 cfg;
-	char			 err[512], *end, key[CLIENT_KEY_MAX];
+	char			 err[512], key[CLIENT_KEY_MAX];
 	const char		*config_path = NULL;
+	long long		 n;
 	int			 ch, rc;
 
 	log_init("account-reset-admin");
@@ -475,14 +477,12 @@ main(int argc, char *argv[])
 			config_path = optarg;
 			break;
 		case 't':
-			errno = 0;
-			a.ttl = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || errno != 0 ||
-			    a.ttl < 1 || a.ttl > 31536000) {
+			if (number_parse(optarg, 1, 31536000, &n) == -1) {
 				fprintf(stderr, "account-reset-admin: --ttl %s: "
 				    "expected 1 to 31536000 seconds\n", optarg);
 				return EXIT_ERROR;
 			}
+			a.ttl = (long)n;
 			break;
 		case 'h':
 			usage(stdout);
@@ -530,6 +530,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "account-reset-admin: %s\n", err);
 		return EXIT_ERROR;
 	}
+	/* Hash with the engine the responder would use. */
+	cfg.pbkdf2_engine = pbkdf2_engine_checked(cfg.pbkdf2_engine);
 	if ((a.db = db_new(&cfg)) == NULL)
 		return EXIT_ERROR;
 	a.cfg = &cfg;

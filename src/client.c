@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "number.h"
 
 /* One address: IPv4, IPv6, or IPv4-mapped IPv6 (made IPv4).  0 or -1. */
 static int
@@ -73,9 +74,10 @@ client_parse_proxies(const char *text, struct proxies *out, char *err,
     size_t errlen)
 {
 	const char	*p = text, *start, *slash;
-	char		*end;
+	char		 digits[4];
+	size_t		 plen;
 	size_t		 len;
-	long		 bits;
+	long long	 bits;
 	struct cidr	*c;
 
 	memset(out, 0, sizeof(*out));
@@ -107,9 +109,12 @@ client_parse_proxies(const char *text, struct proxies *out, char *err,
 		}
 		c->bits = c->family == AF_INET ? 32 : 128;
 		if (slash != NULL) {
-			bits = isdigit((unsigned char)slash[1]) ?
-			    strtol(slash + 1, &end, 10) : -1;
-			if (bits < 0 || end != p || (unsigned long)bits > c->bits) {
+			plen = (size_t)(p - slash - 1);
+			if (plen == 0 || plen >= sizeof(digits))
+				plen = 0;
+			memcpy(digits, slash + 1, plen);
+			digits[plen] = '\0';
+			if (number_parse(digits, 0, c->bits, &bits) == -1) {
 				snprintf(err, errlen, "'%.*s': bad prefix length",
 				    (int)(len > 64 ? 64 : len), start);
 				return -1;

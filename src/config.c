@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "number.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -111,23 +112,6 @@ config_defaults(struct config *cfg)
 	cfg->seccomp = 1;
 }
 
-/* A decimal number, digits only, within [min, max]; 0 or -1. */
-static int
-parse_number(const char *s, long long min, long long max, long long *out)
-{
-	char		*end;
-	long long	 v;
-
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* Printable ASCII without the JSON-special '"' and '\\': the value is
  * echoed in answers and stored in the database as it is. */
 static int
@@ -174,7 +158,7 @@ set_key(struct config *cfg, const struct key *k, const char *value)
 	case KEY_ULONG:
 	case KEY_SIZE:
 	case KEY_INT:
-		if (parse_number(value, k->min, k->max, &n) == -1)
+		if (number_parse(value, k->min, k->max, &n) == -1)
 			return "not a whole number in the allowed range";
 		if (k->kind == KEY_LONG)
 			*(long *)(void *)field = (long)n;

@@ -18,6 +18,12 @@
 #include <mysql.h>
 #include <errmsg.h>
 
+/* From mysql/client_plugin.h, which MariaDB Connector/C 3.3 installs
+ * unusable (it includes a header it does not install). */
+#ifndef MYSQL_CLIENT_AUTHENTICATION_PLUGIN
+#define MYSQL_CLIENT_AUTHENTICATION_PLUGIN	2
+#endif
+
 #include "db.h"
 #include "log.h"
 
@@ -697,4 +703,24 @@ db_attempts_clear(struct db *db, const char *client_key,
 	*n = 0;
 	begin_call(db);
 	return run(db, ST_ATTEMPTS_CLEAR, in, 1, NULL, 0, n);
+}
+
+void
+db_preload_plugins(void)
+{
+	static const char *const names[] = {
+		"caching_sha2_password", "sha256_password", "client_ed25519",
+		"dialog", "mysql_clear_password",
+	};
+	MYSQL	*m;
+	size_t	 i;
+
+	if ((m = mysql_init(NULL)) == NULL)
+		return;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (mysql_client_find_plugin(m, names[i],
+		    MYSQL_CLIENT_AUTHENTICATION_PLUGIN) == NULL)
+			(void)mysql_load_plugin(m, names[i],
+			    MYSQL_CLIENT_AUTHENTICATION_PLUGIN, 0);
+	mysql_close(m);
 }

@@ -32,6 +32,11 @@ void db_set_request(struct db *db, const char *request_id);
  * loaded what it needs).  DB_OK or DB_UNAVAILABLE. */
 enum db_result db_open(struct db *db);
 
+/* Loads every authentication plugin the client library has (those not
+ * installed are skipped), so that a first connection made inside the
+ * sandbox, which maps no new code, finds the one the server asks for. */
+void db_preload_plugins(void);
+
 /* 1 while a connection is open. */
 int db_connected(const struct db *db);
 

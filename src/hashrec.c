@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "hashrec.h"
@@ -25,9 +26,6 @@ static const char salt_alphabet[] =
 /* The largest multiple of 62 that fits a byte: bytes at or above it are
  * dropped, so every character is drawn with the same probability. */
 #define SALT_BYTE_LIMIT	(256 - 256 % SALT_ALPHABET_LEN)	/* 248 */
-
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /*
  * Fills salt with HASHREC_SALT_CHARS characters of [A-Za-z0-9] and a NUL,
@@ -59,72 +57,37 @@ out:
 static void
 encode_digest(const unsigned char in[DIGEST_LEN], char out[DIGEST_B64_LEN + 1])
 {
-	unsigned long	 v;
-	size_t		 i, o = 0;
-
-	for (i = 0; i + 3 <= DIGEST_LEN; i += 3) {
-		v = (unsigned long)in[i] << 16 | (unsigned long)in[i + 1] << 8 |
-		    in[i + 2];
-		out[o++] = b64_alphabet[v >> 18 & 0x3f];
-		out[o++] = b64_alphabet[v >> 12 & 0x3f];
-		out[o++] = b64_alphabet[v >> 6 & 0x3f];
-		out[o++] = b64_alphabet[v & 0x3f];
-	}
-	/* 32 = 3 * 10 + 2: two bytes left, three characters and one '='. */
-	v = (unsigned long)in[i] << 16 | (unsigned long)in[i + 1] << 8;
-	out[o++] = b64_alphabet[v >> 18 & 0x3f];
-	out[o++] = b64_alphabet[v >> 12 & 0x3f];
-	out[o++] = b64_alphabet[v >> 6 & 0x3f];
-	out[o++] = '=';
-	out[o] = '\0';
-}
-
-/* The value of one standard base64 character, or -1. */
-static int
-b64_value(char c)
-{
-	const char *p;
-
-	if (c == '\0' || (p = strchr(b64_alphabet, c)) == NULL)
-		return -1;
-	return (int)(p - b64_alphabet);
+	EVP_EncodeBlock((unsigned char *)out, in, DIGEST_LEN);
 }
 
 /*
  * Decodes s, which must be exactly the canonical padded base64 of 32
- * bytes: 43 alphabet characters, the last of which carries no stray low
- * bits, then one '=' and the end of the string.  Returns 0 or -1.
+ * bytes (43 alphabet characters, the last carrying no stray low bits, one
+ * '=', the end): what decodes and encodes back to the same 44 characters.
+ * Returns 0 or -1.
  */
 static int
 decode_digest(const char *s, unsigned char out[DIGEST_LEN])
 {
-	unsigned long	 v;
-	size_t		 i, o = 0;
-	int		 d, k;
+	unsigned char	 buf[DIGEST_LEN + 3];
+	char		 again[DIGEST_B64_LEN + 1];
+	int		 rc = -1;
 
-	if (strlen(s) != DIGEST_B64_LEN || s[DIGEST_B64_LEN - 1] != '=')
+	if (strlen(s) != DIGEST_B64_LEN)
 		return -1;
-	for (i = 0; i < DIGEST_B64_LEN - 1; i += 4) {
-		v = 0;
-		for (k = 0; k < 4 && i + k < DIGEST_B64_LEN - 1; k++) {
-			if ((d = b64_value(s[i + k])) == -1)
-				return -1;
-			v = v << 6 | (unsigned long)d;
-		}
-		if (k == 4) {
-			out[o++] = (unsigned char)(v >> 16);
-			out[o++] = (unsigned char)(v >> 8);
-			out[o++] = (unsigned char)v;
-		} else {
-			/* Three characters, 18 bits: two bytes and two
-			 * bits that a canonical encoder leaves zero. */
-			if (v & 0x3)
-				return -1;
-			out[o++] = (unsigned char)(v >> 10);
-			out[o++] = (unsigned char)(v >> 2);
-		}
-	}
-	return o == DIGEST_LEN ? 0 : -1;
+	/* 44 characters decode to 33 bytes, the last one padding. */
+	if (EVP_DecodeBlock(buf, (const unsigned char *)s, DIGEST_B64_LEN) !=
+	    DIGEST_LEN + 1)
+		goto out;
+	encode_digest(buf, again);
+	if (memcmp(again, s, DIGEST_B64_LEN) != 0)
+		goto out;
+	memcpy(out, buf, DIGEST_LEN);
+	rc = 0;
+out:
+	OPENSSL_cleanse(buf, sizeof(buf));
+	OPENSSL_cleanse(again, sizeof(again));
+	return rc;
 }
 
 int

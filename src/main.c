@@ -1,22 +1,42 @@
 /*
  * main.c: account-reset, the responder.  Reads its options and its
- * configuration, then hands over to the process model the environment
- * calls for: CGI, a FastCGI responder on an inherited socket, or
+ * configuration, then starts the process model the environment calls
+ * for: one CGI request, a FastCGI responder on an inherited socket, or
  * pre-forked workers on a socket of its own (--listen).
+ *
+ * The start-up order, the same in every model:
+ *   1. while privileged: the configuration, the checks that dropping
+ *      privileges can succeed, the listening socket;
+ *   2. drop privileges (each worker, or the one responder);
+ *   3. lock down (lockdown.c: database connection or plugins, then
+ *      NO_NEW_PRIVS and the seccomp filter);
+ *   4. serve: the first byte of a request is read only now.
  */
 #include "ac-config.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cgi.h"
 #include "config.h"
+#include "fcgi.h"
+#include "listen.h"
 #include "log.h"
+#include "number.h"
+#include "privsep.h"
 #include "secure.h"
-#include "serve.h"
+#include "supervisor.h"
+
+struct options {
+	const char		*config;	/* --config, or NULL */
+	struct listen_opts	 listen;
+	struct supervisor_opts	 sup;		/* workers 0: no supervisor */
+	int			 check_only;
+	int			 workers_given;
+};
 
 static void
 usage(FILE *f)
@@ -32,25 +52,24 @@ usage(FILE *f)
 	    "cgi-fcgi -start, systemd) or, when there is none, one CGI request.\n");
 }
 
-/* A decimal in [min, max] from an option; exits on anything else. */
+/* A number in [min, max] from an option; exits on anything else. */
 static long
-number_arg(const char *opt, const char *s, long min, long max, int base)
+number_arg(const char *opt, const char *s, int base, long min, long max)
 {
-	char	*end;
-	long	 v;
+	long long	v;
 
-	errno = 0;
-	v = strtol(s, &end, base);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
-		fprintf(stderr, "account-reset: %s %s: expected a number from "
-		    "%ld to %ld\n", opt, s, min, max);
+	if (number_parse_base(s, base, min, max, &v) == -1) {
+		fprintf(stderr, "account-reset: %s %s: expected a%s number "
+		    "from %ld to %ld\n", opt, s, base == 8 ? "n octal" : "",
+		    min, max);
 		exit(2);
 	}
-	return v;
+	return (long)v;
 }
 
-int
-main(int argc, char *argv[])
+/* Parses argv into o; exits 0 for --help/--version, 2 for bad usage. */
+static void
+parse_options(int argc, char *argv[], struct options *o)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -66,100 +85,136 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct serve_opts	 opts;
-	struct config		 cfg;
-	char			 err[512];
-	const char		*explicit_config = NULL;
-	long			 ncpu;
-	int			 ch, check_only = 0, workers_given = 0;
+	int	ch;
 
-	log_init("account-reset");
-	secure_stdio();
-	secure_process();
-	memset(&opts, 0, sizeof(opts));
-	opts.socket_mode = 0666;
-	opts.backlog = 128;
-
-	/* A CGI request is not ours to interpret as options: a query string
-	 * without '=' may reach argv (RFC 3875 section 4.4). */
-	if (getenv("GATEWAY_INTERFACE") != NULL && !serve_is_fastcgi())
-		argc = 1;
-
+	memset(o, 0, sizeof(*o));
+	o->listen.socket_mode = LISTEN_DEFAULT_SOCKET_MODE;
+	o->listen.backlog = 128;
 	while ((ch = getopt_long(argc, argv, "c:l:w:u:g:m:G:RCVh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			explicit_config = optarg;
+			o->config = optarg;
 			break;
 		case 'l':
-			opts.listen = optarg;
+			o->listen.spec = optarg;
 			break;
 		case 'w':
-			opts.workers = (int)number_arg("--workers", optarg, 1,
-			    256, 10);
-			workers_given = 1;
+			o->sup.workers = (int)number_arg("--workers", optarg,
+			    10, 1, SUPERVISOR_MAX_WORKERS);
+			o->workers_given = 1;
 			break;
 		case 'u':
-			opts.user = optarg;
+			o->sup.privsep.user = optarg;
 			break;
 		case 'g':
-			opts.group = optarg;
+			o->sup.privsep.group = optarg;
 			break;
 		case 'm':
-			opts.socket_mode = (unsigned)number_arg("--socket-mode",
-			    optarg, 0, 0777, 8);
+			o->listen.socket_mode = (mode_t)number_arg(
+			    "--socket-mode", optarg, 8, 0, 0777);
 			break;
 		case 'G':
-			opts.socket_group = optarg;
+			o->listen.socket_group = optarg;
 			break;
 		case 'R':
-			opts.allow_root = 1;
+			o->sup.privsep.allow_root = 1;
 			break;
 		case 'C':
-			check_only = 1;
+			o->check_only = 1;
 			break;
 		case 'V':
 			printf("%s\n", PACKAGE_STRING);
-			return 0;
+			exit(0);
 		case 'h':
 			usage(stdout);
-			return 0;
+			exit(0);
 		default:
 			usage(stderr);
-			return 2;
+			exit(2);
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
-		return 2;
+		exit(2);
 	}
+}
 
-	opts.config_path = config_choose_path(explicit_config);
-	if (config_load(opts.config_path, &cfg, err, sizeof(err)) == -1) {
+/* The FastCGI models, in the start-up order above.  Returns the exit
+ * status. */
+static int
+serve_fastcgi(struct options *o, struct config *cfg)
+{
+	char	err[512];
+	long	ncpu;
+	int	fd;
+
+	if (privsep_check(&o->sup.privsep) == -1)
+		return 1;
+	if (privsep_check_readable(&o->sup.privsep, "mysql_option_file",
+	    cfg->mysql_option_file, err, sizeof(err)) == -1) {
+		log_msg("refusing to start: %s", err);
+		return 1;
+	}
+	if ((fd = listen_open(&o->listen)) == -1)
+		return 1;
+	if (o->listen.spec == NULL && !o->workers_given) {
+		/* One responder; spawn-fcgi -F or the web server runs more. */
+		if (privsep_drop(&o->sup.privsep) == -1)
+			return 1;
+		return fcgi_worker(fd, cfg);
+	}
+	if (!o->workers_given) {
+		/* Hashing is CPU-bound: one worker per CPU by default. */
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		o->sup.workers = ncpu < 1 ? 1 : ncpu > SUPERVISOR_MAX_WORKERS ?
+		    SUPERVISOR_MAX_WORKERS : (int)ncpu;
+	}
+	o->sup.listen_spec = o->listen.spec;
+	return supervisor_run(&o->sup, cfg, fd);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct options	o;
+	struct config	cfg;
+	char		err[512];
+	int		cgi;
+
+	log_init("account-reset");
+	secure_stdio();
+	secure_process();
+	/* A CGI request is not ours to interpret as options: a query string
+	 * without '=' may reach argv (RFC 3875 section 4.4). */
+	cgi = !listen_is_fastcgi();
+	if (getenv("GATEWAY_INTERFACE") != NULL && cgi)
+		argc = 1;
+	parse_options(argc, argv, &o);
+	cgi = cgi && o.listen.spec == NULL;
+
+	o.sup.config_path = config_choose_path(o.config);
+	if (config_load(o.sup.config_path, &cfg, err, sizeof(err)) == -1) {
 		log_msg("configuration: %s", err);
-		if (!check_only && !serve_is_fastcgi() && opts.listen == NULL)
-			serve_cgi_unconfigured();	/* still owes an answer */
+		if (!o.check_only && cgi)
+			cgi_refuse_unconfigured();	/* still owes an answer */
 		return 1;
 	}
 	if (log_open_file(cfg.log_file, err, sizeof(err)) == -1) {
-		log_msg("configuration: %s: %s", opts.config_path, err);
+		log_msg("configuration: %s: %s", o.sup.config_path, err);
+		if (!o.check_only && cgi)
+			cgi_refuse_unconfigured();
 		return 1;
 	}
-	if (check_only) {
+	if (o.check_only) {
 		/* Checked as the service user: --user when root. */
-		if (serve_check_option_file(&opts, &cfg, err, sizeof(err)) == -1) {
-			log_msg("configuration: %s: %s", opts.config_path, err);
+		if (privsep_check_readable(&o.sup.privsep, "mysql_option_file",
+		    cfg.mysql_option_file, err, sizeof(err)) == -1) {
+			log_msg("configuration: %s: %s", o.sup.config_path, err);
 			return 1;
 		}
-		printf("%s: OK\n", opts.config_path);
+		printf("%s: OK\n", o.sup.config_path);
 		return 0;
 	}
-	if (opts.listen != NULL && !workers_given) {
-		/* Hashing is CPU-bound: one worker per CPU by default. */
-		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		opts.workers = ncpu > 0 ? (int)(ncpu > 256 ? 256 : ncpu) : 1;
-	}
-	if (opts.listen != NULL || serve_is_fastcgi())
-		return serve_fastcgi(&opts, &cfg);
-	return serve_cgi(&cfg);
+	return cgi ? cgi_serve(&cfg) : serve_fastcgi(&o, &cfg);
 }

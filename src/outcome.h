@@ -18,6 +18,7 @@ enum api_error {
 	API_TOO_MANY_REQUESTS,		/* 429 too_many_requests, Retry-After */
 	API_SERVER_ERROR,		/* 500 server_error, details in the log */
 	API_UNAVAILABLE,		/* 503 temporarily_unavailable, Retry-After */
+	API_NOT_FOUND,			/* 404 not_found: no endpoint at that path */
 	API_ERROR_COUNT
 };
 

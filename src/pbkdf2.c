@@ -28,6 +28,7 @@
 #include <openssl/sha.h>
 #endif
 
+#include "log.h"
 #include "pbkdf2.h"
 
 /*
@@ -357,6 +358,18 @@ out:
 	OPENSSL_cleanse(want, sizeof(want));
 	OPENSSL_cleanse(got, sizeof(got));
 	return rc;
+}
+
+enum pbkdf2_engine
+pbkdf2_engine_checked(enum pbkdf2_engine wanted)
+{
+	if (wanted != PBKDF2_ENGINE_FAST)
+		return wanted;
+	if (pbkdf2_self_test() == 0)
+		return PBKDF2_ENGINE_FAST;
+	log_msg("the fast PBKDF2 engine failed its self-test against "
+	    "PKCS5_PBKDF2_HMAC; using openssl");
+	return PBKDF2_ENGINE_OPENSSL;
 }
 
 const char *

@@ -27,6 +27,11 @@ int pbkdf2_fast_available(void);
  * Returns 0 when they agree, -1 when they do not (or fast is missing). */
 int pbkdf2_self_test(void);
 
+/* The engine to hash with when wanted is configured: wanted, unless it is
+ * the fast engine and that fails its self-test (then OpenSSL, logged).
+ * Every program that hashes calls it once at start. */
+enum pbkdf2_engine pbkdf2_engine_checked(enum pbkdf2_engine wanted);
+
 /* "openssl" / "fast" <-> engine; parse returns -1 for anything else. */
 const char *pbkdf2_engine_name(enum pbkdf2_engine engine);
 int pbkdf2_engine_parse(const char *name, enum pbkdf2_engine *engine);

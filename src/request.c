@@ -67,8 +67,8 @@ is_json_media_type(const char *ct)
 /* A CGI CONTENT_LENGTH: decimal digits and nothing else.  A number too
  * large for size_t is still a number (RFC 9110 section 8.6): it saturates,
  * so that it is refused as too large rather than as malformed. */
-static int
-parse_length(const char *s, size_t *out)
+int
+request_content_length(const char *s, size_t *out)
 {
 	size_t	v = 0, i, d;
 
@@ -149,7 +149,7 @@ request_check_headers(const char *method, const char *content_type,
 		return refuse(why, API_UNSUPPORTED_MEDIA_TYPE, NULL);
 	if (content_length == NULL || *content_length == '\0')
 		return refuse(why, API_LENGTH_REQUIRED, NULL);
-	if (parse_length(content_length, length) == -1)
+	if (request_content_length(content_length, length) == -1)
 		return refuse(why, API_INVALID_REQUEST,
 		    "Content-Length is not a valid length.");
 	if (*length > max_body)

@@ -20,6 +20,10 @@ struct reset_request {
 	size_t	 password_len;
 };
 
+/* A CGI CONTENT_LENGTH: decimal digits and nothing else; a number too
+ * large for size_t saturates to SIZE_MAX.  0, or -1 when it is not one. */
+int request_content_length(const char *s, size_t *out);
+
 /* Method, content type and declared length, from the CGI variables.
  * On success stores the declared body length in *length. */
 enum api_error request_check_headers(const char *method,

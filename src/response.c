@@ -45,6 +45,8 @@ static const struct status_row status_table[API_ERROR_COUNT] = {
 	[API_UNAVAILABLE] = { 503, "Service Unavailable",
 	    "temporarily_unavailable",
 	    "The service is temporarily unavailable; try again later." },
+	[API_NOT_FOUND] = { 404, "Not Found", "not_found",
+	    "There is no endpoint at this path." },
 };
 
 /* The row for error, or the 500 row for anything out of the table. */

@@ -8,7 +8,7 @@ scripts/build has nothing to redo) each run `bash scripts/quickstart
 refused before anything starts; a failure after MariaDB started stops it
 and removes the runtime directory; `stop` leaves no process and no option
 file in /run.  The by-hand recipes of README section 3
-(docs/recipes/by-hand-root.sh and by-hand-user.sh, which the README must
+(docs/recipes/by-hand-root.recipe and by-hand-user.recipe, which the README must
 show verbatim) are run as root and as the ordinary user nobody.
 """
 
@@ -163,9 +163,9 @@ def main():
         expect_eq(api_status(pb), (400, "invalid_validation_code"), "b's answer")
         expect(pid_alive(mpid), "a's MariaDB stopped")
 
-    with t.claim("README section 3 shows docs/recipes/by-hand-root.sh verbatim, and "
+    with t.claim("README section 3 shows docs/recipes/by-hand-root.recipe verbatim, and "
                  "as root it resets through spawn-fcgi, logs to log_file, stops") as cl:
-        shown, text = readme_shows("by-hand-root.sh")
+        shown, text = readme_shows("by-hand-root.recipe")
         expect(shown, "the README does not show the recipe as it is")
         r = subprocess.run(["bash", "-e", "-c", text], cwd=a, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=120)
@@ -177,9 +177,9 @@ def main():
                "no log line")
         expect(gone(os.path.join(ea["rt"], "by-hand.pid")), "the responder still runs")
 
-    with t.claim("README section 3 shows docs/recipes/by-hand-user.sh verbatim, and "
+    with t.claim("README section 3 shows docs/recipes/by-hand-user.recipe verbatim, and "
                  "after 'quickstart allow nobody' the user nobody resets with it") as cl:
-        shown, text = readme_shows("by-hand-user.sh")
+        shown, text = readme_shows("by-hand-user.recipe")
         expect(shown, "the README does not show the recipe as it is")
         r = quickstart(a, "allow", "nobody")
         expect_eq(r.returncode, 0, "allow: %s" % r.text)

@@ -13,19 +13,14 @@ noinst_PROGRAMS = $(FUZZ_TARGETS)
 endif
 
 tests_fuzz_fuzz_request_SOURCES = tests/fuzz/fuzz_request.c tests/fuzz/fuzz.h
-tests_fuzz_fuzz_request_LDADD = $(CORE_LIBS)
 tests_fuzz_fuzz_request_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_rules_SOURCES = tests/fuzz/fuzz_rules.c tests/fuzz/fuzz.h
-tests_fuzz_fuzz_rules_LDADD = $(CORE_LIBS)
 tests_fuzz_fuzz_rules_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz_config.c tests/fuzz/fuzz.h
-tests_fuzz_fuzz_config_LDADD = $(CORE_LIBS)
 tests_fuzz_fuzz_config_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_hashrec_SOURCES = tests/fuzz/fuzz_hashrec.c tests/fuzz/fuzz.h
-tests_fuzz_fuzz_hashrec_LDADD = $(CORE_LIBS)
 tests_fuzz_fuzz_hashrec_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_client_SOURCES = tests/fuzz/fuzz_client.c tests/fuzz/fuzz.h
-tests_fuzz_fuzz_client_LDADD = $(CORE_LIBS)
 tests_fuzz_fuzz_client_LDFLAGS = $(FUZZ_LDFLAGS)
 
 # The seeds and the dictionary go into the tarball whatever configure said.

@@ -344,6 +344,13 @@ class TAP:
     def claim(self, desc):
         return _Claim(self, desc)
 
+    def skip(self, desc, reason):
+        """A claim that this build cannot judge (TAP's SKIP directive)."""
+        desc = " ".join(str(desc).split()).replace("#", "\\#")
+        with self.lock:
+            self.count += 1
+            self._print("ok %d - %s # SKIP %s" % (self.count, desc, reason))
+
     def bail(self, reason):
         """The harness itself broke: stop the file with a nonzero exit."""
         self._print("Bail out! " + " ".join(str(reason).split()))

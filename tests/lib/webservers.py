@@ -206,10 +206,11 @@ def standalone_responder(fixture, workers=2, user=WEB_USER, config=None):
     """Starts account-reset --listen unix:SOCK --workers N (the harness's
     "listen" mode) with the workers dropping to user, on a socket that
     nginx's and Apache's workers (also user) can reach: the socket file is
-    0666 (the program's default) in a 0711 directory."""
+    0660 (the program's default) and in user's group (--socket-group), in
+    a 0711 directory."""
     share_with_web_user(fixture, user, config=False)
     r = FastCGIResponder(fixture, children=workers, mode="listen", config=config,
-                         args=web_user_args(user))
+                         args=web_user_args(user) + ["--socket-group", user])
     os.chmod(r.dir, 0o711)
     return r.start()
 

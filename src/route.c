@@ -1,0 +1,96 @@
+/*
+ * route.c: the route table (see route.h).  A new endpoint is a new row.
+ */
+#include "ac-config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "response.h"
+#include "route.h"
+
+struct route {
+	const char	*path;		/* with its trailing slash */
+	route_handler	 handle;
+};
+
+static const struct route routes[] = {
+	{ "/api/v2/account/reset/", reset_handle },
+};
+
+#define PATH_MAX_CHARS	512
+
+int
+route_path(const struct io *io, char *out, size_t outlen)
+{
+	const char	*doc = io->param(io->ctx, "DOCUMENT_URI");
+	const char	*uri = io->param(io->ctx, "REQUEST_URI");
+	const char	*script = io->param(io->ctx, "SCRIPT_NAME");
+	const char	*info = io->param(io->ctx, "PATH_INFO");
+	size_t		 n;
+	int		 w;
+
+	if (outlen == 0)
+		return -1;
+	if (doc != NULL && doc[0] == '/')
+		w = snprintf(out, outlen, "%s", doc);
+	else if (uri != NULL && uri[0] == '/') {
+		n = strcspn(uri, "?#");
+		if (n >= outlen)
+			return -1;
+		memcpy(out, uri, n);
+		out[n] = '\0';
+		return 0;
+	} else if (script != NULL && script[0] == '/')
+		w = snprintf(out, outlen, "%s%s", script,
+		    info != NULL ? info : "");
+	else
+		return -1;
+	return w < 0 || (size_t)w >= outlen ? -1 : 0;
+}
+
+route_handler
+route_find(const char *path)
+{
+	size_t	i, n = strlen(path), rn;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		rn = strlen(routes[i].path);
+		if (n == rn && memcmp(path, routes[i].path, n) == 0)
+			return routes[i].handle;
+		if (n + 1 == rn && memcmp(path, routes[i].path, n) == 0)
+			return routes[i].handle;
+	}
+	return NULL;
+}
+
+/* The answer for a path that no row names. */
+static int
+not_found(struct reset_ctx *ctx, const struct io *io)
+{
+	struct outcome	why = { .error = API_NOT_FOUND };
+	char		request_id[LOG_REQUEST_ID_MAX + 1];
+	const char	*offered = io->param(io->ctx, "HTTP_X_REQUEST_ID");
+
+	if (offered == NULL)
+		offered = io->param(io->ctx, "REQUEST_ID");
+	log_request_id(offered, request_id);
+	if (respond_error(io, &why, ctx->cfg->retry_after) == -1)
+		log_msg("request id=%s could not write the answer", request_id);
+	log_request(request_id, io->param(io->ctx, "REQUEST_METHOD"), NULL, 404,
+	    api_error_code(API_NOT_FOUND), 0.0);
+	return 404;
+}
+
+int
+route_dispatch(struct reset_ctx *ctx, const struct io *io)
+{
+	char		path[PATH_MAX_CHARS];
+	route_handler	handle = NULL;
+
+	if (route_path(io, path, sizeof(path)) == 0)
+		handle = route_find(path);
+	return (handle != NULL ? handle : not_found)(ctx, io);
+}
