@@ -724,3 +724,15 @@ db_preload_plugins(void)
 			    MYSQL_CLIENT_AUTHENTICATION_PLUGIN, 0);
 	mysql_close(m);
 }
+
+enum db_result
+db_ping(struct db *db)
+{
+	enum db_result	rc;
+
+	begin_call(db);
+	do
+		rc = simple(db, "DO 1");
+	while (retry_on_fresh(db, rc));
+	return rc;
+}

@@ -99,6 +99,10 @@ enum db_result db_attempts_show(struct db *db, const char *client_key,
 enum db_result db_attempts_clear(struct db *db, const char *client_key,
     unsigned long long *n);
 
+/* Health: one round trip on the connection (opened, or reopened, if
+ * need be).  DB_OK, DB_UNAVAILABLE or DB_ERROR. */
+enum db_result db_ping(struct db *db);
+
 /* The last error in words, for the log only (never holds secrets: no
  * statement carries a secret in its text, only bound digests). */
 const char *db_last_error(const struct db *db);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "health.h"
 #include "log.h"
 #include "response.h"
 #include "route.h"
@@ -18,6 +19,7 @@ struct route {
 
 static const struct route routes[] = {
 	{ "/api/v2/account/reset/", reset_handle },
+	{ "/api/v2/account/health/", health_handle },
 };
 
 #define PATH_MAX_CHARS	512
