@@ -71,23 +71,21 @@ decode_digest(const char *s, unsigned char out[DIGEST_LEN])
 {
 	unsigned char	 buf[DIGEST_LEN + 3];
 	char		 again[DIGEST_B64_LEN + 1];
-	int		 rc = -1;
+	int		 canonical;
 
 	if (strlen(s) != DIGEST_B64_LEN)
 		return -1;
 	/* 44 characters decode to 33 bytes, the last one padding. */
-	if (EVP_DecodeBlock(buf, (const unsigned char *)s, DIGEST_B64_LEN) !=
-	    DIGEST_LEN + 1)
-		goto out;
-	encode_digest(buf, again);
-	if (memcmp(again, s, DIGEST_B64_LEN) != 0)
-		goto out;
-	memcpy(out, buf, DIGEST_LEN);
-	rc = 0;
-out:
+	canonical = EVP_DecodeBlock(buf, (const unsigned char *)s,
+	    DIGEST_B64_LEN) == DIGEST_LEN + 1;
+	if (canonical) {
+		encode_digest(buf, again);
+		canonical = memcmp(again, s, DIGEST_B64_LEN) == 0;
+	}
+	if (canonical)
+		memcpy(out, buf, DIGEST_LEN);
 	OPENSSL_cleanse(buf, sizeof(buf));
-	OPENSSL_cleanse(again, sizeof(again));
-	return rc;
+	return canonical ? 0 : -1;
 }
 
 int

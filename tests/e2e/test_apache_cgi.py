@@ -12,8 +12,8 @@ nginx.conf.example in front of the program's own workers (account-reset
 must be nginx's (status, Content-Type, the contract headers, the JSON).
 """
 
-from harness import TAP, Fixture, expect, expect_eq, expect_error, expect_token
-from webservers import (Apache, Nginx, contract_cases, descendants,
+from harness import TAP, Fixture, expect, expect_eq
+from webservers import (expect_contract, Apache, Nginx, contract_cases, descendants,
                         expect_same_answer, share_with_web_user, standalone_responder,
                         uid_of)
 
@@ -23,10 +23,7 @@ LIFETIME = 1800
 
 
 def check(resp, want):
-    if want == ("token",):
-        expect_token(resp, CLIENT_ID, SCOPE, LIFETIME)
-    else:
-        expect_error(resp, *want)
+    expect_contract(resp, want, CLIENT_ID, SCOPE, LIFETIME)
 
 
 def main():

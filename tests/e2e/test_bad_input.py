@@ -38,8 +38,8 @@ import socket
 import sys
 import time
 
-from harness import (TAP, Fixture, Response, expect, expect_eq, expect_error, expect_token,
-                     strong_password)
+from harness import (Fixture, Response, TAP, expect, expect_eq, expect_error,
+                     expect_token, strong_password, wait_for)
 from webservers import Apache, Nginx, share_with_web_user, standalone_responder
 
 CLIENT_ID = "bad-input-e2e"
@@ -540,15 +540,6 @@ class Front:
 
     def probe(self):
         return self.send(http(body=body_of(UNKNOWN, "Valid-Passw0rd")))
-
-
-def wait_for(cond, timeout=3.0, step=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
 
 
 def run_entry(t, f, front, name, req, half_close, want, why):

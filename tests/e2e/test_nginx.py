@@ -25,8 +25,8 @@ import signal
 import threading
 import time
 
-from harness import (TAP, Fixture, expect, expect_eq, expect_error, expect_token,
-                     run_parallel, strong_password)
+from harness import (Fixture, TAP, expect, expect_eq, expect_error, expect_token,
+                     run_parallel, strong_password, wait_for)
 from webservers import (WEB_USER, Nginx, as_root, descendants, standalone_responder,
                         uid_of)
 
@@ -64,15 +64,6 @@ def tally(results):
             key = "%s %s" % (r.status, err or "")
         out[key] = out.get(key, 0) + 1
     return out
-
-
-def wait_for(cond, timeout=10.0, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
 
 
 def main():

@@ -24,7 +24,7 @@ import time
 
 from harness import (TAP, Fixture, HarnessError, expect, expect_eq, expect_token,
                      find_program, make_tempdir, on_exit, strong_password)
-from webservers import (SRCDIR, WEB_USER, Nginx, as_root, descendants, install_copy,
+from webservers import (kill_tree, SRCDIR, WEB_USER, Nginx, as_root, descendants, install_copy,
                         share_with_web_user, uid_of)
 
 CLIENT_ID = "systemd-e2e"
@@ -129,17 +129,7 @@ def main():
                                 + argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
                                 env=env, **user)
 
-    def end():
-        if proc.poll() is None:
-            kids = descendants(proc.pid)
-            proc.kill()
-            proc.wait()
-            for k in kids:
-                try:
-                    os.kill(k, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-    on_exit(end)
+    on_exit(lambda: kill_tree(proc, signal.SIGKILL, 5.0))
 
     def log():
         with open(stderr_path, "rb") as fi:

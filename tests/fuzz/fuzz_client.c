@@ -34,95 +34,108 @@
 
 #define FIELD_MAX	1024
 
-/* An address as the spec reads it (IPv4-mapped IPv6 is IPv4); 0 or -1. */
-static int
-read_addr(const char *s, size_t len, int *family, unsigned char addr[16])
-{
-	char	buf[INET6_ADDRSTRLEN + 1];
+/*
+ * The oracle below is written apart from client.c, on another footing:
+ * every address is held as 16 bytes of IPv6, IPv4 as its IPv4-mapped form
+ * (::ffff:a.b.c.d), and keys are checked by parsing them back and
+ * comparing bytes, never by formatting text the way client.c does.
+ */
+static const unsigned char v4mapped[12] =
+    { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
-	if (len == 0 || len >= sizeof(buf))
+/* The address in the len bytes at s as 16 bytes of IPv6; 0 or -1. */
+static int
+as_v6(const char *s, size_t len, unsigned char out[16])
+{
+	char		buf[64];
+	struct in_addr	v4;
+
+	if (len == 0 || len >= sizeof(buf) || memchr(s, '\0', len) != NULL)
 		return -1;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
-	memset(addr, 0, 16);
-	if (inet_pton(AF_INET, buf, addr) == 1) {
-		*family = AF_INET;
+	if (inet_pton(AF_INET6, buf, out) == 1)
 		return 0;
-	}
-	if (inet_pton(AF_INET6, buf, addr) != 1)
+	if (inet_pton(AF_INET, buf, &v4) != 1)
 		return -1;
-	*family = AF_INET6;
-	if (memcmp(addr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
-		memmove(addr, addr + 12, 4);
-		memset(addr + 4, 0, 12);
-		*family = AF_INET;
-	}
+	memcpy(out, v4mapped, 12);
+	memcpy(out + 12, &v4.s_addr, 4);
 	return 0;
 }
 
-/* The key an address should count under: IPv4 as is, IPv6 as its /64. */
-static void
-key_of(int family, const unsigned char in[16], char out[CLIENT_KEY_MAX])
-{
-	unsigned char	a[16];
-	char		text[INET6_ADDRSTRLEN];
-
-	memcpy(a, in, 16);
-	if (family == AF_INET) {
-		inet_ntop(AF_INET, a, out, CLIENT_KEY_MAX);
-		return;
-	}
-	memset(a + 8, 0, 8);
-	inet_ntop(AF_INET6, a, text, sizeof(text));
-	snprintf(out, CLIENT_KEY_MAX, "%s/64", text);
-}
-
-/* Whether s (trimmed of spaces and tabs) is an address with key key. */
 static int
-hop_has_key(const char *s, size_t len, const char *key)
+is_v4(const unsigned char a[16])
 {
-	char		k[CLIENT_KEY_MAX];
-	unsigned char	addr[16];
-	int		family;
-
-	while (len > 0 && (*s == ' ' || *s == '\t')) {
-		s++;
-		len--;
-	}
-	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-		len--;
-	if (read_addr(s, len, &family, addr) == -1)
-		return 0;
-	key_of(family, addr, k);
-	return strcmp(k, key) == 0;
+	return memcmp(a, v4mapped, 12) == 0;
 }
 
-/* Whether key is the key of one of the comma-separated hops of fwd. */
+/* Whether key names the client at a: an IPv4 key equal to it, or an IPv6
+ * key "PREFIX/64" whose low half is zero and whose high half is a's. */
+static int
+key_names(const char *key, const unsigned char a[16])
+{
+	unsigned char	k[16];
+	const char	*slash = strchr(key, '/');
+
+	if (slash == NULL)
+		return is_v4(a) && as_v6(key, strlen(key), k) == 0 &&
+		    is_v4(k) && memcmp(k, a, 16) == 0;
+	if (is_v4(a) || strcmp(slash, "/64") != 0 ||
+	    as_v6(key, (size_t)(slash - key), k) == -1 || is_v4(k))
+		return 0;
+	return memcmp(k, a, 8) == 0 &&
+	    memcmp(k + 8, "\0\0\0\0\0\0\0\0", 8) == 0;
+}
+
+/* Whether one of the comma-separated hops of fwd (spaces and tabs around
+ * a hop ignored) is an address that key names. */
 static int
 key_is_a_hop(const char *fwd, const char *key)
 {
-	const char	*h, *comma;
+	unsigned char	 a[16];
+	const char	*h = fwd, *e;
 
-	for (h = fwd;; h = comma + 1) {
-		comma = strchr(h, ',');
-		if (hop_has_key(h, comma ? (size_t)(comma - h) : strlen(h), key))
+	for (;;) {
+		while (*h == ' ' || *h == '\t')
+			h++;
+		e = h + strcspn(h, ",");
+		while (e > h && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (as_v6(h, (size_t)(e - h), a) == 0 && key_names(key, a))
 			return 1;
-		if (comma == NULL)
+		h += strcspn(h, ",");
+		if (*h++ == '\0')
 			return 0;
 	}
 }
 
+/* Whether a lies in net, by whole bits taken from the mapped form. */
 static int
-in_net(const struct cidr *net, int family, const unsigned char *addr)
+in_net(const struct cidr *net, const unsigned char a[16])
 {
-	unsigned	i;
+	const unsigned char	*x = a;
+	unsigned		 i;
 
-	if (net->family != family)
+	if ((net->family == AF_INET) != is_v4(a))
 		return 0;
+	if (net->family == AF_INET)
+		x = a + 12;
 	for (i = 0; i < net->bits; i++)
-		if ((net->addr[i / 8] ^ addr[i / 8]) & (0x80 >> (i % 8)))
+		if (((net->addr[i / 8] >> (7 - i % 8)) & 1) !=
+		    ((x[i / 8] >> (7 - i % 8)) & 1))
 			return 0;
 	return 1;
+}
+
+static int
+trusted_peer(const struct proxies *trusted, const unsigned char a[16])
+{
+	size_t	i;
+
+	for (i = 0; i < trusted->count; i++)
+		if (in_net(&trusted->net[i], a))
+			return 1;
+	return 0;
 }
 
 /* Copies the next field (cut at FIELD_MAX; a NUL ends it early, as in
@@ -150,7 +163,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char			 other[CLIENT_KEY_MAX], err[160], text[64];
 	unsigned char		 addr[16];
 	size_t			 i;
-	int			 family, has_fwd, is_trusted, rc, rc_alone;
+	int			 has_fwd, rc, rc_alone;
 
 	has_fwd = take_field(&p, end, remote);
 	(void)take_field(&p, end, fwd);
@@ -178,7 +191,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc_alone = client_key(remote, NULL, &trusted, alone);
 	FUZZ_CHECK((rc == 0 || rc == -1) && (rc_alone == 0 || rc_alone == -1),
 	    "client_key returns 0 or -1");
-	if (read_addr(remote, strlen(remote), &family, addr) == -1) {
+	if (as_v6(remote, strlen(remote), addr) == -1) {
 		/* A peer that is no address (nginx's "unix:"): only a header
 		 * from a trusted unix peer can name the client. */
 		FUZZ_CHECK(rc_alone == -1, "no address, no header: no key");
@@ -191,10 +204,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    "a unix peer's client is one hop of its header");
 		return 0;
 	}
-	is_trusted = 0;
-	for (i = 0; i < trusted.count; i++)
-		is_trusted |= in_net(&trusted.net[i], family, addr);
-	if (is_trusted) {
+	if (trusted_peer(&trusted, addr)) {
 		/* A trusted proxy must name the client in its header: its
 		 * own address would be one key for all its clients. */
 		FUZZ_CHECK(rc_alone == -1, "a trusted proxy without a header: "
@@ -210,8 +220,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    "a key for every untrusted REMOTE_ADDR that is an address");
 	FUZZ_CHECK(memchr(key, '\0', sizeof(key)) != NULL, "a terminated key");
 
-	key_of(family, addr, other);
-	FUZZ_CHECK(strcmp(alone, other) == 0,
+	FUZZ_CHECK(key_names(alone, addr),
 	    "without the header the key is REMOTE_ADDR's (its /64 for IPv6)");
 	FUZZ_CHECK(strcmp(key, alone) == 0, "only a trusted proxy's "
 	    "header is believed: a client cannot choose its key");
@@ -222,15 +231,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Every address of one IPv6 /64 is one client.  (Bytes 8..11 are
 	 * left alone when the top half is zero, where changing them could
 	 * make an IPv4-mapped address, which is IPv4.) */
-	if (family == AF_INET6) {
+	if (!is_v4(addr)) {
 		for (i = memcmp(addr, "\0\0\0\0\0\0\0\0", 8) == 0 ? 12 : 8;
 		    i < 16; i++)
 			addr[i] ^= (unsigned char)(0xa5 + i);
 		inet_ntop(AF_INET6, addr, text, sizeof(text));
-		is_trusted = 0;
-		for (i = 0; i < trusted.count; i++)
-			is_trusted |= in_net(&trusted.net[i], AF_INET6, addr);
-		if (!is_trusted)	/* a proxy inside the /64 is another case */
+		if (!trusted_peer(&trusted, addr)) /* a proxy in the /64 is another case */
 			FUZZ_CHECK(client_key(text, NULL, &trusted, other) == 0 &&
 			    strcmp(other, alone) == 0, "one /64, one key");
 	}

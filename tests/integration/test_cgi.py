@@ -12,11 +12,11 @@ and the logs.
 """
 
 import json
-import secrets
 import sys
 
-from harness import (TAP, Fixture, expect, expect_eq, expect_error, expect_token,
-                     sha256_hex, strong_password, verify_django_record)
+from harness import (Fixture, TAP, expect, expect_eq, expect_error, expect_token,
+                     padded_body, reset_payload as payload, sha256_hex, strong_password,
+                     unknown_code, verify_django_record)
 
 CLIENT_ID = "it-client"
 SCOPE = "read write"
@@ -26,24 +26,6 @@ ITERATIONS = 1000
 MAX_BODY = 8192
 RETRY_AFTER = 5
 CONNECT_TIMEOUT = 2
-
-
-def unknown_code():
-    """A code that looks like a real one but was never issued."""
-    return secrets.token_urlsafe(24)
-
-
-def payload(code, password="Valid-Passw0rd"):
-    return {"validation_code": code, "password": password}
-
-
-def padded_body(code, password, size):
-    """A JSON body of exactly size bytes (an ignored member pads it)."""
-    base = json.dumps({"validation_code": code, "password": password, "pad": ""})
-    fill = size - len(base.encode())
-    assert fill >= 0
-    return json.dumps({"validation_code": code, "password": password,
-                       "pad": "x" * fill}).encode()
 
 
 def nested(levels):

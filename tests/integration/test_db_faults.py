@@ -51,8 +51,8 @@ import sys
 import threading
 import time
 
-from harness import (TAP, Fixture, expect, expect_eq, expect_error, expect_token,
-                     run_parallel, sha256_hex, strong_password)
+from harness import (Fixture, TAP, expect, expect_eq, expect_error, expect_token,
+                     run_parallel, sha256_hex, strong_password, wait_for)
 
 CLIENT_ID = "faults-client"
 SCOPE = "read write"
@@ -101,15 +101,6 @@ def hang_bound(program):
 
 def payload(code, password):
     return {"validation_code": code, "password": password}
-
-
-def wait_for(cond, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
 
 
 def status_of(r):

@@ -9,33 +9,18 @@ line each; no secret in the log; a clean stop on SIGTERM.
 """
 
 import collections
-import json
 import re
-import secrets
 import sys
 import time
 
-from harness import (TAP, Fixture, expect, expect_eq, expect_error, expect_token,
-                     sha256_hex, strong_password, verify_django_record)
+from harness import (Fixture, TAP, expect, expect_eq, expect_error, expect_token,
+                     padded_body, reset_payload as payload, sha256_hex, strong_password,
+                     unknown_code, verify_django_record)
 
 CLIENT_ID = "fcgi-client"
 SCOPE = "openid profile"
 LIFETIME = 900
 MAX_BODY = 8192
-
-
-def unknown_code():
-    return secrets.token_urlsafe(24)
-
-
-def payload(code, password="Valid-Passw0rd"):
-    return {"validation_code": code, "password": password}
-
-
-def padded_body(code, password, size):
-    base = json.dumps({"validation_code": code, "password": password, "pad": ""})
-    return json.dumps({"validation_code": code, "password": password,
-                       "pad": "x" * (size - len(base.encode()))}).encode()
 
 
 def connections(f):

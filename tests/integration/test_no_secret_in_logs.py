@@ -15,19 +15,26 @@ raw, JSON-escaped, percent-encoded, and escaped as nginx and Apache escape
 bytes in their logs, and, for long random secrets, their first 16
 characters (a log that truncates a secret still leaks it).
 
-make check runs it after every other test (Makefile.am).  On its own it
-fails: there is nothing to search.  It removes the record it searched
-(AR_KEEP_TMP=1 keeps it), so that the next run starts afresh.
+make check runs it after every other test (Makefile.am).  It first makes
+traffic of its own (tests/lib/record_traffic.py, in a child process that
+leaves its record like any test), so that it also holds when it runs on
+its own, with nothing else in the record.  It removes the record it
+searched (AR_KEEP_TMP=1 keeps it), so that the next run starts afresh.
 """
 
 import json
 import os
 import re
 import shutil
+import subprocess
 import sys
+import tempfile
 import urllib.parse
 
 from harness import TAP, expect, run_record_dir
+
+TRAFFIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib",
+                       "record_traffic.py")
 
 OWN = "%s-%d" % (os.path.splitext(os.path.basename(sys.argv[0]))[0], os.getpid())
 PREFIX_CHARS = 16
@@ -140,8 +147,22 @@ def report(found, limit=5):
     return "\n".join("%r in %s: %r" % (s[:60], path, line) for s, path, line in found[:limit])
 
 
+def own_traffic(t):
+    """Runs record_traffic.py; with no run record configured (run by hand),
+    one is made for this run in a temporary directory."""
+    if run_record_dir() is None:
+        os.environ["AR_RUN_RECORD"] = tempfile.mkdtemp(prefix="ar-record-")
+    p = subprocess.run([sys.executable, os.path.normpath(TRAFFIC)],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+    with t.claim("this test's own traffic (a reset through CGI and FastCGI, a refused "
+                 "password, an unknown code, the admin CLI) went as expected"):
+        expect(p.returncode == 0, "record_traffic.py exited %d: %s"
+               % (p.returncode, p.stdout.decode("utf-8", "replace")[-2000:]))
+
+
 def main():
     t = TAP()
+    own_traffic(t)
     top = run_record_dir()
     rec = Record(top)
     kinds = {}

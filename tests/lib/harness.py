@@ -51,6 +51,7 @@ __all__ = [
     "verify_django_record", "find_leaks", "strong_password",
     "VIOLATION_ORDER", "TOKEN_RE", "AUTO", "run_parallel", "sql_quote",
     "http_request", "make_tempdir", "find_program", "on_exit", "run_record_dir",
+    "time_scale", "scaled", "wait_for", "unknown_code", "reset_payload", "padded_body",
 ]
 
 AUTO = object()  # "compute this value" (CONTENT_LENGTH)
@@ -372,6 +373,57 @@ class TAP:
         except Exception as e:
             self.diag(traceback.format_exc())
             self.bail("setup failed: %s" % e)
+
+
+# ------------------------------------------------------------ time bounds
+
+def time_scale():
+    """How much slower this build runs than a plain one on an idle machine:
+    AR_TIME_SCALE when set (scripts/check-valgrind and check-sanitizers set
+    it), else 1.  Every bound on time in a test is a configured timeout
+    plus a margin, and the margin is multiplied by this."""
+    try:
+        return max(1.0, float(os.environ.get("AR_TIME_SCALE", "1")))
+    except ValueError:
+        return 1.0
+
+
+def scaled(seconds):
+    """A margin of seconds, scaled for the build (see time_scale)."""
+    return seconds * time_scale()
+
+
+def wait_for(cond, timeout=10.0, step=0.05):
+    """Polls cond until it is true or scaled(timeout) seconds have passed;
+    returns its last value."""
+    deadline = time.monotonic() + scaled(timeout)
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
+
+
+# ------------------------------------------------------------ request bodies
+
+def unknown_code():
+    """A code that looks like a real one but was never issued."""
+    return secrets.token_urlsafe(24)
+
+
+def reset_payload(code, password="Valid-Passw0rd"):
+    """The reset endpoint's JSON body, as a dict."""
+    return {"validation_code": code, "password": password}
+
+
+def padded_body(code, password, size):
+    """A reset body of exactly size bytes (an ignored member pads it)."""
+    base = json.dumps({"validation_code": code, "password": password, "pad": ""})
+    fill = size - len(base.encode())
+    if fill < 0:
+        raise HarnessError("padded_body: %d bytes is less than the body itself" % size)
+    return json.dumps({"validation_code": code, "password": password,
+                       "pad": "x" * fill}).encode()
 
 
 def expect(cond, msg="condition is false"):

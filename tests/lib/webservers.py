@@ -40,14 +40,16 @@ import subprocess
 import sys
 import time
 
-from harness import (ClaimFailed, FastCGIResponder, HarnessError, expect, find_program,
-                     http_request, make_tempdir, on_exit, parse_cgi_output)
+from harness import (ClaimFailed, FastCGIResponder, HarnessError, expect, expect_error,
+                     expect_token, find_program, http_request, make_tempdir, on_exit,
+                     padded_body, parse_cgi_output)
 
 __all__ = [
     "WEB_USER", "API_PATH", "free_port", "as_root", "share_with_web_user",
     "standalone_responder", "Nginx", "Apache", "CgiFcgiResponder",
     "answer_shape", "expect_same_answer", "descendants", "uid_of", "json_body",
-    "note_answer", "web_user_args", "contract_cases", "install_copy",
+    "note_answer", "web_user_args", "contract_cases", "install_copy", "kill_tree",
+    "expect_contract",
 ]
 
 WEB_USER = "www-data"
@@ -115,7 +117,7 @@ def uid_of(pid):
     return None
 
 
-def _kill_tree(proc, signo=signal.SIGTERM, grace=10.0):
+def kill_tree(proc, signo=signal.SIGTERM, grace=10.0):
     """Signals proc, waits grace seconds, then SIGKILLs it and whatever it
     started that is still there."""
     if proc.poll() is not None:
@@ -270,7 +272,7 @@ class _WebServer:
                     time.sleep(0.02)
             last = self.logs()
             if self.proc.poll() is None:
-                _kill_tree(self.proc, signal.SIGKILL, 2.0)
+                kill_tree(self.proc, signal.SIGKILL, 2.0)
             if "ddress already in use" not in last:
                 break
         raise HarnessError("%s did not start on port %s:\n%s" % (self.name, self.port,
@@ -280,7 +282,7 @@ class _WebServer:
         """Stops the server and everything it started; returns its status."""
         if self.proc is None:
             return None
-        return _kill_tree(self.proc, signal.SIGTERM, grace)
+        return kill_tree(self.proc, signal.SIGTERM, grace)
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
@@ -594,13 +596,13 @@ def expect_same_answer(got, want, got_name="this server", want_name="nginx"):
 # ------------------------------------------------------------ the same inputs
 
 
-def _padded_body(size):
-    base = {"validation_code": "x" * 43, "password": "Valid-Passw0rd", "pad": ""}
-    fill = size - len(json.dumps(base))
-    base["pad"] = "p" * fill
-    body = json.dumps(base).encode()
-    assert len(body) == size
-    return body
+def expect_contract(resp, want, client_id, scope, lifetime):
+    """resp is what contract_cases() says it must be: want is ("token",)
+    for the spec's 200 answer, else (status, error[, violations])."""
+    if want == ("token",):
+        expect_token(resp, client_id, scope, lifetime)
+    else:
+        expect_error(resp, *want)
 
 
 def contract_cases(max_body=8192):
@@ -638,5 +640,5 @@ def contract_cases(max_body=8192):
          send_json({"validation_code": unknown, "password": "Valid-Passw0rd"},
                    content_type="text/plain")),
         ("a body over the limit (%d bytes)" % (max_body + 1), (413, "payload_too_large"),
-         send_json(_padded_body(max_body + 1))),
+         send_json(padded_body("x" * 43, "Valid-Passw0rd", max_body + 1))),
     ]
