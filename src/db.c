@@ -26,6 +26,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 
 /* The statements, by index; each prepared lazily on its connection. */
 enum stmt_id {
@@ -114,6 +115,7 @@ struct db {
 	MYSQL_STMT		*stmt[ST_COUNT];
 	int			 fresh;	/* connected during this call */
 	int			 committing; /* COMMIT was sent */
+	int			 was_connected; /* a connection was open before */
 	const char		*request_id; /* for log lines */
 	unsigned		 last_errno;
 	char			 last_error[256];
@@ -246,6 +248,11 @@ db_connect(struct db *db)
 		db->conn = NULL;
 		return fail(db, e, "connect", msg);
 	}
+	/* Counted when a connection is opened again after one was lost
+	 * (not the first, nor one dropped because it was in a bad state). */
+	if (db->was_connected)
+		metrics_db_reconnect();
+	db->was_connected = 1;
 	/* A lock wait must end as a retryable error (1205) well before the
 	 * client's read timeout would cut the connection. */
 	snprintf(msg, sizeof(msg), "SET SESSION innodb_lock_wait_timeout = %ld",
@@ -483,6 +490,7 @@ db_commit_reset(struct db *db, const struct reset_write *w)
 			continue;
 		if (rc == DB_ERROR && is_retryable(db->last_errno) &&
 		    tries++ < db->cfg->db_retries) {
+			metrics_db_rerun();
 			log_msg("request id=%s reset transaction: %s; retrying",
 			    db->request_id ? db->request_id : "-",
 			    db->last_error);

@@ -10,6 +10,7 @@
 #include "db.h"
 #include "health.h"
 #include "log.h"
+#include "metrics.h"
 #include "response.h"
 
 static double
@@ -54,6 +55,7 @@ health_handle(struct reset_ctx *ctx, const struct io *io)
 		if (rc != DB_OK) {
 			log_msg("request id=%s health: database: %s", request_id,
 			    db_last_error(ctx->db));
+			metrics_db_error(1);
 			why.error = API_UNAVAILABLE;
 		}
 	}

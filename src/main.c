@@ -45,7 +45,7 @@ usage(FILE *f)
 	    "usage: account-reset [--config FILE] [--listen unix:/PATH|HOST:PORT]\n"
 	    "                     [--workers N] [--user USER] [--group GROUP]\n"
 	    "                     [--socket-mode MODE] [--socket-group GROUP]\n"
-	    "                     [--allow-root]\n"
+	    "                     [--allow-root] [--metrics HOST:PORT|unix:/PATH]\n"
 	    "       account-reset --check-config [--config FILE]\n"
 	    "       account-reset --version\n"
 	    "Without --listen it serves FastCGI on an inherited socket (spawn-fcgi,\n"
@@ -83,6 +83,7 @@ parse_options(int argc, char *argv[], struct options *o)
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "metrics", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
@@ -90,7 +91,7 @@ parse_options(int argc, char *argv[], struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->listen.socket_mode = LISTEN_DEFAULT_SOCKET_MODE;
 	o->listen.backlog = 128;
-	while ((ch = getopt_long(argc, argv, "c:l:w:u:g:m:G:RCVh", longopts,
+	while ((ch = getopt_long(argc, argv, "c:l:w:u:g:m:G:RCVhP:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -122,6 +123,9 @@ parse_options(int argc, char *argv[], struct options *o)
 			break;
 		case 'C':
 			o->check_only = 1;
+			break;
+		case 'P':
+			o->sup.metrics_spec = optarg;
 			break;
 		case 'V':
 			printf("%s\n", PACKAGE_STRING);
@@ -159,6 +163,11 @@ serve_fastcgi(struct options *o, struct config *cfg)
 	if ((fd = listen_open(&o->listen)) == -1)
 		return 1;
 	if (o->listen.spec == NULL && !o->workers_given) {
+		if (o->sup.metrics_spec != NULL) {
+			log_msg("--metrics needs the supervisor: give --workers N "
+			    "(or --listen)");
+			return 1;
+		}
 		/* One responder; spawn-fcgi -F or the web server runs more. */
 		if (privsep_drop(&o->sup.privsep) == -1)
 			return 1;

@@ -15,6 +15,7 @@
 #include "client.h"
 #include "hashrec.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "reset.h"
 #include "response.h"
@@ -41,6 +42,7 @@ db_refusal(struct reset_ctx *ctx, enum db_result rc, const char *request_id)
 {
 	if (rc == DB_NOT_FOUND)
 		return API_INVALID_CODE;
+	metrics_db_error(rc == DB_UNAVAILABLE);
 	log_msg("request id=%s database: %s", request_id,
 	    db_last_error(ctx->db));
 	return rc == DB_UNAVAILABLE ? API_UNAVAILABLE : API_SERVER_ERROR;
@@ -71,6 +73,7 @@ reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
 	struct reset_write	w;
 	enum db_result		rc;
 	unsigned		violations;
+	struct timespec		hash_start;
 	int			over = 0;
 
 	memset(&w, 0, sizeof(w));
@@ -99,6 +102,7 @@ reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
 		if (rc != DB_OK)
 			return why->error = db_refusal(ctx, rc, request_id);
 		if (over) {
+			metrics_attempt_limited();
 			log_msg("request id=%s client %s is over the attempt "
 			    "limit (%d failures in %ld s); account-reset-admin "
 			    "clear-attempts lifts it", request_id, client,
@@ -120,11 +124,13 @@ reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
 	if (rc != DB_OK)
 		return why->error = db_refusal(ctx, rc, request_id);
 
+	clock_gettime(CLOCK_MONOTONIC, &hash_start);
 	if (hashrec_make(ctx->engine, req->password, req->password_len,
 	    ctx->cfg->pbkdf2_iterations, record) == -1) {
 		log_msg("request id=%s password hashing failed", request_id);
 		return why->error = API_SERVER_ERROR;
 	}
+	metrics_pbkdf2(elapsed_ms(&hash_start) / 1e3);
 	if (random_base64url(TOKEN_BYTES, token->access_token) == -1 ||
 	    random_base64url(TOKEN_BYTES, token->refresh_token) == -1) {
 		log_msg("request id=%s RAND_bytes failed", request_id);
