@@ -84,10 +84,12 @@ read_tty_line(int fd, const char *prompt, char *buf, size_t size)
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	fputs(prompt, stderr);
-	fflush(stderr);
+	/* Echo off first, then the prompt: what is typed after the prompt
+	 * is never shown, and never discarded by the flush. */
 	if (tcsetattr(fd, TCSAFLUSH, &quiet) == -1)
 		return -1;
+	fputs(prompt, stderr);
+	fflush(stderr);
 	while (len < size) {
 		r = read(fd, buf + len, 1);
 		if (r == -1 && errno == EINTR)

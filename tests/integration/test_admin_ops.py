@@ -50,7 +50,17 @@ def run_on_pty(argv, typed, timeout=30.0):
                     pending and shown.endswith(b": "):
                 os.write(fd, pending.pop(0).encode() + b"\n")
                 shown += b"\x00"  # marks where a line was typed
-        _, status = os.waitpid(pid, 0)
+        # Never wait for ever: a program still waiting for input is
+        # killed, and the claim fails on its exit status.
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            if time.monotonic() > deadline:
+                os.kill(pid, 9)
+                _, status = os.waitpid(pid, 0)
+                break
+            time.sleep(0.1)
     finally:
         os.close(fd)
     return os.waitstatus_to_exitcode(status), shown.replace(b"\x00", b"")
