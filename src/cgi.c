@@ -121,7 +121,7 @@ cgi_serve(const struct config *cfg)
 		cgi_refuse_unconfigured();
 		return 1;
 	}
-	if (lockdown(&ctx) == -1) {
+	if (lockdown(&ctx, 1) == -1) {
 		db_free(ctx.db);
 		cgi_refuse_unconfigured();
 		return 1;

@@ -88,7 +88,7 @@ fcgi_worker(int fd, const struct config *cfg)
 		db_free(ctx.db);
 		return 1;
 	}
-	if (lockdown(&ctx) == -1) {
+	if (lockdown(&ctx, 0) == -1) {
 		rc = 1;
 		goto out;
 	}

@@ -9,11 +9,13 @@
 #include "sandbox.h"
 
 int
-lockdown(struct reset_ctx *ctx)
+lockdown(struct reset_ctx *ctx, int quiet)
 {
 	if (db_open(ctx->db) != DB_OK) {
-		log_msg("database not reachable yet: %s; serving anyway, it "
-		    "is tried again on each request", db_last_error(ctx->db));
+		if (!quiet)
+				log_msg("database not reachable yet: %s; serving "
+			    "anyway, it is tried again on each request",
+			    db_last_error(ctx->db));
 		db_preload_plugins();
 	}
 	if (!ctx->cfg->seccomp)
@@ -22,7 +24,9 @@ lockdown(struct reset_ctx *ctx)
 	case SANDBOX_ON:
 		return 0;
 	case SANDBOX_UNAVAILABLE:
-		log_msg("seccomp filter off: %s", sandbox_unavailable_reason());
+		if (!quiet)
+			log_msg("seccomp filter off: %s",
+			    sandbox_unavailable_reason());
 		return 0;
 	case SANDBOX_FAILED:
 		break;

@@ -15,7 +15,7 @@ import threading
 import time
 
 from harness import (TAP, ClaimFailed, Fixture, expect, expect_eq, expect_error, expect_token,
-                     strong_password)
+                     scaled, strong_password)
 
 CLIENT_ID = "outage-client"
 SCOPE = "read write"
@@ -24,9 +24,11 @@ RETRY_AFTER = 7
 CONNECT_TIMEOUT = 2
 READ_TIMEOUT = 3
 WRITE_TIMEOUT = 3
-PROMPT = CONNECT_TIMEOUT + 1.5           # a stopped or killed server
-FROZEN = CONNECT_TIMEOUT + 2 * READ_TIMEOUT + 2.0  # a server that answers nothing
-GIVE_UP = 10                             # a request that hangs is killed after this
+# Bounds: the configured timeouts plus a margin that scales with the build
+# (valgrind, sanitizers: harness.scaled).
+PROMPT = CONNECT_TIMEOUT + scaled(1.5)   # a stopped or killed server
+FROZEN = CONNECT_TIMEOUT + 2 * READ_TIMEOUT + scaled(2.0)  # a server that answers nothing
+GIVE_UP = scaled(10)                     # a request that hangs is killed after this
 
 
 class Sender:
