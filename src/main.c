@@ -209,6 +209,10 @@ main(int argc, char *argv[])
 			cgi_refuse_unconfigured();	/* still owes an answer */
 		return 1;
 	}
+	/* Say where the log goes, on the stderr that may be the only place
+	 * a person looks (not per CGI request: that would be every line). */
+	if (cfg.log_file[0] != '\0' && !cgi && !o.check_only)
+		log_msg("logging to %s", cfg.log_file);
 	if (log_open_file(cfg.log_file, err, sizeof(err)) == -1) {
 		log_msg("configuration: %s: %s", o.sup.config_path, err);
 		if (!o.check_only && cgi)
