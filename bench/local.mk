@@ -27,3 +27,16 @@ bench: $(sbin_PROGRAMS) tests/tools/pbkdf2-bench$(EXEEXT)
 		--builddir '$(abs_top_builddir)' --srcdir '$(abs_top_srcdir)'
 
 .PHONY: bench
+
+# The password blocklist's figures (issue 11, docs/BLOCKLIST.md): a
+# 10,000,000-entry list built by the admin command, lookup cost and
+# per-worker memory.  Part of make bench; alone: make bench-blocklist.
+bench: bench-blocklist
+EXTRA_DIST += bench/blocklist-bench
+bench-blocklist: $(sbin_PROGRAMS) tests/tools/blocklist-tool$(EXEEXT)
+	BENCH_BLOCKLIST_ENTRIES='$(BENCH_BLOCKLIST_ENTRIES)' \
+	BENCH_BLOCKLIST_LOOKUPS='$(BENCH_BLOCKLIST_LOOKUPS)' \
+	BENCH_BLOCKLIST_REQUESTS='$(BENCH_BLOCKLIST_REQUESTS)' \
+	BENCH_WORKERS='$(BENCH_WORKERS)' PYTHONDONTWRITEBYTECODE=1 \
+	$(PYTHON3) $(abs_top_srcdir)/bench/blocklist-bench --builddir '$(abs_top_builddir)'
+.PHONY: bench-blocklist

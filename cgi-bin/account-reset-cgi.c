@@ -7,8 +7,10 @@
  */
 #include "ac-config.h"
 
+#include "blocklist.h"
 #include "config.h"
 #include "log.h"
+#include "policy.h"
 #include "secure.h"
 #include "cgi.h"
 
@@ -18,6 +20,7 @@ main(void)
 	struct config	cfg;
 	char		err[512];
 	const char	*path;
+	int		 rc;
 
 	log_init("account-reset.cgi");
 	secure_stdio();
@@ -33,5 +36,13 @@ main(void)
 		cgi_refuse_unconfigured();
 		return 1;
 	}
-	return cgi_serve(&cfg);
+	/* One request: a compact file is mapped, not read through. */
+	if (policy_load(&cfg, BLOCKLIST_TRUST_ORDER, err, sizeof(err)) == -1) {
+		log_msg("configuration: %s: %s", path, err);
+		cgi_refuse_unconfigured();
+		return 1;
+	}
+	rc = cgi_serve(&cfg);
+	policy_unload();
+	return rc;
 }

@@ -1,6 +1,8 @@
 /*
- * admin.c: account-reset-admin, the operator's tool: users, codes, tokens
- * and attempt counters.  It finds the configuration the same way the
+ * admin.c: account-reset-admin, the operator's tool: users, codes, tokens,
+ * attempt counters, and "blocklist build LIST OUT", which turns a text
+ * list of passwords into the compact file that password_blocklist may name
+ * (blocklist.h).  It finds the configuration the same way the
  * responder does.  Passwords are read from stdin, never from argv (which
  * other users can see); on a terminal they are prompted for without echo.
  *
@@ -18,16 +20,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
+#include "blocklist.h"
 #include "client.h"
 #include "config.h"
 #include "db.h"
 #include "hashrec.h"
 #include "log.h"
 #include "number.h"
+#include "policy.h"
 #include "rules.h"
 #include "secure.h"
 #include "token.h"
@@ -36,21 +41,29 @@
 
 enum { EXIT_DONE = 0, EXIT_REFUSED = 1, EXIT_ERROR = 2 };
 
-/* What every command handler gets: the loaded config, the database, the
- * command's one argument and the options given. */
+/* What every command handler gets: the loaded config and the database
+ * (when its row asks for them), the command's arguments and the options
+ * given. */
 struct admin {
 	const struct config	*cfg;
 	struct db		*db;
-	const char		*arg;	/* EMAIL or ADDRESS */
+	const char		*arg;	/* the first argument: EMAIL, ADDRESS... */
+	char			**args;	/* all of them */
 	long			 ttl;	/* --ttl, or -1 */
 };
 
-/* What a command's argument must be. */
-enum arg_kind { ARG_EMAIL, ARG_ADDRESS };
+/* What a command's first argument must be. */
+enum arg_kind { ARG_EMAIL, ARG_ADDRESS, ARG_ANY };
+
+/* What a command needs before it runs. */
+#define NEEDS_DB	0x1	/* the config and a database handle */
+#define NEEDS_POLICY	0x2	/* the password policy (blocklist) loaded */
 
 struct command {
 	const char	*name;
 	enum arg_kind	 arg;
+	int		 nargs;		/* arguments after the name */
+	int		 needs;		/* NEEDS_* */
 	int		 takes_ttl;	/* accepts --ttl */
 	int		(*run)(struct admin *);
 	const char	*usage;		/* after the name */
@@ -209,7 +222,11 @@ cmd_create_user(struct admin *a)
 		rc = EXIT_REFUSED;
 		goto out;
 	}
-	if ((v = password_violations(pw, (size_t)len)) != 0) {
+	/* The responder's checks, all of them: here the account is known
+	 * from the start. */
+	if ((v = policy_violations(pw, (size_t)len)) == 0)
+		v = policy_account_violations(pw, (size_t)len, a->arg);
+	if (v != 0) {
 		for (bit = 1; bit <= RULE_ALL; bit <<= 1)
 			if (v & bit)
 				fprintf(stderr, "account-reset-admin: %s\n",
@@ -405,24 +422,75 @@ cmd_clear_attempts(struct admin *a)
 	return fflush(stdout) == 0 ? EXIT_DONE : EXIT_ERROR;
 }
 
+/* blocklist build LIST OUT: reads LIST (text or gzip, or a compact file,
+ * which is checked and copied) and writes the compact file OUT. */
+static int
+cmd_blocklist(struct admin *a)
+{
+	struct blocklist	*bl;
+	struct blocklist_stats	 st;
+	struct timespec		 t0, t1;
+	const char		*list = a->args[1], *out = a->args[2];
+	char			 err[512];
+
+	if (strcmp(a->args[0], "build") != 0) {
+		fprintf(stderr, "account-reset-admin: blocklist %.32s: the one "
+		    "subcommand is build (blocklist build LIST OUT)\n",
+		    a->args[0]);
+		return EXIT_ERROR;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (blocklist_load(list, 0, &bl, err, sizeof(err)) == -1) {
+		fprintf(stderr, "account-reset-admin: %s: %s\n", list, err);
+		return EXIT_ERROR;
+	}
+	if (blocklist_write(bl, out, err, sizeof(err)) == -1) {
+		fprintf(stderr, "account-reset-admin: %s\n", err);
+		blocklist_free(bl);
+		return EXIT_ERROR;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	blocklist_stats(bl, &st);
+	blocklist_free(bl);
+	if (st.compact)
+		printf("%s: %llu entries (copied from a compact file) in "
+		    "%.2f s\n", out, (unsigned long long)st.entries,
+		    (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	else
+		printf("%s: %llu entries from %llu lines (%llu left out, "
+		    "since no password that meets the rules can match them; "
+		    "%llu duplicates after case folding) in %.2f s\n", out,
+		    (unsigned long long)st.entries,
+		    (unsigned long long)st.lines,
+		    (unsigned long long)st.skipped,
+		    (unsigned long long)(st.lines - st.skipped - st.entries),
+		    (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return fflush(stdout) == 0 ? EXIT_DONE : EXIT_ERROR;
+}
+
 /* The commands, one row each. */
 static const struct command commands[] = {
-	{ "create-user", ARG_EMAIL, 0, cmd_create_user, "EMAIL",
+	{ "create-user", ARG_EMAIL, 1, NEEDS_DB | NEEDS_POLICY, 0,
+	    cmd_create_user, "EMAIL",
 	    "create the user; password on stdin (prompted on a terminal)" },
-	{ "issue-code", ARG_EMAIL, 1, cmd_issue_code, "EMAIL [--ttl SECONDS]",
-	    "print a new validation code for the user" },
-	{ "check-password", ARG_EMAIL, 0, cmd_check_password, "EMAIL",
-	    "exit 0 when the password on stdin matches" },
-	{ "list-codes", ARG_EMAIL, 0, cmd_list_codes, "EMAIL",
+	{ "issue-code", ARG_EMAIL, 1, NEEDS_DB, 1, cmd_issue_code,
+	    "EMAIL [--ttl SECONDS]", "print a new validation code for the user" },
+	{ "check-password", ARG_EMAIL, 1, NEEDS_DB, 0, cmd_check_password,
+	    "EMAIL", "exit 0 when the password on stdin matches" },
+	{ "list-codes", ARG_EMAIL, 1, NEEDS_DB, 0, cmd_list_codes, "EMAIL",
 	    "list the user's open validation codes (ids and times)" },
-	{ "revoke-codes", ARG_EMAIL, 0, cmd_revoke_codes, "EMAIL",
+	{ "revoke-codes", ARG_EMAIL, 1, NEEDS_DB, 0, cmd_revoke_codes, "EMAIL",
 	    "end every open validation code of the user" },
-	{ "revoke-tokens", ARG_EMAIL, 0, cmd_revoke_tokens, "EMAIL",
-	    "revoke every access and refresh token of the user" },
-	{ "show-attempts", ARG_ADDRESS, 0, cmd_show_attempts, "ADDRESS",
-	    "show the failed-code counter of a client address" },
-	{ "clear-attempts", ARG_ADDRESS, 0, cmd_clear_attempts, "ADDRESS",
-	    "clear the failed-code counters of a client address" },
+	{ "revoke-tokens", ARG_EMAIL, 1, NEEDS_DB, 0, cmd_revoke_tokens,
+	    "EMAIL", "revoke every access and refresh token of the user" },
+	{ "show-attempts", ARG_ADDRESS, 1, NEEDS_DB, 0, cmd_show_attempts,
+	    "ADDRESS", "show the failed-code counter of a client address" },
+	{ "clear-attempts", ARG_ADDRESS, 1, NEEDS_DB, 0, cmd_clear_attempts,
+	    "ADDRESS", "clear the failed-code counters of a client address" },
+	{ "blocklist", ARG_ANY, 3, 0, 0, cmd_blocklist, "build LIST OUT",
+	    "write the compact password blocklist OUT from LIST (no config)" },
 };
 
 static const struct command *
@@ -507,9 +575,9 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return EXIT_ERROR;
 	}
-	if (argc - optind != 2) {
-		fprintf(stderr, "account-reset-admin: %s takes one argument: "
-		    "%s %s\n", cmd->name, cmd->name, cmd->usage);
+	if (argc - optind != 1 + cmd->nargs) {
+		fprintf(stderr, "account-reset-admin: usage: %s %s\n",
+		    cmd->name, cmd->usage);
 		return EXIT_ERROR;
 	}
 	if (a.ttl != -1 && !cmd->takes_ttl) {
@@ -517,7 +585,8 @@ main(int argc, char *argv[])
 		    cmd->name);
 		return EXIT_ERROR;
 	}
-	a.arg = argv[optind + 1];
+	a.args = &argv[optind + 1];
+	a.arg = a.args[0];
 	if (cmd->arg == ARG_EMAIL && !valid_email(a.arg)) {
 		fprintf(stderr, "account-reset-admin: not an e-mail address\n");
 		return EXIT_ERROR;
@@ -527,17 +596,28 @@ main(int argc, char *argv[])
 		    "IPv6 address\n", a.arg);
 		return EXIT_ERROR;
 	}
+	if ((cmd->needs & NEEDS_DB) == 0)
+		return cmd->run(&a);
 	config_path = config_choose_path(config_path);
 	if (config_load(config_path, &cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "account-reset-admin: %s\n", err);
 		return EXIT_ERROR;
 	}
+	if ((cmd->needs & NEEDS_POLICY) &&
+	    policy_load(&cfg, 0, err, sizeof(err)) == -1) {
+		fprintf(stderr, "account-reset-admin: %s: %s\n", config_path,
+		    err);
+		return EXIT_ERROR;
+	}
 	/* Hash with the engine the responder would use. */
 	cfg.pbkdf2_engine = pbkdf2_engine_checked(cfg.pbkdf2_engine);
-	if ((a.db = db_new(&cfg)) == NULL)
+	if ((a.db = db_new(&cfg)) == NULL) {
+		policy_unload();
 		return EXIT_ERROR;
+	}
 	a.cfg = &cfg;
 	rc = cmd->run(&a);
 	db_free(a.db);
+	policy_unload();
 	return rc;
 }

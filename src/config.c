@@ -28,7 +28,7 @@
 #define CONFIG_FILE_MAX	(64 * 1024)
 
 enum key_kind { KEY_LONG, KEY_ULONG, KEY_SIZE, KEY_INT, KEY_TEXT, KEY_PATH,
-    KEY_ENGINE, KEY_BOOL, KEY_PROXIES, KEY_HEADER };
+    KEY_ENGINE, KEY_BOOL, KEY_PROXIES, KEY_HEADER, KEY_OPT_PATH };
 
 struct key {
 	const char	*name;
@@ -62,6 +62,7 @@ static const struct key keys[] = {
 	K("proxy_header", KEY_HEADER, proxy_header, 0, 0),
 	K("seccomp", KEY_BOOL, seccomp, 0, 0),
 	K("log_file", KEY_PATH, log_file, 0, 0),
+	K("password_blocklist", KEY_OPT_PATH, password_blocklist, 0, 0),
 };
 
 const char *
@@ -194,11 +195,16 @@ set_key(struct config *cfg, const struct key *k, const char *value)
 		return header_to_cgi(value, field, CONFIG_STR_MAX);
 	case KEY_TEXT:
 	case KEY_PATH:
+	case KEY_OPT_PATH:
+		if (k->kind == KEY_OPT_PATH && *value == '\0') {
+			*field = '\0';	/* empty: none */
+			return NULL;
+		}
 		if (strlen(value) >= CONFIG_STR_MAX)
 			return "too long";
 		if (valid_text(value) == -1)
 			return "must be printable ASCII without quotes or backslashes";
-		if (k->kind == KEY_PATH && value[0] != '/')
+		if (k->kind != KEY_TEXT && value[0] != '/')
 			return "must be an absolute path";
 		memcpy(field, value, strlen(value) + 1);
 		return NULL;

@@ -34,6 +34,7 @@ struct config {
 	char			proxy_header[CONFIG_STR_MAX]; /* CGI name: HTTP_... */
 	int			seccomp;		/* 1: filter the workers */
 	char			log_file[CONFIG_STR_MAX]; /* "": stderr */
+	char			password_blocklist[CONFIG_STR_MAX]; /* "" = none */
 };
 
 /* The file used when neither --config nor ACCOUNT_RESET_CONFIG names one. */

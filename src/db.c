@@ -50,9 +50,11 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
+	/* The e-mail is for the password's context check (policy.h). */
 	[ST_FIND_CODE] =
-	    "SELECT id, user_id FROM reset_codes WHERE code_sha256 = ? "
-	    "AND used_at IS NULL AND expires_at > UTC_TIMESTAMP(6)",
+	    "SELECT c.id, c.user_id, u.email FROM reset_codes c "
+	    "JOIN users u ON u.id = c.user_id WHERE c.code_sha256 = ? "
+	    "AND c.used_at IS NULL AND c.expires_at > UTC_TIMESTAMP(6)",
 	[ST_LOCK_CODE] =
 	    "SELECT user_id FROM reset_codes WHERE id = ? "
 	    "AND used_at IS NULL AND expires_at > UTC_TIMESTAMP(6) FOR UPDATE",
@@ -413,16 +415,20 @@ db_open(struct db *db)
 
 enum db_result
 db_find_code(struct db *db, const char *code_sha256,
-    unsigned long long *code_id, unsigned long long *user_id)
+    unsigned long long *code_id, unsigned long long *user_id,
+    char *email, size_t emaillen)
 {
 	struct val	in[] = { TEXT_IN(code_sha256) };
-	struct val	out[] = { U64(code_id), U64(user_id) };
+	struct val	out[] = { U64(code_id), U64(user_id),
+			    { V_TEXT, email, emaillen - 1, 0 } };
 	enum db_result	rc;
 
 	begin_call(db);
 	do
-		rc = run(db, ST_FIND_CODE, in, 1, out, 2, NULL);
+		rc = run(db, ST_FIND_CODE, in, 1, out, 3, NULL);
 	while (retry_on_fresh(db, rc));
+	if (rc == DB_OK)
+		email[out[2].len] = '\0';
 	return rc;
 }
 

@@ -40,9 +40,12 @@ void db_preload_plugins(void);
 /* 1 while a connection is open. */
 int db_connected(const struct db *db);
 
-/* Finds an unused, unexpired code by the hex SHA-256 of its text. */
+/* Finds an unused, unexpired code by the hex SHA-256 of its text, with
+ * its user's id and e-mail (into email, emaillen >= DB_EMAIL_MAX). */
+#define DB_EMAIL_MAX	(254 * 4 + 1)	/* VARCHAR(254) of utf8mb4, and NUL */
 enum db_result db_find_code(struct db *db, const char *code_sha256,
-    unsigned long long *code_id, unsigned long long *user_id);
+    unsigned long long *code_id, unsigned long long *user_id,
+    char *email, size_t emaillen);
 
 struct reset_write {
 	unsigned long long	 code_id;

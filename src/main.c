@@ -20,12 +20,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blocklist.h"
 #include "cgi.h"
 #include "config.h"
 #include "fcgi.h"
 #include "listen.h"
 #include "log.h"
 #include "number.h"
+#include "policy.h"
 #include "privsep.h"
 #include "secure.h"
 #include "supervisor.h"
@@ -189,7 +191,7 @@ main(int argc, char *argv[])
 	struct options	o;
 	struct config	cfg;
 	char		err[512];
-	int		cgi;
+	int		cgi, rc;
 
 	log_init("account-reset");
 	secure_stdio();
@@ -219,6 +221,17 @@ main(int argc, char *argv[])
 			cgi_refuse_unconfigured();
 		return 1;
 	}
+	/* The blocklist is loaded here, once: before the supervisor forks,
+	 * so that every worker shares it.  A CGI process maps a compact
+	 * file without reading all of it (blocklist.h). */
+	if (policy_load(&cfg, cgi && !o.check_only ? BLOCKLIST_TRUST_ORDER : 0,
+	    err, sizeof(err)) == -1) {
+		log_msg("configuration: %s: %s", o.sup.config_path, err);
+		if (!o.check_only && cgi)
+			cgi_refuse_unconfigured();
+		return 1;
+	}
+	policy_describe(err, sizeof(err));
 	if (o.check_only) {
 		/* Checked as the service user: --user when root. */
 		if (privsep_check_readable(&o.sup.privsep, "mysql_option_file",
@@ -227,7 +240,14 @@ main(int argc, char *argv[])
 			return 1;
 		}
 		printf("%s: OK\n", o.sup.config_path);
+		if (cfg.password_blocklist[0] != '\0')
+			printf("%s\n", err);
+		policy_unload();
 		return 0;
 	}
-	return cgi ? cgi_serve(&cfg) : serve_fastcgi(&o, &cfg);
+	if (!cgi && cfg.password_blocklist[0] != '\0')
+		log_msg("%s", err);
+	rc = cgi ? cgi_serve(&cfg) : serve_fastcgi(&o, &cfg);
+	policy_unload();
+	return rc;
 }

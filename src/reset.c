@@ -1,8 +1,17 @@
 /*
  * reset.c: the request flow, one way and cheapest first: parse, password
- * rules, code lookup (one indexed read), PBKDF2 (only for a code found
+ * rules and the checks that need no account (repetitive, the blocklist:
+ * pure, in memory, a few microseconds), the attempt limit, code lookup
+ * (one indexed read, which also brings the account's e-mail), the check
+ * that needs the account (contains_email), PBKDF2 (only for a code found
  * valid, and before any lock is taken), then the transaction.  Every
  * refusal and the success are answered in one place at the end.
+ *
+ * The blocklist runs before the lookup: its answer depends on the
+ * password alone, so it tells nothing about the code, and it spares the
+ * database a query.  contains_email runs only after the code is found
+ * valid, since answering it for an unknown code would tell whether the
+ * code is valid without counting a failed attempt (docs/BLOCKLIST.md).
  */
 #include "ac-config.h"
 
@@ -16,10 +25,10 @@
 #include "hashrec.h"
 #include "log.h"
 #include "metrics.h"
+#include "policy.h"
 #include "request.h"
 #include "reset.h"
 #include "response.h"
-#include "rules.h"
 #include "token.h"
 
 /* Codes we issue are CODE_CHARS long; anything far off that cannot be
@@ -70,6 +79,7 @@ reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
 {
 	char			code_sha256[SHA256_HEX_CHARS + 1];
 	char			record[HASHREC_MAX];
+	char			email[DB_EMAIL_MAX];
 	struct reset_write	w;
 	enum db_result		rc;
 	unsigned		violations;
@@ -77,7 +87,7 @@ reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
 	int			over = 0;
 
 	memset(&w, 0, sizeof(w));
-	if ((violations = password_violations(req->password,
+	if ((violations = policy_violations(req->password,
 	    req->password_len)) != 0) {
 		why->error = API_INVALID_PASSWORD;
 		why->violations = violations;
@@ -118,11 +128,19 @@ reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
 
 	sha256_hex(req->validation_code, req->validation_code_len,
 	    code_sha256);
-	rc = db_find_code(ctx->db, code_sha256, &w.code_id, &w.user_id);
+	rc = db_find_code(ctx->db, code_sha256, &w.code_id, &w.user_id,
+	    email, sizeof(email));
 	if (rc == DB_NOT_FOUND)
 		count_failure(ctx, client, request_id);
 	if (rc != DB_OK)
 		return why->error = db_refusal(ctx, rc, request_id);
+	/* A valid code: a refusal now leaves it usable, as every other. */
+	if ((violations = policy_account_violations(req->password,
+	    req->password_len, email)) != 0) {
+		why->error = API_INVALID_PASSWORD;
+		why->violations = violations;
+		return why->error;
+	}
 
 	clock_gettime(CLOCK_MONOTONIC, &hash_start);
 	if (hashrec_make(ctx->engine, req->password, req->password_len,

@@ -44,6 +44,14 @@ static const struct rule {
 	    " characters." },
 	{ RULE_CONTROL_CHARACTER, "control_character",
 	    "The password must not contain control characters." },
+	{ RULE_REPETITIVE, "repetitive",
+	    "The password must not be mostly one character repeated or a "
+	    "sequence such as abcd or 4321." },
+	{ RULE_COMMON_PASSWORD, "common_password",
+	    "The password is too common: it is on a list of passwords that "
+	    "attackers try first." },
+	{ RULE_CONTAINS_EMAIL, "contains_email",
+	    "The password must not contain the account's e-mail address." },
 };
 
 /*

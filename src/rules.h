@@ -14,14 +14,21 @@
 #define PASSWORD_MAX_CHARS	128
 #define PASSWORD_MIN_CLASSES	3
 
-/* Violations, as bits; the order here is the order they are reported in. */
+/* Violations, as bits; the order here is the order they are reported in.
+ * The first four are the spec's rules (password_violations); the others
+ * are the checks of policy.h, named here so that one table holds every
+ * name an answer may carry. */
 enum rule_violation {
 	RULE_TOO_SHORT		= 1u << 0,
 	RULE_TOO_LONG		= 1u << 1,
 	RULE_TOO_FEW_CLASSES	= 1u << 2,
 	RULE_CONTROL_CHARACTER	= 1u << 3,
+	RULE_REPETITIVE		= 1u << 4,	/* context.h */
+	RULE_COMMON_PASSWORD	= 1u << 5,	/* blocklist.h */
+	RULE_CONTAINS_EMAIL	= 1u << 6,	/* context.h */
 };
-#define RULE_ALL	0xfu
+#define RULE_SPEC_ALL	0xfu	/* what password_violations can return */
+#define RULE_ALL	0x7fu
 
 /* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing past
  * U+10FFFF, nothing truncated.  Returns 0 and stores the number of code

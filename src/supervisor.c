@@ -18,6 +18,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "metrics_http.h"
+#include "policy.h"
 #include "privsep.h"
 #include "supervisor.h"
 
@@ -131,17 +132,20 @@ reload(struct supervisor *sv)
 		log_msg("reload refused: too many workers still finishing");
 		return;
 	}
-	if (config_load(sv->opts->config_path, &next, err, sizeof(err)) == -1) {
+	/* The blocklist is replaced only when the new one loads, and only
+	 * once everything else about the new configuration has passed. */
+	if (config_load(sv->opts->config_path, &next, err, sizeof(err)) == -1 ||
+	    privsep_check_readable(&sv->opts->privsep, "mysql_option_file",
+	    next.mysql_option_file, err, sizeof(err)) == -1 ||
+	    log_open_file(next.log_file, err, sizeof(err)) == -1 ||
+	    policy_load(&next, 0, err, sizeof(err)) == -1) {
 		log_msg("reload refused, keeping the running configuration: %s",
 		    err);
 		return;
 	}
-	if (privsep_check_readable(&sv->opts->privsep, "mysql_option_file",
-	    next.mysql_option_file, err, sizeof(err)) == -1 ||
-	    log_open_file(next.log_file, err, sizeof(err)) == -1) {
-		log_msg("reload refused, keeping the running configuration: %s",
-		    err);
-		return;
+	if (next.password_blocklist[0] != '\0') {
+		policy_describe(err, sizeof(err));
+		log_msg("%s", err);
 	}
 	*sv->cfg = next;
 	for (i = 0; i < sv->opts->workers; i++) {

@@ -7,7 +7,8 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_rules \
 	tests/fuzz/fuzz_config \
 	tests/fuzz/fuzz_hashrec \
-	tests/fuzz/fuzz_client
+	tests/fuzz/fuzz_client \
+	tests/fuzz/fuzz_blocklist
 if ENABLE_FUZZING
 noinst_PROGRAMS = $(FUZZ_TARGETS)
 endif
@@ -22,6 +23,8 @@ tests_fuzz_fuzz_hashrec_SOURCES = tests/fuzz/fuzz_hashrec.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_hashrec_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_client_SOURCES = tests/fuzz/fuzz_client.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_client_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_blocklist_SOURCES = tests/fuzz/fuzz_blocklist.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_blocklist_LDFLAGS = $(FUZZ_LDFLAGS)
 
 # The seeds and the dictionary go into the tarball whatever configure said.
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/json.dict

@@ -57,7 +57,8 @@ __all__ = [
 AUTO = object()  # "compute this value" (CONTENT_LENGTH)
 
 VIOLATION_ORDER = ("too_short", "too_long", "too_few_character_classes",
-                   "control_character")
+                   "control_character", "repetitive", "common_password",
+                   "contains_email")
 TOKEN_RE = re.compile(r"\A[A-Za-z0-9_-]{43}\Z")
 DJANGO_RE = re.compile(
     r"\Apbkdf2_sha256\$([0-9]+)\$([^$]+)\$([A-Za-z0-9+/]{43}=)\Z")

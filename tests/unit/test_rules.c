@@ -551,9 +551,12 @@ test_names(void)
 		{ RULE_TOO_LONG, "too_long", "128" },
 		{ RULE_TOO_FEW_CLASSES, "too_few_character_classes", "3" },
 		{ RULE_CONTROL_CHARACTER, "control_character", "control" },
+		{ RULE_REPETITIVE, "repetitive", "repeated" },
+		{ RULE_COMMON_PASSWORD, "common_password", "common" },
+		{ RULE_CONTAINS_EMAIL, "contains_email", "e-mail" },
 	};
 	static const unsigned	 unknown[] = {
-		0, RULE_TOO_SHORT | RULE_TOO_LONG, RULE_ALL, 1u << 4,
+		0, RULE_TOO_SHORT | RULE_TOO_LONG, RULE_ALL, 1u << 7,
 		1u << 31, ~0u,
 	};
 	const char	*d;
