@@ -146,7 +146,7 @@ def main():
     admin = [os.path.join(prefix, "sbin", "account-reset-admin")]
     with t.claim("a reset through nginx works with the installed service, and the log "
                  "goes to log_file") as cl:
-        email, old, new = "inst@example.test", strong_password("Inst"), strong_password("New")
+        email, old, new = "operator@example.test", strong_password("Inst"), strong_password("New")
         r = subprocess.run(admin + ["create-user", email], input=(old + "\n").encode(),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         expect_eq(r.returncode, 0, "create-user: %r" % r.stderr)
