@@ -24,6 +24,7 @@
 #include <zlib.h>
 
 #include "blocklist.h"
+#include "fdio.h"
 #include "fold.h"
 #include "rules.h"
 
@@ -567,10 +568,7 @@ blocklist_write(const struct blocklist *bl, const char *path, char *err,
     size_t errlen)
 {
 	unsigned char	 h[BLOCKLIST_HEADER_SIZE];
-	const unsigned char *p;
 	char		*tmp = NULL;
-	size_t		 left, n;
-	ssize_t		 w;
 	int		 fd = -1, rc = -1;
 
 	if ((tmp = malloc(strlen(path) + 16)) == NULL) {
@@ -586,23 +584,9 @@ blocklist_write(const struct blocklist *bl, const char *path, char *err,
 	if (fchmod(fd, 0644) == -1)
 		goto write_error;
 	make_header(h, bl->count);
-	for (p = h, left = sizeof(h); left > 0; ) {
-		if ((w = write(fd, p, left)) == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto write_error;
-		p += w;
-		left -= (size_t)w;
-	}
-	for (p = bl->entries, left = (size_t)bl->count * 8; left > 0; ) {
-		n = left > (1u << 20) ? (1u << 20) : left;
-		if ((w = write(fd, p, n)) == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto write_error;
-		p += w;
-		left -= (size_t)w;
-	}
+	if (fd_write_all(fd, h, sizeof(h)) == -1 ||
+	    fd_write_all(fd, bl->entries, (size_t)bl->count * 8) == -1)
+		goto write_error;
 	if (fsync(fd) == -1)
 		goto write_error;
 	if (close(fd) == -1) {

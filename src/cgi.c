@@ -11,6 +11,7 @@
 
 #include "cgi.h"
 #include "db.h"
+#include "fdio.h"
 #include "lockdown.h"
 #include "log.h"
 #include "pbkdf2.h"
@@ -48,19 +49,8 @@ cgi_read(void *ctx, char *buf, size_t n)
 static int
 cgi_write(void *ctx, const char *buf, size_t n)
 {
-	ssize_t	r;
-
 	(void)ctx;
-	while (n > 0) {
-		r = write(STDOUT_FILENO, buf, n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		buf += r;
-		n -= (size_t)r;
-	}
-	return 0;
+	return fd_write_all(STDOUT_FILENO, buf, n);
 }
 
 #define DRAIN_MAX	(1024 * 1024)	/* bytes, at most */

@@ -125,39 +125,40 @@ fold_code_point(uint32_t cp)
 	return (uint32_t)((int32_t)cp + runs[lo].delta);
 }
 
-/* RFC 3629, decoded the plain way: no overlong forms, no surrogates,
- * nothing past U+10FFFF. */
+/* RFC 3629 by its table of well-formed sequences (Unicode's Table 3-7):
+ * the lead byte fixes the length and the range of the second byte, which
+ * rules out overlong forms, surrogates and anything past U+10FFFF. */
 size_t
 fold_decode(const unsigned char *p, size_t left, uint32_t *cp)
 {
-	static const uint32_t	 least[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	uint32_t		 v;
-	size_t			 n, k;
+	unsigned char	lo = 0x80, hi = 0xbf, b = p[0];
+	uint32_t	v;
+	size_t		n, k;
 
-	if (p[0] < 0x80) {
-		*cp = p[0];
+	if (b < 0x80) {
+		*cp = b;
 		return 1;
 	}
-	if ((p[0] & 0xe0) == 0xc0) {
+	if (b >= 0xc2 && b <= 0xdf)
 		n = 2;
-		v = p[0] & 0x1f;
-	} else if ((p[0] & 0xf0) == 0xe0) {
+	else if (b >= 0xe0 && b <= 0xef) {
 		n = 3;
-		v = p[0] & 0x0f;
-	} else if ((p[0] & 0xf8) == 0xf0) {
+		lo = b == 0xe0 ? 0xa0 : 0x80;
+		hi = b == 0xed ? 0x9f : 0xbf;
+	} else if (b >= 0xf0 && b <= 0xf4) {
 		n = 4;
-		v = p[0] & 0x07;
+		lo = b == 0xf0 ? 0x90 : 0x80;
+		hi = b == 0xf4 ? 0x8f : 0xbf;
 	} else
 		return 0;
-	if (left < n)
+	if (left < n || p[1] < lo || p[1] > hi)
 		return 0;
+	v = b & (0x7f >> n);
 	for (k = 1; k < n; k++) {
-		if ((p[k] & 0xc0) != 0x80)
+		if (k > 1 && (p[k] & 0xc0) != 0x80)
 			return 0;
 		v = v << 6 | (p[k] & 0x3f);
 	}
-	if (v < least[n] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
 	*cp = v;
 	return n;
 }
