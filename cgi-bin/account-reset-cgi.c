@@ -31,6 +31,11 @@ main(void)
 		cgi_refuse_unconfigured();
 		return 1;
 	}
+	if (log_open_file(cfg.log_file, err, sizeof(err)) == -1) {
+		log_msg("configuration: %s: %s", path, err);
+		cgi_refuse_unconfigured();
+		return 1;
+	}
 	/* One request: a compact file is mapped, not read through. */
 	if (policy_load(&cfg, BLOCKLIST_TRUST_ORDER, err, sizeof(err)) == -1) {
 		log_msg("configuration: %s: %s", path, err);

@@ -15,6 +15,7 @@
 #include "lockdown.h"
 #include "log.h"
 #include "pbkdf2.h"
+#include "privsep.h"
 #include "request.h"
 #include "response.h"
 #include "route.h"
@@ -92,9 +93,18 @@ cgi_serve(const struct config *cfg)
 	struct reset_ctx	ctx = { .cfg = NULL };
 	struct cgi_input	in = { 0 };
 	struct io		io = { cgi_param, cgi_read, cgi_write, &in };
+	struct privsep		self = { NULL, NULL, 0 };
+	char			err[512];
 	int			status;
 
 	ctx.cfg = cfg;
+	/* The client library would skip an unreadable option file. */
+	if (privsep_check_readable(&self, "mysql_option_file",
+	    cfg->mysql_option_file, err, sizeof(err)) == -1) {
+		log_msg("configuration: %s", err);
+		cgi_refuse_unconfigured();
+		return 1;
+	}
 	ctx.engine = pbkdf2_engine_checked(cfg->pbkdf2_engine);
 	if ((ctx.db = db_new(cfg)) == NULL) {
 		log_msg("out of memory");

@@ -64,6 +64,7 @@ static const struct key keys[] = {
 	K("trusted_proxies", KEY_PROXIES, trusted_proxies, 0, 0),
 	K("proxy_header", KEY_HEADER, proxy_header, 0, 0),
 	K("seccomp", KEY_BOOL, seccomp, 0, 0),
+	K("log_file", KEY_PATH, log_file, 0, 0),
 	K("password_blocklist", KEY_OPT_PATH, password_blocklist, 0, 0),
 	K("recover_limit", KEY_INT, recover_limit, 0, 1000000),
 	K("recover_window", KEY_LONG, recover_window, 10, 86400),
@@ -368,7 +369,9 @@ config_parse(const char *text, size_t len, struct config *cfg, char *err,
 	const char	*end = text + len, *nl, *why;
 	size_t		 i, n;
 	unsigned	 lineno = 0;
+	unsigned	 seen[sizeof(keys) / sizeof(keys[0])];	/* line, or 0 */
 
+	memset(seen, 0, sizeof(seen));
 	while (text < end) {
 		lineno++;
 		nl = memchr(text, '\n', (size_t)(end - text));
@@ -404,6 +407,14 @@ config_parse(const char *text, size_t len, struct config *cfg, char *err,
 			    lineno, name);
 			return -1;
 		}
+		/* A second line for a key is a mistake whichever one was
+		 * meant to win: refuse it, naming both. */
+		if (seen[i] != 0) {
+			snprintf(err, errlen, "line %u: key '%s' is already set "
+			    "on line %u", lineno, name, seen[i]);
+			return -1;
+		}
+		seen[i] = lineno;
 		if ((why = set_key(cfg, &keys[i], value)) != NULL) {
 			if (keys[i].kind != KEY_LONG && keys[i].kind != KEY_ULONG &&
 			    keys[i].kind != KEY_SIZE && keys[i].kind != KEY_INT)

@@ -47,6 +47,7 @@ struct config {
 	struct proxies		trusted_proxies;
 	char			proxy_header[CONFIG_STR_MAX]; /* CGI name: HTTP_... */
 	int			seccomp;		/* 1: filter the workers */
+	char			log_file[CONFIG_STR_MAX]; /* "": stderr */
 	char			password_blocklist[CONFIG_STR_MAX]; /* "" = none */
 	/* The recover endpoint and the mailer. */
 	int			recover_limit;		/* requests per client and window, 0 = off */

@@ -34,6 +34,7 @@
 
 #include "client.h"
 #include "db.h"
+#include "metrics.h"
 
 /* The statements, by index; each prepared lazily on its connection. */
 enum stmt_id {
@@ -67,6 +68,12 @@ enum stmt_id {
 	ST_MQ_WIPE,
 	ST_MQ_STATE_COUNT,
 	ST_MQ_REQUEUE,
+	/* The admin CLI. */
+	ST_USER_ID,
+	ST_NEXT_CODE,
+	ST_REVOKE_CODES,
+	ST_ATTEMPTS_SHOW,
+	ST_ATTEMPTS_CLEAR,
 	ST_COUNT
 };
 
@@ -220,6 +227,27 @@ static const struct stmt_def stmts[ST_COUNT] = {
 	    "enqueued_at = UTC_TIMESTAMP(6), lease_token = NULL, attempts = 0, "
 	    "smtp_status = NULL, finished_at = NULL "
 	    "WHERE id = ? AND state <> 'queued' AND email IS NOT NULL", 1, 0 },
+	/* The admin CLI's statements. */
+	[ST_USER_ID] = {
+	    "SELECT id FROM users WHERE email = ?", 1, 1 },
+	/* The user's open codes, one at a time in id order (after id ?). */
+	[ST_NEXT_CODE] = {
+	    "SELECT id, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%SZ'), "
+	    "DATE_FORMAT(expires_at, '%Y-%m-%dT%H:%i:%SZ') FROM reset_codes "
+	    "WHERE user_id = ? AND id > ? AND used_at IS NULL "
+	    "AND expires_at > UTC_TIMESTAMP(6) ORDER BY id LIMIT 1", 2, 3 },
+	[ST_REVOKE_CODES] = {
+	    "UPDATE reset_codes SET used_at = UTC_TIMESTAMP(6) "
+	    "WHERE user_id = ? AND used_at IS NULL "
+	    "AND expires_at > UTC_TIMESTAMP(6)", 1, 0 },
+	/* Every writer's row of the client in the current window. */
+	[ST_ATTEMPTS_SHOW] = {
+	    "SELECT IFNULL(SUM(failures), 0), CAST(UNIX_TIMESTAMP() DIV ? * ? "
+	    "AS SIGNED) + ? - UNIX_TIMESTAMP() FROM attempt_failures "
+	    "WHERE client_key = ? AND window_start = UNIX_TIMESTAMP() DIV ? * ?",
+	    6, 2 },
+	[ST_ATTEMPTS_CLEAR] = {
+	    "DELETE FROM attempt_failures WHERE client_key = ?", 1, 0 },
 };
 
 /* Failed attempts counted but not yet written (attempt_batch). */
@@ -239,6 +267,7 @@ struct db {
 	unsigned long long	 writer; /* this process's attempt_failures rows */
 	int			 connect_failed; /* this attempt could not connect */
 	int			 committing; /* COMMIT was sent */
+	int			 was_connected; /* a connection was open before */
 	int			 reruns; /* of the current call */
 	unsigned		 last_errno;
 	char			 last_error[256];
@@ -441,6 +470,11 @@ connect_one(struct db *db)
 		db->conn = NULL;
 		return fail(db, e, "connect", msg);
 	}
+	/* Counted when a connection is opened again after one was lost or
+	 * moved (not the first). */
+	if (db->was_connected)
+		metrics_db_reconnect();
+	db->was_connected = 1;
 	/* A lock wait must end as a retryable error (1205) well before the
 	 * client's read timeout would cut the connection. */
 	snprintf(msg, sizeof(msg), "SET SESSION innodb_lock_wait_timeout = %ld",
@@ -657,6 +691,7 @@ with_reruns(struct db *db, enum db_result (*once)(struct db *, void *),
 			return rc;
 		}
 		db->reruns++;
+		metrics_db_rerun();
 		memcpy(db->rerun_error, db->last_error, sizeof(db->rerun_error));
 	}
 }
@@ -1241,6 +1276,120 @@ db_mail_requeue(struct db *db, unsigned long long id)
 	if (rc == DB_OK && n == 0)
 		rc = DB_NOT_FOUND;
 	return rc;
+}
+
+/* ------------------------------------------------------------ admin */
+
+/* The id of the user with this e-mail address. */
+static enum db_result
+user_id(struct db *db, const char *email, unsigned long long *id)
+{
+	struct val	in[] = { TEXT_IN(email) };
+	struct val	out[] = { U64(id) };
+
+	return statement(db, ST_USER_ID, in, NELEM(in), out, NELEM(out), NULL);
+}
+
+enum db_result
+db_list_codes(struct db *db, const char *email,
+    void (*each)(void *arg, unsigned long long id, const char *created,
+    const char *expires), void *arg, unsigned long long *count)
+{
+	unsigned long long	 uid = 0, after = 0, id = 0;
+	char			 created[32], expires[32];
+	struct val		 in[] = { U64(&uid), U64(&after) };
+	struct val		 out[] = { U64(&id),
+				    { V_TEXT, created, sizeof(created) - 1, 0 },
+				    { V_TEXT, expires, sizeof(expires) - 1, 0 } };
+	enum db_result		 rc;
+
+	*count = 0;
+	if ((rc = user_id(db, email, &uid)) != DB_OK)
+		return rc;
+	while ((rc = statement(db, ST_NEXT_CODE, in, NELEM(in), out,
+	    NELEM(out), NULL)) == DB_OK) {
+		created[out[1].len] = '\0';
+		expires[out[2].len] = '\0';
+		each(arg, id, created, expires);
+		(*count)++;
+		after = id;
+	}
+	return rc == DB_NOT_FOUND ? DB_OK : rc;
+}
+
+/* Runs one of the per-user statements (ending codes, revoking tokens)
+ * for the user with this address; *n gets the rows changed. */
+static enum db_result
+for_user(struct db *db, enum stmt_id id, const char *email,
+    unsigned long long *n)
+{
+	unsigned long long	uid = 0;
+	struct val		in[] = { U64(&uid) };
+	enum db_result		rc;
+
+	*n = 0;
+	if ((rc = user_id(db, email, &uid)) != DB_OK)
+		return rc;
+	return statement(db, id, in, NELEM(in), NULL, 0, n);
+}
+
+enum db_result
+db_revoke_codes(struct db *db, const char *email, unsigned long long *n)
+{
+	return for_user(db, ST_REVOKE_CODES, email, n);
+}
+
+enum db_result
+db_revoke_user_tokens(struct db *db, const char *email,
+    unsigned long long *n)
+{
+	return for_user(db, ST_REVOKE_TOKENS, email, n);
+}
+
+enum db_result
+db_attempts_show(struct db *db, const char *client_key, long window,
+    long *failures, long *seconds_left)
+{
+	long long		w = window, left = 0;
+	unsigned long long	f = 0;
+	struct val		in[] = { I64(&w), I64(&w), I64(&w),
+				    TEXT_IN(client_key), I64(&w), I64(&w) };
+	struct val		out[] = { U64(&f), I64(&left) };
+	enum db_result		rc;
+
+	*failures = 0;
+	*seconds_left = 0;
+	rc = statement(db, ST_ATTEMPTS_SHOW, in, NELEM(in), out, NELEM(out),
+	    NULL);
+	if (rc == DB_OK) {
+		*failures = (long)f;
+		*seconds_left = f > 0 ? (long)left : 0;
+	}
+	return rc;
+}
+
+enum db_result
+db_attempts_clear(struct db *db, const char *client_key,
+    unsigned long long *n)
+{
+	struct val	in[] = { TEXT_IN(client_key) };
+
+	*n = 0;
+	return statement(db, ST_ATTEMPTS_CLEAR, in, NELEM(in), NULL, 0, n);
+}
+
+/* One round trip, for the health answer. */
+static enum db_result
+ping_once(struct db *db, void *arg)
+{
+	(void)arg;
+	return simple(db, "DO 1");
+}
+
+enum db_result
+db_ping(struct db *db)
+{
+	return with_reruns(db, ping_once, NULL);
 }
 
 void

@@ -186,6 +186,30 @@ enum db_result db_mail_state_count(struct db *db, const char *state,
  * DB_NOT_FOUND when there is no such finished row with its address. */
 enum db_result db_mail_requeue(struct db *db, unsigned long long id);
 
+/* Admin: calls each() for every open code of the user (id, creation and
+ * expiry as UTC "YYYY-MM-DDTHH:MM:SSZ"); *count gets their number.
+ * DB_NOT_FOUND when there is no such user. */
+enum db_result db_list_codes(struct db *db, const char *email,
+    void (*each)(void *arg, unsigned long long id, const char *created,
+    const char *expires), void *arg, unsigned long long *count);
+/* Admin: ends every open code of the user; *n gets how many. */
+enum db_result db_revoke_codes(struct db *db, const char *email,
+    unsigned long long *n);
+/* Admin: revokes every live token of the user; *n gets how many. */
+enum db_result db_revoke_user_tokens(struct db *db, const char *email,
+    unsigned long long *n);
+/* Admin: the failures counted for client_key in the current window of
+ * window seconds (0 when none), and the seconds until it ends. */
+enum db_result db_attempts_show(struct db *db, const char *client_key,
+    long window, long *failures, long *seconds_left);
+/* Admin: deletes every counter of client_key; *n gets how many. */
+enum db_result db_attempts_clear(struct db *db, const char *client_key,
+    unsigned long long *n);
+
+/* Health: one round trip on the connection (opened, or reopened, if
+ * need be).  DB_OK, DB_UNAVAILABLE or DB_ERROR. */
+enum db_result db_ping(struct db *db);
+
 /* The last error in words, for the log only (never holds secrets: no
  * statement carries a secret in its text, only bound digests). */
 const char *db_last_error(const struct db *db);

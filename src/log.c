@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -150,18 +151,65 @@ log_msg(const char *fmt, ...)
 	va_end(ap);
 }
 
+int
+log_open_file(const char *path, char *err, size_t errlen)
+{
+	int	fd;
+
+	if (path == NULL || *path == '\0')
+		return 0;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+	    0640);
+	if (fd == -1) {
+		snprintf(err, errlen, "log_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fd != STDERR_FILENO) {
+		if (dup2(fd, STDERR_FILENO) == -1) {
+			snprintf(err, errlen, "log_file %s: dup2: %s", path,
+			    strerror(errno));
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+/* The method as it may be logged: an HTTP token of at most 16
+ * characters, else "?" (the method is the client's text). */
+static const char *
+loggable_method(const char *method)
+{
+	size_t	i;
+
+	if (method == NULL || *method == '\0')
+		return "-";
+	for (i = 0; method[i] != '\0'; i++)
+		if (i >= 16 || strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~",
+		    method[i]) == NULL)
+			return "?";
+	return method;
+}
+
 void
-log_request(const char *request_id, int status, const char *error,
-    double duration_ms)
+log_request(const char *request_id, const char *method, const char *client,
+    int status, const char *error, double duration_ms)
 {
 	struct line		l;
 	unsigned long long	tenths;
 	int			saved = errno;
 
-	/* As log_msg("request id=%s status=%d error=%s duration_ms=%.1f"). */
+	/* As log_msg("request id=%s method=%s client=%s status=%d error=%s
+	 * duration_ms=%.1f"). */
 	line_start(&l);
 	add_str(&l, "request id=");
 	add_str(&l, request_id);
+	add_str(&l, " method=");
+	add_str(&l, loggable_method(method));
+	add_str(&l, " client=");
+	add_str(&l, client != NULL && *client != '\0' ? client : "-");
 	add_str(&l, " status=");
 	add_uint(&l, (unsigned long long)(status < 0 ? 0 : status), 1);
 	add_str(&l, " error=");

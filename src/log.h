@@ -7,6 +7,8 @@
 #ifndef AR_LOG_H
 #define AR_LOG_H
 
+#include <stddef.h>
+
 #define LOG_REQUEST_ID_MAX	64
 
 /* Names the program in every line ("account-reset[pid]"). */
@@ -15,9 +17,15 @@ void log_init(const char *progname);
 /* One event line. */
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* One request line: id, status, error code ("-" for none), duration. */
-void log_request(const char *request_id, int status, const char *error,
-    double duration_ms);
+/* One request line: id, method (an HTTP token, else "?"), client key
+ * ("-" when none), status, error code ("-" for none), duration. */
+void log_request(const char *request_id, const char *method,
+    const char *client, int status, const char *error, double duration_ms);
+
+/* Sends the log to path from now on (appended, created 0640): the file
+ * replaces standard error, so children inherit it.  "" or NULL keeps
+ * standard error.  0, or -1 with the path and the reason in err. */
+int log_open_file(const char *path, char *err, size_t errlen);
 
 /* A request id: the web server's (X-Request-Id / REQUEST_ID) when it is
  * 1..64 characters of [A-Za-z0-9._-], else 16 random hex digits. */

@@ -47,7 +47,7 @@ usage(FILE *f)
 	    "usage: account-reset [--config FILE] [--listen unix:/PATH|HOST:PORT]\n"
 	    "                     [--workers N] [--user USER] [--group GROUP]\n"
 	    "                     [--socket-mode MODE] [--socket-group GROUP]\n"
-	    "                     [--allow-root]\n"
+	    "                     [--allow-root] [--metrics HOST:PORT|unix:/PATH]\n"
 	    "       account-reset --check-config [--config FILE]\n"
 	    "       account-reset --version\n"
 	    "Without --listen it serves FastCGI on an inherited socket (spawn-fcgi,\n"
@@ -85,6 +85,7 @@ parse_options(int argc, char *argv[], struct options *o)
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "metrics", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
@@ -92,7 +93,7 @@ parse_options(int argc, char *argv[], struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->listen.socket_mode = LISTEN_DEFAULT_SOCKET_MODE;
 	o->listen.backlog = 128;
-	while ((ch = getopt_long(argc, argv, "c:l:w:u:g:m:G:RCVh", longopts,
+	while ((ch = getopt_long(argc, argv, "c:l:w:u:g:m:G:RCVhP:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -125,6 +126,9 @@ parse_options(int argc, char *argv[], struct options *o)
 		case 'C':
 			o->check_only = 1;
 			break;
+		case 'P':
+			o->sup.metrics_spec = optarg;
+			break;
 		case 'V':
 			printf("%s\n", PACKAGE_STRING);
 			exit(0);
@@ -147,13 +151,25 @@ parse_options(int argc, char *argv[], struct options *o)
 static int
 serve_fastcgi(struct options *o, struct config *cfg)
 {
+	char	err[512];
 	long	ncpu;
 	int	fd;
 
-	if (privsep_check(&o->sup.privsep) == -1 ||
-	    (fd = listen_open(&o->listen)) == -1)
+	if (privsep_check(&o->sup.privsep) == -1)
+		return 1;
+	if (privsep_check_readable(&o->sup.privsep, "mysql_option_file",
+	    cfg->mysql_option_file, err, sizeof(err)) == -1) {
+		log_msg("refusing to start: %s", err);
+		return 1;
+	}
+	if ((fd = listen_open(&o->listen)) == -1)
 		return 1;
 	if (o->listen.spec == NULL && !o->workers_given) {
+		if (o->sup.metrics_spec != NULL) {
+			log_msg("--metrics needs the supervisor: give --workers N "
+			    "(or --listen)");
+			return 1;
+		}
 		/* One responder; spawn-fcgi -F or the web server runs more. */
 		if (privsep_drop(&o->sup.privsep) == -1)
 			return 1;
@@ -195,6 +211,16 @@ main(int argc, char *argv[])
 			cgi_refuse_unconfigured();	/* still owes an answer */
 		return 1;
 	}
+	/* Say where the log goes, on the stderr that may be the only place
+	 * a person looks (not per CGI request: that would be every line). */
+	if (cfg.log_file[0] != '\0' && !cgi && !o.check_only)
+		log_msg("logging to %s", cfg.log_file);
+	if (log_open_file(cfg.log_file, err, sizeof(err)) == -1) {
+		log_msg("configuration: %s: %s", o.sup.config_path, err);
+		if (!o.check_only && cgi)
+			cgi_refuse_unconfigured();
+		return 1;
+	}
 	/* The blocklist is loaded here, once: before the supervisor forks,
 	 * so that every worker shares it.  A CGI process maps a compact
 	 * file without reading all of it (blocklist.h). */
@@ -207,6 +233,12 @@ main(int argc, char *argv[])
 	}
 	policy_describe(err, sizeof(err));
 	if (o.check_only) {
+		/* Checked as the service user: --user when root. */
+		if (privsep_check_readable(&o.sup.privsep, "mysql_option_file",
+		    cfg.mysql_option_file, err, sizeof(err)) == -1) {
+			log_msg("configuration: %s: %s", o.sup.config_path, err);
+			return 1;
+		}
 		printf("%s: OK\n", o.sup.config_path);
 		if (cfg.password_blocklist[0] != '\0')
 			printf("%s\n", err);

@@ -20,6 +20,7 @@ enum api_error {
 	API_UNAVAILABLE,		/* 503 temporarily_unavailable, Retry-After */
 	API_INVALID_EMAIL,		/* 400 invalid_email (recover) */
 	API_NOT_FOUND,			/* 404 not_found: no endpoint at that path */
+	API_GET_ONLY,			/* 405 method_not_allowed, Allow: GET, HEAD */
 	API_ERROR_COUNT
 };
 

@@ -188,7 +188,8 @@ recover_handle(struct reset_ctx *ctx, const struct io *io)
 	}
 	if (wrote == -1)
 		log_msg("request id=%s could not write the answer", request_id);
-	log_request(request_id, status,
+	log_request(request_id, io->param(io->ctx, "REQUEST_METHOD"), client,
+	    status,
 	    why.error == API_OK ? NULL : api_error_code(why.error),
 	    elapsed_ms(&start));
 	return status;

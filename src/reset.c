@@ -24,6 +24,7 @@
 #include "client.h"
 #include "hashrec.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "request.h"
 #include "reset.h"
@@ -50,6 +51,7 @@ db_refusal(struct reset_ctx *ctx, enum db_result rc, const char *request_id)
 {
 	if (rc == DB_NOT_FOUND)
 		return API_INVALID_CODE;
+	metrics_db_error(rc == DB_UNAVAILABLE);
 	log_msg("request id=%s database: %s", request_id,
 	    db_last_error(ctx->db));
 	return rc == DB_UNAVAILABLE ? API_UNAVAILABLE : API_SERVER_ERROR;
@@ -120,6 +122,11 @@ find_code(struct reset_ctx *ctx, const struct reset_request *req,
 	if (rc != DB_OK)
 		return why->error = db_refusal(ctx, rc, request_id);
 	if (look.failures >= (unsigned long long)ctx->cfg->attempt_limit) {
+		metrics_attempt_limited();
+		log_msg("request id=%s client %s is over the attempt limit (%d "
+		    "failures in %ld s); account-reset-admin clear-attempts "
+		    "lifts it", request_id, client, ctx->cfg->attempt_limit,
+		    ctx->cfg->attempt_window);
 		why->retry_after = look.retry_after;
 		return why->error = API_TOO_MANY_REQUESTS;
 	}
@@ -135,16 +142,16 @@ find_code(struct reset_ctx *ctx, const struct reset_request *req,
 /* Everything between a parsed request and the answer.  Returns API_OK
  * with token filled, or the refusal in why. */
 static enum api_error
-reset_apply(struct reset_ctx *ctx, const struct io *io,
-    const struct reset_request *req, struct issued_token *token,
-    struct outcome *why, const char *request_id)
+reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
+    const char *client, struct issued_token *token, struct outcome *why,
+    const char *request_id)
 {
 	char			record[HASHREC_MAX];
-	char			client[CLIENT_KEY_MAX];
 	char			email[DB_EMAIL_MAX];
 	struct reset_write	w;
 	enum db_result		rc;
 	unsigned		violations;
+	struct timespec		hash_start;
 
 	memset(&w, 0, sizeof(w));
 	if ((violations = policy_violations(req->password,
@@ -153,13 +160,6 @@ reset_apply(struct reset_ctx *ctx, const struct io *io,
 		why->violations = violations;
 		return why->error;
 	}
-	/* The attempt-limit key, only now that a lookup may follow and only
-	 * when attempts are counted: a refused password parses no address. */
-	if (ctx->cfg->attempt_limit == 0 ||
-	    client_key(io->param(io->ctx, "REMOTE_ADDR"),
-	    io->param(io->ctx, ctx->cfg->proxy_header),
-	    &ctx->cfg->trusted_proxies, client) == -1)
-		client[0] = '\0';	/* not counted (see below) */
 	/*
 	 * A client whose address cannot be told (REMOTE_ADDR "unix:" from a
 	 * front end not listed in trusted_proxies) is not limited: counting
@@ -183,11 +183,13 @@ reset_apply(struct reset_ctx *ctx, const struct io *io,
 		return why->error;
 	}
 
+	clock_gettime(CLOCK_MONOTONIC, &hash_start);
 	if (hashrec_make(ctx->engine, req->password, req->password_len,
 	    ctx->cfg->pbkdf2_iterations, record) == -1) {
 		log_msg("request id=%s password hashing failed", request_id);
 		return why->error = API_SERVER_ERROR;
 	}
+	metrics_pbkdf2(elapsed_ms(&hash_start) / 1e3);
 	if (random_base64url(TOKEN_BYTES, token->access_token) == -1 ||
 	    random_base64url(TOKEN_BYTES, token->refresh_token) == -1) {
 		log_msg("request id=%s RAND_bytes failed", request_id);
@@ -215,6 +217,7 @@ reset_handle(struct reset_ctx *ctx, const struct io *io)
 	struct outcome		why = { .error = API_OK };
 	struct timespec		start;
 	char			request_id[LOG_REQUEST_ID_MAX + 1];
+	char			client[CLIENT_KEY_MAX];
 	const char		*offered;
 	int			status, wrote;
 
@@ -224,9 +227,15 @@ reset_handle(struct reset_ctx *ctx, const struct io *io)
 	if (offered == NULL)
 		offered = io->param(io->ctx, "REQUEST_ID");
 	log_request_id(offered, request_id);
+	/* The client key: what attempts are counted under, and the log
+	 * line's client= (an operator asks who sent a refused request). */
+	if (client_key(io->param(io->ctx, "REMOTE_ADDR"),
+	    io->param(io->ctx, ctx->cfg->proxy_header),
+	    &ctx->cfg->trusted_proxies, client) == -1)
+		client[0] = '\0';	/* no address: not counted (see below) */
 
 	if (request_read(io, ctx->cfg->max_body_bytes, &req, &why) == API_OK) {
-		reset_apply(ctx, io, &req, &token, &why, request_id);
+		reset_apply(ctx, &req, client, &token, &why, request_id);
 		request_free(&req);
 	}
 
@@ -240,7 +249,8 @@ reset_handle(struct reset_ctx *ctx, const struct io *io)
 	OPENSSL_cleanse(&token, sizeof(token));
 	if (wrote == -1)
 		log_msg("request id=%s could not write the answer", request_id);
-	log_request(request_id, status,
+	log_request(request_id, io->param(io->ctx, "REQUEST_METHOD"), client,
+	    status,
 	    why.error == API_OK ? NULL : api_error_code(why.error),
 	    elapsed_ms(&start));
 	return status;

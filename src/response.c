@@ -49,6 +49,8 @@ static const struct status_row status_table[API_ERROR_COUNT] = {
 	    "The member email is not an e-mail address we accept." },
 	[API_NOT_FOUND] = { 404, "Not Found", "not_found",
 	    "There is no endpoint at this path." },
+	[API_GET_ONLY] = { 405, "Method Not Allowed", "method_not_allowed",
+	    "Only GET and HEAD are allowed here." },
 };
 
 /* The row for error, or the 500 row for anything out of the table. */
@@ -234,7 +236,9 @@ respond_error(const struct io *io, const struct outcome *why,
 	}
 	puts_(&body, "}\n");
 
-	if (r->status == 405)
+	if (why->error == API_GET_ONLY)
+		extra = "Allow: GET, HEAD\r\n";
+	else if (r->status == 405)
 		extra = "Allow: POST\r\n";
 	else if (r->status == 503 || r->status == 429) {
 		snprintf(header, sizeof(header), "Retry-After: %ld\r\n",
@@ -251,4 +255,13 @@ respond_accepted(const struct io *io)
 
 	puts_(&body, "{\"status\":\"accepted\"}\n");
 	return send_answer(io, 202, "Accepted", NULL, &body);
+}
+
+int
+respond_health(const struct io *io)
+{
+	struct out	body = { .len = 0 };
+
+	puts_(&body, "{\"status\":\"ok\"}\n");
+	return send_answer(io, 200, "OK", NULL, &body);
 }

@@ -33,4 +33,7 @@ int respond_accepted(const struct io *io);
 int respond_error(const struct io *io, const struct outcome *why,
     long retry_after);
 
+/* Writes the health answer: 200 {"status":"ok"}.  Returns 0 or -1. */
+int respond_health(const struct io *io);
+
 #endif

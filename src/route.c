@@ -7,19 +7,23 @@
 #include <string.h>
 #include <time.h>
 
+#include "health.h"
 #include "log.h"
+#include "metrics.h"
 #include "recover.h"
 #include "response.h"
 #include "route.h"
 
 struct route {
-	const char	*path;		/* with its trailing slash */
-	route_handler	 handle;
+	const char		*path;		/* with its trailing slash */
+	route_handler		 handle;
+	enum metrics_endpoint	 metric;	/* counted under this name */
 };
 
 static const struct route routes[] = {
-	{ "/api/v2/account/reset/", reset_handle },
-	{ "/api/v2/account/recover/", recover_handle },
+	{ "/api/v2/account/reset/", reset_handle, ME_RESET },
+	{ "/api/v2/account/recover/", recover_handle, ME_RECOVER },
+	{ "/api/v2/account/health/", health_handle, ME_HEALTH },
 };
 
 #define PATH_MAX_CHARS	512
@@ -56,19 +60,28 @@ route_path(const struct io *io, char *out, size_t outlen)
 	return w < 0 || (size_t)w >= outlen ? -1 : 0;
 }
 
-route_handler
-route_find(const char *path)
+/* The row for path, or NULL. */
+static const struct route *
+find_row(const char *path)
 {
 	size_t	i, n = strlen(path), rn;
 
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		rn = strlen(routes[i].path);
 		if (n == rn && memcmp(path, routes[i].path, n) == 0)
-			return routes[i].handle;
+			return &routes[i];
 		if (n + 1 == rn && memcmp(path, routes[i].path, n) == 0)
-			return routes[i].handle;
+			return &routes[i];
 	}
 	return NULL;
+}
+
+route_handler
+route_find(const char *path)
+{
+	const struct route	*r = find_row(path);
+
+	return r != NULL ? r->handle : NULL;
 }
 
 /* The answer for a path that no row names. */
@@ -84,17 +97,26 @@ not_found(struct reset_ctx *ctx, const struct io *io)
 	log_request_id(offered, request_id);
 	if (respond_error(io, &why, ctx->cfg->retry_after) == -1)
 		log_msg("request id=%s could not write the answer", request_id);
-	log_request(request_id, 404, api_error_code(API_NOT_FOUND), 0.0);
+	log_request(request_id, io->param(io->ctx, "REQUEST_METHOD"), NULL, 404,
+	    api_error_code(API_NOT_FOUND), 0.0);
 	return 404;
 }
 
 int
 route_dispatch(struct reset_ctx *ctx, const struct io *io)
 {
-	char		path[PATH_MAX_CHARS];
-	route_handler	handle = NULL;
+	const struct route	*r = NULL;
+	struct timespec		 start, end;
+	char			 path[PATH_MAX_CHARS];
+	int			 status;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (route_path(io, path, sizeof(path)) == 0)
-		handle = route_find(path);
-	return (handle != NULL ? handle : not_found)(ctx, io);
+		r = find_row(path);
+	status = (r != NULL ? r->handle : not_found)(ctx, io);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	metrics_request(r != NULL ? r->metric : ME_NOT_FOUND, status,
+	    (double)(end.tv_sec - start.tv_sec) +
+	    (double)(end.tv_nsec - start.tv_nsec) / 1e9);
+	return status;
 }

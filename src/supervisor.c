@@ -16,6 +16,8 @@
 #include "fcgi.h"
 #include "listen.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "policy.h"
 #include "privsep.h"
 #include "supervisor.h"
@@ -34,10 +36,12 @@ struct supervisor {
 	struct slot			 slots[SUPERVISOR_MAX_WORKERS];
 	pid_t				 retiring[SUPERVISOR_MAX_WORKERS * 4];
 	size_t				 nretiring;
+	struct metrics_http		*metrics;	/* or NULL */
 };
 
+/* Forks the worker of slot i (its metrics slot too). */
 static pid_t
-spawn_worker(struct supervisor *sv)
+spawn_worker(struct supervisor *sv, int i)
 {
 	pid_t	pid;
 
@@ -46,6 +50,8 @@ spawn_worker(struct supervisor *sv)
 		return -1;
 	}
 	if (pid == 0) {
+		metrics_http_close_inherited(sv->metrics);
+		metrics_bind_slot(i);
 		if (privsep_drop(&sv->opts->privsep) == -1)
 			_exit(3);
 		_exit(fcgi_worker(sv->fd, sv->cfg));
@@ -60,7 +66,7 @@ fill_slots(struct supervisor *sv)
 
 	for (i = 0; i < sv->opts->workers; i++)
 		if (sv->slots[i].pid <= 0) {
-			sv->slots[i].pid = spawn_worker(sv);
+			sv->slots[i].pid = spawn_worker(sv, i);
 			sv->slots[i].started = time(NULL);
 		}
 }
@@ -103,6 +109,7 @@ reap(struct supervisor *sv, int stopping)
 				log_msg("worker %ld exited with status %d; "
 				    "replacing it", (long)pid,
 				    WEXITSTATUS(status));
+			metrics_worker_restarted();
 			if (time(NULL) - sv->slots[i].started < 1)
 				sleep(1);
 			break;
@@ -125,8 +132,12 @@ reload(struct supervisor *sv)
 		log_msg("reload refused: too many workers still finishing");
 		return;
 	}
-	/* The blocklist is replaced only when the new one loads. */
+	/* The blocklist is replaced only when the new one loads, and only
+	 * once everything else about the new configuration has passed. */
 	if (config_load(sv->opts->config_path, &next, err, sizeof(err)) == -1 ||
+	    privsep_check_readable(&sv->opts->privsep, "mysql_option_file",
+	    next.mysql_option_file, err, sizeof(err)) == -1 ||
+	    log_open_file(next.log_file, err, sizeof(err)) == -1 ||
 	    policy_load(&next, 0, err, sizeof(err)) == -1) {
 		log_msg("reload refused, keeping the running configuration: %s",
 		    err);
@@ -176,10 +187,27 @@ live_workers(const struct supervisor *sv)
 	return n;
 }
 
+/* The next signal, or -1 after about a second without one.  With
+ * --metrics, scrapes are served while waiting: each is bounded in time
+ * (metrics_http.h), so a signal waits at most that long. */
+static int
+next_signal(struct supervisor *sv, const sigset_t *set)
+{
+	struct timespec	tick = { 1, 0 }, none = { 0, 0 };
+	int		sig;
+
+	if (sv->metrics == NULL)
+		return sigtimedwait(set, NULL, &tick);
+	if ((sig = sigtimedwait(set, NULL, &none)) > 0)
+		return sig;
+	metrics_http_poll(sv->metrics, 250, sv->opts->workers,
+	    live_workers(sv) - (int)sv->nretiring);
+	return sigtimedwait(set, NULL, &none);
+}
+
 static int
 supervise(struct supervisor *sv)
 {
-	struct timespec	 tick = { 1, 0 };
 	sigset_t	 set;
 	time_t		 stop_at = 0;
 	int		 sig, stopping = 0;
@@ -194,7 +222,7 @@ supervise(struct supervisor *sv)
 	log_msg("serving with %d workers", sv->opts->workers);
 	fill_slots(sv);
 	for (;;) {
-		sig = sigtimedwait(&set, NULL, &tick);
+		sig = next_signal(sv, &set);
 		if (sig == SIGTERM || sig == SIGINT) {
 			if (!stopping)
 				log_msg("stopping: finishing requests in "
@@ -215,6 +243,7 @@ supervise(struct supervisor *sv)
 			fill_slots(sv);
 	}
 	listen_remove(sv->opts->listen_spec);
+	metrics_http_free(sv->metrics);
 	log_msg("stopped");
 	return 0;
 }
@@ -234,6 +263,12 @@ supervisor_run(const struct supervisor_opts *opts, struct config *cfg, int fd)
 	sv->opts = opts;
 	sv->cfg = cfg;
 	sv->fd = fd;
+	if (opts->metrics_spec != NULL &&
+	    (metrics_init(opts->workers) == -1 ||
+	    (sv->metrics = metrics_http_open(opts->metrics_spec)) == NULL)) {
+		free(sv);
+		return 1;
+	}
 	rc = supervise(sv);
 	free(sv);
 	return rc;

@@ -16,6 +16,7 @@ struct supervisor_opts {
 	const char		*listen_spec;	/* removed at stop, or NULL */
 	int			 workers;	/* 1 .. SUPERVISOR_MAX_WORKERS */
 	struct privsep		 privsep;	/* what each worker drops to */
+	const char		*metrics_spec;	/* --metrics address, or NULL */
 };
 
 /*

@@ -119,6 +119,11 @@ test_parse(void)
 	ok(refused("db_hosts = ,\n", "db_hosts"), "a list of no host is refused");
 	ok(refused("db_hosts = a b c d e f g h i\n", "db_hosts"),
 	    "more than 8 hosts are refused");
+	ok(refused("# x\nretry_after = 5\n\nretry_after = 6\n",
+	    "line 4: key 'retry_after' is already set on line 2"),
+	    "a key given twice is refused, naming both lines");
+	ok(refused("seccomp = on\nseccomp = on\n", "already set on line 1"),
+	    "a key given twice is refused even with the same value");
 }
 
 static void
@@ -177,18 +182,20 @@ test_load(void)
 	    "otherwise the default path is used");
 }
 
-/* The shipped example must be a valid configuration as it stands. */
+/* The shipped example (made from its .in file with the configured
+ * sysconfdir) must be a valid configuration as it stands, and every value
+ * it shows must be the built default. */
 static void
 test_example(void)
 {
-	struct config	 cfg;
-	const char	*srcdir = getenv("AR_SRCDIR");
+	struct config	 cfg, defaults;
+	const char	*builddir = getenv("AR_BUILDDIR");
 	char		 path[1024], text[16384], err[512];
 	FILE		*f;
 	size_t		 n;
 
 	snprintf(path, sizeof(path), "%s/conf/account-reset.conf.example",
-	    srcdir ? srcdir : ".");
+	    builddir ? builddir : ".");
 	if ((f = fopen(path, "r")) == NULL) {
 		ok(0, "conf/account-reset.conf.example can be read (%s)", path);
 		return;
@@ -202,6 +209,12 @@ test_example(void)
 	    cfg.trusted_proxies.count == 0 &&
 	    strcmp(cfg.proxy_header, "HTTP_X_FORWARDED_FOR") == 0,
 	    "the example's values are the defaults");
+	config_defaults(&defaults);
+	ok(strcmp(cfg.mysql_option_file, defaults.mysql_option_file) == 0,
+	    "the example's mysql_option_file is the built default (%s)",
+	    defaults.mysql_option_file);
+	ok(memcmp(&cfg, &defaults, sizeof(cfg)) == 0,
+	    "every value in the example is the built default");
 }
 
 int

@@ -1,0 +1,68 @@
+/*
+ * metrics.h: counters for Prometheus (README section 8, "Metrics").
+ *
+ * Before it forks, the supervisor maps one region of shared memory
+ * (MAP_SHARED | MAP_ANONYMOUS) with a slot of counters per worker slot;
+ * each worker counts in its own slot with relaxed atomic additions (no
+ * lock, no system call, nothing the seccomp filter has to allow), and the
+ * supervisor adds the slots up when it is scraped (metrics_http.c).  A
+ * replaced worker counts on in the slot of the one it replaces, so every
+ * counter only grows.  Outside a supervisor (CGI, the admin CLI, a single
+ * responder) nothing is mapped and every count is a no-op.
+ */
+#ifndef AR_METRICS_H
+#define AR_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The endpoints requests are counted by (the route table names one per
+ * row; ME_NOT_FOUND is the 404 of a path no row names). */
+enum metrics_endpoint { ME_RESET, ME_RECOVER, ME_HEALTH, ME_NOT_FOUND, ME_COUNT };
+
+/* Maps the region for nslots workers.  Returns 0, or -1 (logged). */
+int metrics_init(int nslots);
+
+/* In a worker, just after fork: counts go to slot i from now on. */
+void metrics_bind_slot(int i);
+
+/* One answered request: its endpoint, status and duration. */
+void metrics_request(enum metrics_endpoint ep, int status, double seconds);
+/* One PBKDF2 computation of a new password record, and how long it took. */
+void metrics_pbkdf2(double seconds);
+/* A request refused because the database failed: unavailable (503) or
+ * another error (500). */
+void metrics_db_error(int unavailable);
+/* A connection to the database opened again after one was lost. */
+void metrics_db_reconnect(void);
+/* A reset transaction rerun after a deadlock or lock wait timeout. */
+void metrics_db_rerun(void);
+/* A request refused by the attempt limit (429). */
+void metrics_attempt_limited(void);
+/* Supervisor: a worker that died in service was replaced. */
+void metrics_worker_restarted(void);
+
+/* A growing text buffer for the exposition. */
+struct metrics_text {
+	char	*buf;
+	size_t	 len, cap;
+	int	 failed;	/* out of memory: the text is cut */
+};
+
+/* Appends formatted text. */
+void metrics_printf(struct metrics_text *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Writes every metric in the Prometheus text exposition format (0.0.4):
+ * the slots added up, and the supervisor's gauges (workers configured and
+ * alive).  Then calls the extra writer, if one is set: the hook through
+ * which another module (the mail queue by state) adds its own lines.
+ */
+void metrics_expose(struct metrics_text *t, int workers_configured,
+    int workers_alive);
+
+/* Sets the hook (NULL: none). */
+void metrics_set_extra(void (*write)(struct metrics_text *t));
+
+#endif

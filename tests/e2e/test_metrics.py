@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""test_metrics.py: --metrics, the supervisor's Prometheus endpoint,
+checked against the traffic this test sends through nginx.
+
+account-reset --listen unix:SOCK --workers 2 --metrics 127.0.0.1:PORT
+behind nginx (nginx.conf.example).  The test sends known requests (resets
+that succeed, unknown codes, refusals by the attempt limit, GETs, health
+checks, a path no route names), kills a worker, stops the database, and
+after each step scrapes GET /metrics and compares every number with what
+it sent: requests by endpoint and status, the duration histogram (its
+count and +Inf bucket equal the requests, its buckets never decrease),
+PBKDF2 hashes, attempt-limit refusals, database errors and reconnects,
+workers alive and restarts.  The endpoint answers GET /metrics only,
+bounds what it reads, and keeps serving past a silent or oversized client.
+"""
+
+import os
+import re
+import secrets
+import signal
+import socket
+import time
+import urllib.error
+import urllib.request
+
+from harness import (TAP, FastCGIResponder, Fixture, expect, expect_eq, expect_error,
+                     expect_token, strong_password)
+from webservers import Nginx, free_port, share_with_web_user, web_user_args, WEB_USER
+
+LIMIT = 4
+SAMPLE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$')
+
+
+def scrape(port, path="/metrics", method="GET"):
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.headers.get("Content-Type", ""), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), e.read().decode()
+
+
+def parse(text):
+    """{(name, frozenset(labels)): float} of an exposition, checking that
+    every sample line is well formed and every name has TYPE and HELP."""
+    samples, typed, helped = {}, set(), set()
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            typed.add(line.split()[2])
+            continue
+        if line.startswith("# HELP "):
+            helped.add(line.split()[2])
+            continue
+        m = SAMPLE_RE.match(line)
+        if not m:
+            raise AssertionError("malformed line %r" % line)
+        labels = frozenset(re.findall(r'(\w+)="([^"]*)"', m.group(2) or ""))
+        samples[(m.group(1), labels)] = float(m.group(3))
+    for name, _ in samples:
+        base = re.sub(r"_(bucket|sum|count)$", "", name)
+        if name not in typed and base not in typed:
+            raise AssertionError("%s has no TYPE" % name)
+        if name not in helped and base not in helped:
+            raise AssertionError("%s has no HELP" % name)
+    return samples
+
+
+def value(samples, name, **labels):
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def requests(samples, endpoint, status):
+    return value(samples, "account_reset_requests_total", endpoint=endpoint, status=str(status))
+
+
+def wait_for(cond, timeout, step=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
+
+
+def main():
+    t = TAP()
+    f = t.setup(lambda: Fixture(iterations=1000, attempt_limit=LIMIT, attempt_window=600,
+                                db_connect_timeout=2, db_read_timeout=4,
+                                db_write_timeout=4).setup())
+    port = free_port()
+
+    def start():
+        share_with_web_user(f, WEB_USER, config=False)
+        r = FastCGIResponder(f, children=2, mode="listen",
+                             args=web_user_args(WEB_USER) + ["--socket-group", WEB_USER,
+                                                             "--metrics", "127.0.0.1:%d" % port])
+        os.chmod(r.dir, 0o711)
+        return r.start()
+    resp = t.setup(start)
+    ng = t.setup(lambda: Nginx(resp.socket).start())
+    bound = 4 * (f.settings["db_connect_timeout"] + f.settings["db_read_timeout"]) + 10
+
+    with t.claim("GET /metrics answers 200 in the text exposition format, every "
+                 "counter at zero before any request"):
+        st, ctype, text = scrape(port)
+        expect_eq(st, 200, "status")
+        expect(ctype.startswith("text/plain; version=0.0.4"), "Content-Type %r" % ctype)
+        s = parse(text)
+        expect_eq(value(s, "account_reset_workers", state="configured"), 2.0, "configured")
+        expect(all(v == 0 for (n, _), v in s.items() if n.endswith("_total")),
+               "a counter is not zero")
+
+    # The traffic: 3 resets that succeed, LIMIT unknown codes (400), then 2
+    # refused by the attempt limit (429), 2 GETs (405), 3 health checks, 1
+    # path no route names (404, nginx sends only the API's paths, so this
+    # one goes straight to the socket through cgi-fcgi).
+    ok = 0
+    for i in range(3):
+        email, old, code = f.user_and_code()
+        r = ng.post_json({"validation_code": code, "password": strong_password("M%d" % i)}, f)
+        expect_token(r, f.settings["client_id"], f.settings["scope"],
+                     f.settings["access_token_lifetime"])
+        ok += 1
+    for _ in range(LIMIT):
+        expect_error(ng.post_json({"validation_code": secrets.token_urlsafe(24),
+                                   "password": strong_password()}, f), 400,
+                     "invalid_validation_code")
+    for _ in range(2):
+        expect_error(ng.post_json({"validation_code": secrets.token_urlsafe(24),
+                                   "password": strong_password()}, f), 429,
+                     "too_many_requests")
+    for _ in range(2):
+        expect_error(ng.request("GET"), 405, "method_not_allowed")
+    for _ in range(3):
+        expect_eq(ng.request("GET", path="/api/v2/account/health").status, 200, "health")
+    nf = resp.request(None, method="GET", env={"REQUEST_URI": "/nowhere",
+                                               "DOCUMENT_URI": "/nowhere",
+                                               "SCRIPT_NAME": "/nowhere"})
+    expect_eq(nf.status, 404, "not_found")
+
+    s = parse(scrape(port)[2])
+    with t.claim("requests_total counts each endpoint and status as sent: reset 200 x3, "
+                 "400 x%d, 429 x2, 405 x2; health 200 x3; not_found 404 x1" % LIMIT):
+        got = (requests(s, "reset", 200), requests(s, "reset", 400), requests(s, "reset", 429),
+               requests(s, "reset", 405), requests(s, "health", 200),
+               requests(s, "not_found", 404))
+        expect_eq(got, (3.0, float(LIMIT), 2.0, 2.0, 3.0, 1.0), "counts")
+        total = sum(v for (n, _), v in s.items() if n == "account_reset_requests_total")
+        expect_eq(total, 3.0 + LIMIT + 2 + 2 + 3 + 1, "all requests")
+
+    with t.claim("the duration histogram: count and +Inf equal the requests, buckets "
+                 "never decrease, the sum is positive"):
+        for ep, n in (("reset", 3 + LIMIT + 2 + 2), ("health", 3), ("not_found", 1)):
+            les = sorted(((lbl, v) for (name, lbl), v in s.items()
+                          if name == "account_reset_request_duration_seconds_bucket"
+                          and ("endpoint", ep) in lbl),
+                         key=lambda kv: float(dict(kv[0])["le"].replace("+Inf", "inf")))
+            counts = [v for _, v in les]
+            expect(counts == sorted(counts), "%s buckets decrease: %r" % (ep, counts))
+            expect_eq(counts[-1], float(n), "%s +Inf" % ep)
+            expect_eq(value(s, "account_reset_request_duration_seconds_count", endpoint=ep),
+                      float(n), "%s count" % ep)
+            expect(value(s, "account_reset_request_duration_seconds_sum", endpoint=ep) > 0,
+                   "%s sum" % ep)
+
+    with t.claim("PBKDF2 ran once per successful reset (3), and took time"):
+        expect_eq(value(s, "account_reset_pbkdf2_duration_seconds_count"), 3.0, "count")
+        expect(value(s, "account_reset_pbkdf2_duration_seconds_sum") > 0, "sum")
+
+    with t.claim("attempt_limit_refusals_total counts the two 429s"):
+        expect_eq(value(s, "account_reset_attempt_limit_refusals_total"), 2.0, "refusals")
+
+    with t.claim("no database error, reconnect or rerun yet; 2 workers alive, no restart"):
+        expect_eq((value(s, "account_reset_db_errors_total", kind="unavailable"),
+                   value(s, "account_reset_db_errors_total", kind="error"),
+                   value(s, "account_reset_db_reconnects_total"),
+                   value(s, "account_reset_db_reruns_total")), (0.0, 0.0, 0.0, 0.0), "db")
+        expect_eq(value(s, "account_reset_workers", state="alive"), 2.0, "alive")
+        expect_eq(value(s, "account_reset_worker_restarts_total"), 0.0, "restarts")
+
+    with t.claim("a worker killed with SIGKILL is counted as a restart, 2 are alive "
+                 "again, and no count is lost"):
+        victim = resp.workers()[0]
+        os.kill(victim, signal.SIGKILL)
+        expect(wait_for(lambda: victim not in resp.workers() and len(resp.workers()) == 2, 20),
+               "not replaced")
+        s2 = parse(scrape(port)[2])
+        expect_eq(value(s2, "account_reset_worker_restarts_total"), 1.0, "restarts")
+        expect(wait_for(lambda: value(parse(scrape(port)[2]), "account_reset_workers",
+                                      state="alive") == 2.0, 20), "alive")
+        expect_eq(requests(s2, "reset", 200), 3.0, "reset 200 after the restart")
+        expect_eq(requests(s2, "health", 200), 3.0, "health 200 after the restart")
+
+    f.db.stop()
+    with t.claim("with the database stopped, every health check and reset is counted "
+                 "as a database error (unavailable), and answered 503"):
+        for _ in range(2):
+            expect_eq(ng.request("GET", path="/api/v2/account/health", timeout=bound).status,
+                      503, "health")
+        expect_error(ng.post_json({"validation_code": secrets.token_urlsafe(24),
+                                   "password": strong_password()}, f), 503,
+                     "temporarily_unavailable")
+        s3 = parse(scrape(port)[2])
+        expect_eq(value(s3, "account_reset_db_errors_total", kind="unavailable"), 3.0,
+                  "unavailable")
+        expect_eq(requests(s3, "health", 503) + requests(s3, "reset", 503), 3.0, "503s")
+
+    f.db.start()
+    with t.claim("once the database is back, the workers' new connections are counted "
+                 "as reconnects"):
+        expect(wait_for(lambda: all(ng.request("GET", path="/api/v2/account/health",
+                                               timeout=bound).status == 200 for _ in range(4)),
+                        bound), "health not back")
+        expect(value(parse(scrape(port)[2]), "account_reset_db_reconnects_total") >= 1,
+               "no reconnect counted")
+
+    with t.claim("the endpoint answers only GET /metrics: 404 for another path, 405 for "
+                 "another method"):
+        expect_eq(scrape(port, "/other")[0], 404, "other path")
+        expect_eq(scrape(port, "/metrics", method="POST")[0], 405, "POST")
+
+    with t.claim("a silent client and an oversized request do not stop it: both are "
+                 "dropped and a scrape after them is answered"):
+        silent = socket.create_connection(("127.0.0.1", port))
+        big = socket.create_connection(("127.0.0.1", port))
+        big.sendall(b"GET /metrics HTTP/1.1\r\nX-Pad: " + b"x" * 20000)
+        st = scrape(port)[0]
+        expect_eq(st, 200, "scrape")
+        big.settimeout(30)
+        try:
+            rest = big.recv(100)
+        except OSError:
+            rest = b""
+        expect(not rest.startswith(b"HTTP/1.1 200"), "the oversized request was answered")
+        silent.close()
+        big.close()
+
+    with t.claim("SIGHUP is still handled with a scrape going on (the supervisor's loop "
+                 "is not held)"):
+        before = resp.log_text().count(b"configuration reloaded")
+        hold = socket.create_connection(("127.0.0.1", port))  # sends nothing
+        os.kill(resp.pids[0], signal.SIGHUP)
+        expect(wait_for(lambda: resp.log_text().count(b"configuration reloaded") > before,
+                        30), "no reload")
+        hold.close()
+        expect_eq(scrape(port)[0], 200, "scrape after the reload")
+
+    with t.claim("the metrics carry no secret"):
+        text = scrape(port)[2]
+        expect(not f.leaks(text), f.leak_report(text))
+
+    ng.stop()
+    resp.stop()
+    return t.done()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
