@@ -339,8 +339,8 @@ set_key(struct config *cfg, const struct key *k, const char *value)
 	return "unknown kind";
 }
 
-static char *
-trim(char *s)
+char *
+config_trim(char *s)
 {
 	char	*e;
 
@@ -388,7 +388,7 @@ config_parse(const char *text, size_t len, struct config *cfg, char *err,
 		line[n] = '\0';
 		text += n + (nl ? 1 : 0);
 
-		p = trim(line);
+		p = config_trim(line);
 		if (*p == '\0' || *p == '#')
 			continue;
 		if ((eq = strchr(p, '=')) == NULL) {
@@ -397,8 +397,8 @@ config_parse(const char *text, size_t len, struct config *cfg, char *err,
 			return -1;
 		}
 		*eq = '\0';
-		name = trim(p);
-		value = trim(eq + 1);
+		name = config_trim(p);
+		value = config_trim(eq + 1);
 		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 			if (strcmp(keys[i].name, name) == 0)
 				break;

@@ -79,6 +79,11 @@ const char *config_choose_path(const char *explicit_path);
 
 void config_defaults(struct config *cfg);
 
+/* Cuts spaces and tabs from both ends of s (and a CR from its end), in
+ * place; returns the first byte kept.  For "key = value" lines, here and
+ * in the mailer's credentials file. */
+char *config_trim(char *s);
+
 /* Parses text (len bytes, need not be NUL-terminated) over the defaults.
  * On error returns -1 and writes "line N: key 'k': what is wrong" to err. */
 int config_parse(const char *text, size_t len, struct config *cfg,

@@ -15,6 +15,7 @@
 #include "client.h"
 #include "db.h"
 #include "email.h"
+#include "envelope.h"
 #include "log.h"
 #include "recover.h"
 #include "request.h"
@@ -116,16 +117,6 @@ recover_free(struct recover_request *req)
 	memset(req, 0, sizeof(*req));
 }
 
-static double
-elapsed_ms(const struct timespec *start)
-{
-	struct timespec	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - start->tv_sec) * 1e3 +
-	    (double)(now.tv_nsec - start->tv_nsec) / 1e6;
-}
-
 /* The one write; the answer it comes to in why. */
 static void
 recover_queue(struct reset_ctx *ctx, const struct recover_request *req,
@@ -159,24 +150,12 @@ recover_handle(struct reset_ctx *ctx, const struct io *io)
 {
 	struct recover_request	req;
 	struct outcome		why = { .error = API_OK };
-	struct timespec		start;
-	char			request_id[LOG_REQUEST_ID_MAX + 1];
-	char			client[CLIENT_KEY_MAX];
-	const char		*offered;
+	struct envelope		env;
 	int			status, wrote;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	offered = io->param(io->ctx, "HTTP_X_REQUEST_ID");
-	if (offered == NULL)
-		offered = io->param(io->ctx, "REQUEST_ID");
-	log_request_id(offered, request_id);
-	if (client_key(io->param(io->ctx, "REMOTE_ADDR"),
-	    io->param(io->ctx, ctx->cfg->proxy_header),
-	    &ctx->cfg->trusted_proxies, client) == -1)
-		client[0] = '\0';	/* no address: not limited */
-
+	envelope_open(&env, io, ctx->cfg);	/* no client key: not limited */
 	if (recover_read(io, ctx->cfg->max_body_bytes, &req, &why) == API_OK) {
-		recover_queue(ctx, &req, client, request_id, &why);
+		recover_queue(ctx, &req, env.client, env.id, &why);
 		recover_free(&req);
 	}
 	if (why.error == API_OK) {
@@ -186,11 +165,6 @@ recover_handle(struct reset_ctx *ctx, const struct io *io)
 		status = api_error_status(why.error);
 		wrote = respond_error(io, &why, ctx->cfg->retry_after);
 	}
-	if (wrote == -1)
-		log_msg("request id=%s could not write the answer", request_id);
-	log_request(request_id, io->param(io->ctx, "REQUEST_METHOD"), client,
-	    status,
-	    why.error == API_OK ? NULL : api_error_code(why.error),
-	    elapsed_ms(&start));
+	envelope_close(&env, io, status, why.error, wrote);
 	return status;
 }

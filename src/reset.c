@@ -22,6 +22,7 @@
 #include <openssl/crypto.h>
 
 #include "client.h"
+#include "envelope.h"
 #include "hashrec.h"
 #include "log.h"
 #include "metrics.h"
@@ -34,16 +35,6 @@
 /* Codes we issue are CODE_CHARS long; anything far off that cannot be
  * one, so it is refused without a lookup. */
 #define CODE_MAX_CHARS	256
-
-static double
-elapsed_ms(const struct timespec *start)
-{
-	struct timespec	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - start->tv_sec) * 1e3 +
-	    (double)(now.tv_nsec - start->tv_nsec) / 1e6;
-}
 
 /* Maps a database failure to the answer and logs why. */
 static enum api_error
@@ -189,7 +180,7 @@ reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
 		log_msg("request id=%s password hashing failed", request_id);
 		return why->error = API_SERVER_ERROR;
 	}
-	metrics_pbkdf2(elapsed_ms(&hash_start) / 1e3);
+	metrics_pbkdf2(envelope_ms_since(&hash_start) / 1e3);
 	if (random_base64url(TOKEN_BYTES, token->access_token) == -1 ||
 	    random_base64url(TOKEN_BYTES, token->refresh_token) == -1) {
 		log_msg("request id=%s RAND_bytes failed", request_id);
@@ -215,27 +206,15 @@ reset_handle(struct reset_ctx *ctx, const struct io *io)
 	struct reset_request	req;
 	struct issued_token	token;
 	struct outcome		why = { .error = API_OK };
-	struct timespec		start;
-	char			request_id[LOG_REQUEST_ID_MAX + 1];
-	char			client[CLIENT_KEY_MAX];
-	const char		*offered;
+	struct envelope		env;
 	int			status, wrote;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	memset(&token, 0, sizeof(token));
-	offered = io->param(io->ctx, "HTTP_X_REQUEST_ID");
-	if (offered == NULL)
-		offered = io->param(io->ctx, "REQUEST_ID");
-	log_request_id(offered, request_id);
-	/* The client key: what attempts are counted under, and the log
-	 * line's client= (an operator asks who sent a refused request). */
-	if (client_key(io->param(io->ctx, "REMOTE_ADDR"),
-	    io->param(io->ctx, ctx->cfg->proxy_header),
-	    &ctx->cfg->trusted_proxies, client) == -1)
-		client[0] = '\0';	/* no address: not counted (see below) */
-
+	/* The client key is what attempts are counted under ("" when no
+	 * address can be told: not counted, see reset_apply). */
+	envelope_open(&env, io, ctx->cfg);
 	if (request_read(io, ctx->cfg->max_body_bytes, &req, &why) == API_OK) {
-		reset_apply(ctx, &req, client, &token, &why, request_id);
+		reset_apply(ctx, &req, env.client, &token, &why, env.id);
 		request_free(&req);
 	}
 
@@ -247,11 +226,6 @@ reset_handle(struct reset_ctx *ctx, const struct io *io)
 		wrote = respond_error(io, &why, ctx->cfg->retry_after);
 	}
 	OPENSSL_cleanse(&token, sizeof(token));
-	if (wrote == -1)
-		log_msg("request id=%s could not write the answer", request_id);
-	log_request(request_id, io->param(io->ctx, "REQUEST_METHOD"), client,
-	    status,
-	    why.error == API_OK ? NULL : api_error_code(why.error),
-	    elapsed_ms(&start));
+	envelope_close(&env, io, status, why.error, wrote);
 	return status;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "envelope.h"
 #include "health.h"
 #include "log.h"
 #include "metrics.h"
@@ -89,16 +90,11 @@ static int
 not_found(struct reset_ctx *ctx, const struct io *io)
 {
 	struct outcome	why = { .error = API_NOT_FOUND };
-	char		request_id[LOG_REQUEST_ID_MAX + 1];
-	const char	*offered = io->param(io->ctx, "HTTP_X_REQUEST_ID");
+	struct envelope	env;
 
-	if (offered == NULL)
-		offered = io->param(io->ctx, "REQUEST_ID");
-	log_request_id(offered, request_id);
-	if (respond_error(io, &why, ctx->cfg->retry_after) == -1)
-		log_msg("request id=%s could not write the answer", request_id);
-	log_request(request_id, io->param(io->ctx, "REQUEST_METHOD"), NULL, 404,
-	    api_error_code(API_NOT_FOUND), 0.0);
+	envelope_open(&env, io, ctx->cfg);
+	envelope_close(&env, io, 404, API_NOT_FOUND,
+	    respond_error(io, &why, ctx->cfg->retry_after));
 	return 404;
 }
 

@@ -79,19 +79,6 @@ out:
 	return rc;
 }
 
-static char *
-trim(char *s)
-{
-	char	*e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
-}
-
 /* Reads "user = NAME" and "password = SECRET" from path, which must be
  * private to its owner.  0, or -1 with what is wrong in err. */
 static int
@@ -139,14 +126,14 @@ read_credentials(struct smtp *s, const char *path, char *err, size_t errlen)
 	for (line = text; line != NULL; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
-		line = trim(line);
+		line = config_trim(line);
 		if (*line == '\0' || *line == '#')
 			continue;
 		if ((eq = strchr(line, '=')) == NULL)
 			goto syntax;
 		*eq = '\0';
-		k = trim(line);
-		v = trim(eq + 1);
+		k = config_trim(line);
+		v = config_trim(eq + 1);
 		if (*v == '\0')
 			goto syntax;
 		if (strcmp(k, "user") == 0 && s->user == NULL)

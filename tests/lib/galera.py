@@ -33,6 +33,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 from harness import (HarnessError, _kill_process, _preexec_for_server,
@@ -296,9 +297,9 @@ class Cluster:
     def _make_template(self, dest):
         """install-db, one start as a one-node cluster that loads the
         schema, a clean shutdown."""
-        work = dest + ".work-%d" % os.getpid()
-        shutil.rmtree(work, ignore_errors=True)
-        os.makedirs(work, 0o700)
+        # A short path of its own: a unix socket path is at most 107 bytes,
+        # and the build tree of a clone may be deep.
+        work = tempfile.mkdtemp(prefix="ar-gt-")
         ports = free_ports(4)
         fake = Cluster.__new__(Cluster)
         fake.base, fake.mariadbd, fake.client = work, self.mariadbd, self.client
@@ -327,7 +328,7 @@ class Cluster:
         if nd.proc.returncode != 0:
             raise HarnessError("the template node did not shut down cleanly:\n%s"
                                % nd.error_log_tail())
-        os.rename(nd.datadir, dest)
+        shutil.move(nd.datadir, dest)
         shutil.rmtree(work, ignore_errors=True)
 
     def template(self):
