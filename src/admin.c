@@ -346,36 +346,34 @@ cmd_list_codes(struct admin *a)
 	return fflush(stdout) == 0 ? EXIT_DONE : EXIT_ERROR;
 }
 
+/* revoke-codes and revoke-tokens: one per-user change, its count. */
 static int
-cmd_revoke_codes(struct admin *a)
+revoke_for_user(struct admin *a, enum db_result (*change)(struct db *, const char *,
+    unsigned long long *), const char *noun, const char *what)
 {
 	unsigned long long	n = 0;
 
-	switch (db_revoke_codes(a->db, a->arg, &n)) {
+	switch (change(a->db, a->arg, &n)) {
 	case DB_OK:
-		printf("%llu code%s revoked\n", n, n == 1 ? "" : "s");
+		printf("%llu %s%s revoked\n", n, noun, n == 1 ? "" : "s");
 		return fflush(stdout) == 0 ? EXIT_DONE : EXIT_ERROR;
 	case DB_NOT_FOUND:
 		return no_user(a->arg);
 	default:
-		return db_failed(a->db, "revoke-codes");
+		return db_failed(a->db, what);
 	}
+}
+
+static int
+cmd_revoke_codes(struct admin *a)
+{
+	return revoke_for_user(a, db_revoke_codes, "code", "revoke-codes");
 }
 
 static int
 cmd_revoke_tokens(struct admin *a)
 {
-	unsigned long long	n = 0;
-
-	switch (db_revoke_user_tokens(a->db, a->arg, &n)) {
-	case DB_OK:
-		printf("%llu token%s revoked\n", n, n == 1 ? "" : "s");
-		return fflush(stdout) == 0 ? EXIT_DONE : EXIT_ERROR;
-	case DB_NOT_FOUND:
-		return no_user(a->arg);
-	default:
-		return db_failed(a->db, "revoke-tokens");
-	}
+	return revoke_for_user(a, db_revoke_user_tokens, "token", "revoke-tokens");
 }
 
 /* The counter key of an address as the responder would count it
