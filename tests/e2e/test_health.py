@@ -9,19 +9,11 @@ it leaves the request log alone while all is well.
 
 import time
 
-from harness import TAP, Fixture, expect, expect_eq, expect_error, expect_json_headers
+from harness import (Fixture, TAP, expect, expect_eq, expect_error, expect_json_headers,
+                     wait_for)
 from webservers import Apache, Nginx, standalone_responder
 
 HEALTH = "/api/v2/account/health"
-
-
-def wait_for(cond, timeout, step=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
 
 
 def main():

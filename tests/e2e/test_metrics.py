@@ -19,12 +19,11 @@ import re
 import secrets
 import signal
 import socket
-import time
 import urllib.error
 import urllib.request
 
-from harness import (TAP, FastCGIResponder, Fixture, expect, expect_eq, expect_error,
-                     expect_token, strong_password)
+from harness import (FastCGIResponder, Fixture, TAP, expect, expect_eq, expect_error,
+                     expect_token, strong_password, wait_for)
 from webservers import Nginx, free_port, share_with_web_user, web_user_args, WEB_USER
 
 LIMIT = 4
@@ -71,15 +70,6 @@ def value(samples, name, **labels):
 
 def requests(samples, endpoint, status):
     return value(samples, "account_reset_requests_total", endpoint=endpoint, status=str(status))
-
-
-def wait_for(cond, timeout, step=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
 
 
 def main():
