@@ -34,50 +34,11 @@
 
 #include "client.h"
 #include "db.h"
+#include "db-internal.h"
 #include "metrics.h"
 
-/* The statements, by index; each prepared lazily on its connection. */
-enum stmt_id {
-	ST_FIND_CODE,
-	ST_CHECK_CODE,
-	ST_LOCK_CODE,
-	ST_SET_PASSWORD,
-	ST_END_CODES,
-	ST_REVOKE_TOKENS,
-	ST_INSERT_TOKEN,
-	ST_CREATE_USER,
-	ST_ISSUE_CODE,
-	ST_PASSWORD_RECORD,
-	ST_ATTEMPT_ADD,
-	ST_ATTEMPT_SWEEP,
-	/* The recover endpoint and the mailer (mail_queue). */
-	ST_RECOVER_COUNT,
-	ST_RECOVER_ENQUEUE,
-	ST_MQ_CLAIM,
-	ST_MQ_LEASED,
-	ST_MQ_LEASED_ADDRESS,
-	ST_MQ_USER_LOCK,
-	ST_MQ_CAPS_USER,
-	ST_MQ_CAPS_ADDRESS,
-	ST_MQ_CODE,
-	ST_MQ_RESERVE_USER,
-	ST_MQ_RESERVE_ADDRESS,
-	ST_MQ_END_CODE,
-	ST_MQ_FINISH,
-	ST_MQ_RETRY,
-	ST_MQ_WIPE,
-	ST_MQ_STATE_COUNT,
-	ST_MQ_REQUEUE,
-	/* The admin CLI. */
-	ST_USER_ID,
-	ST_NEXT_CODE,
-	ST_REVOKE_CODES,
-	ST_ATTEMPTS_SHOW,
-	ST_ATTEMPTS_CLEAR,
-	ST_COUNT
-};
 
-/* Every statement with the number of values it binds in and out: run()
+/* Every statement with the number of values it binds in and out: dbi_run()
  * refuses a call that passes other counts, and a prepared statement whose
  * server-side counts differ, so that no bind array is ever overrun. */
 struct stmt_def {
@@ -278,18 +239,6 @@ struct db {
 	time_t			 pending_since;	/* CLOCK_MONOTONIC seconds */
 };
 
-/* One value to bind, in or out. */
-struct val {
-	enum { V_TEXT, V_U64, V_I64 } type;
-	void		*p;		/* char buffer or the integer */
-	size_t		 cap;		/* text buffer size (out) */
-	unsigned long	 len;		/* text length */
-};
-
-#define TEXT_IN(s)	{ V_TEXT, (void *)(uintptr_t)(s), 0, (unsigned long)strlen(s) }
-#define U64(x)		{ V_U64, (x), 0, 0 }
-#define I64(x)		{ V_I64, (x), 0, 0 }
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct db *
 db_new(const struct config *cfg)
@@ -297,7 +246,7 @@ db_new(const struct config *cfg)
 	struct db	*db;
 	int		 i;
 
-	/* A statement that binds more than the arrays of run() hold is a
+	/* A statement that binds more than the arrays of dbi_run() hold is a
 	 * programming error: refuse to work at all rather than overrun. */
 	for (i = 0; i < ST_COUNT; i++)
 		if (stmts[i].sql == NULL || stmts[i].nparam > BIND_MAX ||
@@ -564,8 +513,8 @@ prepared(struct db *db, enum stmt_id id)
  * DB_NOT_FOUND (query with no row), DB_CONFLICT (duplicate key),
  * DB_UNAVAILABLE or DB_ERROR.
  */
-static enum db_result
-run(struct db *db, enum stmt_id id, struct val *in, size_t nin,
+enum db_result
+dbi_run(struct db *db, enum stmt_id id, struct val *in, size_t nin,
     struct val *outv, size_t nout, unsigned long long *affected)
 {
 	MYSQL_BIND	 bin[BIND_MAX], bout[BIND_MAX];
@@ -723,12 +672,12 @@ one_stmt_once(struct db *db, void *arg)
 {
 	struct one_stmt	*a = arg;
 
-	return run(db, a->id, a->in, a->nin, a->out, a->nout, a->affected);
+	return dbi_run(db, a->id, a->in, a->nin, a->out, a->nout, a->affected);
 }
 
 /* One statement (autocommit) through the rerun rule. */
-static enum db_result
-statement(struct db *db, enum stmt_id id, struct val *in, size_t nin,
+enum db_result
+dbi_statement(struct db *db, enum stmt_id id, struct val *in, size_t nin,
     struct val *out, size_t nout, unsigned long long *affected)
 {
 	struct one_stmt	a = { id, in, out, nin, nout, affected };
@@ -746,7 +695,7 @@ db_find_code(struct db *db, const char *code_sha256,
 			    { V_TEXT, email, emaillen - 1, 0 } };
 	enum db_result	rc;
 
-	rc = statement(db, ST_FIND_CODE, in, NELEM(in), out, NELEM(out),
+	rc = dbi_statement(db, ST_FIND_CODE, in, NELEM(in), out, NELEM(out),
 	    NULL);
 	if (rc == DB_OK)
 		email[out[2].len] = '\0';
@@ -771,7 +720,7 @@ db_check_code(struct db *db, const char *client_key, long window,
 	memset(res, 0, sizeof(*res));
 	if (pending_due(db))
 		(void)flush_failures(db);	/* kept if it fails */
-	rc = statement(db, ST_CHECK_CODE, in, NELEM(in), out, NELEM(out),
+	rc = dbi_statement(db, ST_CHECK_CODE, in, NELEM(in), out, NELEM(out),
 	    NULL);
 	if (rc == DB_NOT_FOUND)		/* the statement always has a row */
 		rc = fail(db, 0, "check", "no row");
@@ -812,22 +761,22 @@ reset_body(struct db *db, void *arg)
 	 * server: the first to commit wins, the others find it used.  On a
 	 * cluster, a request on another node that locked the same row loses
 	 * at certification (1213), and its rerun finds the code used. */
-	rc = run(db, ST_LOCK_CODE, lock_in, NELEM(lock_in), lock_out,
+	rc = dbi_run(db, ST_LOCK_CODE, lock_in, NELEM(lock_in), lock_out,
 	    NELEM(lock_out), NULL);
 	if (rc == DB_OK && locked_user != user_id)
 		rc = DB_NOT_FOUND;
 	if (rc == DB_OK)
-		rc = run(db, ST_SET_PASSWORD, pw_in, NELEM(pw_in), NULL, 0, &n);
+		rc = dbi_run(db, ST_SET_PASSWORD, pw_in, NELEM(pw_in), NULL, 0, &n);
 	if (rc == DB_OK && n != 1)
 		rc = DB_NOT_FOUND;	/* the user is gone */
 	if (rc == DB_OK)
-		rc = run(db, ST_END_CODES, user_in, NELEM(user_in), NULL, 0,
+		rc = dbi_run(db, ST_END_CODES, user_in, NELEM(user_in), NULL, 0,
 		    NULL);
 	if (rc == DB_OK)
-		rc = run(db, ST_REVOKE_TOKENS, user_in, NELEM(user_in), NULL, 0,
+		rc = dbi_run(db, ST_REVOKE_TOKENS, user_in, NELEM(user_in), NULL, 0,
 		    NULL);
 	if (rc == DB_OK)
-		rc = run(db, ST_INSERT_TOKEN, tok_in, NELEM(tok_in), NULL, 0,
+		rc = dbi_run(db, ST_INSERT_TOKEN, tok_in, NELEM(tok_in), NULL, 0,
 		    NULL);
 	if (rc == DB_CONFLICT)
 		rc = DB_ERROR;	/* a 256-bit token collided: never expected */
@@ -867,8 +816,8 @@ txn_once(struct db *db, void *arg)
 }
 
 /* body as one transaction, through the rerun rule. */
-static enum db_result
-transaction(struct db *db, enum db_result (*body)(struct db *, void *),
+enum db_result
+dbi_transaction(struct db *db, enum db_result (*body)(struct db *, void *),
     void *arg)
 {
 	struct txn	t = { body, arg };
@@ -879,7 +828,7 @@ transaction(struct db *db, enum db_result (*body)(struct db *, void *),
 enum db_result
 db_commit_reset(struct db *db, const struct reset_write *w)
 {
-	return transaction(db, reset_body, (void *)(uintptr_t)w);
+	return dbi_transaction(db, reset_body, (void *)(uintptr_t)w);
 }
 
 /* True when the pending failures should be written now: as many as
@@ -919,7 +868,7 @@ flush_once(struct db *db, void *arg)
 		struct val	 in[] = { TEXT_IN(p->key), U64(&p->window_start),
 				    U64(&db->writer), U64(&p->failures) };
 
-		rc = run(db, ST_ATTEMPT_ADD, in, NELEM(in), NULL, 0, &n);
+		rc = dbi_run(db, ST_ATTEMPT_ADD, in, NELEM(in), NULL, 0, &n);
 		if (rc == DB_OK && n == 1)
 			*created = 1;
 	}
@@ -963,7 +912,7 @@ flush_failures(struct db *db)
 	db->npending = 0;
 	db->pending_total = 0;
 	if (rc == DB_OK && created) {
-		rc = statement(db, ST_ATTEMPT_SWEEP, sweep, NELEM(sweep), NULL,
+		rc = dbi_statement(db, ST_ATTEMPT_SWEEP, sweep, NELEM(sweep), NULL,
 		    0, NULL);
 		if (rc == DB_UNAVAILABLE && db->last_errno == ER_LOCK_DEADLOCK)
 			rc = DB_OK;
@@ -1005,7 +954,7 @@ db_create_user(struct db *db, const char *email, const char *password_record)
 {
 	struct val	in[] = { TEXT_IN(email), TEXT_IN(password_record) };
 
-	return statement(db, ST_CREATE_USER, in, NELEM(in), NULL, 0, NULL);
+	return dbi_statement(db, ST_CREATE_USER, in, NELEM(in), NULL, 0, NULL);
 }
 
 enum db_result
@@ -1018,7 +967,7 @@ db_issue_code(struct db *db, const char *email, const char *code_sha256,
 				    TEXT_IN(email) };
 	enum db_result		 rc;
 
-	rc = statement(db, ST_ISSUE_CODE, in, NELEM(in), NULL, 0, &n);
+	rc = dbi_statement(db, ST_ISSUE_CODE, in, NELEM(in), NULL, 0, &n);
 	if (rc == DB_OK && n == 0)
 		rc = DB_NOT_FOUND;
 	return rc;
@@ -1032,350 +981,11 @@ db_password_record(struct db *db, const char *email, char *out,
 	struct val	res[] = { { V_TEXT, out, outlen - 1, 0 } };
 	enum db_result	rc;
 
-	rc = statement(db, ST_PASSWORD_RECORD, in, NELEM(in), res, NELEM(res),
+	rc = dbi_statement(db, ST_PASSWORD_RECORD, in, NELEM(in), res, NELEM(res),
 	    NULL);
 	if (rc == DB_OK)
 		out[res[0].len] = '\0';
 	return rc;
-}
-
-/* ---------------------------------------------- recover and the mailer */
-
-enum db_result
-db_recover_enqueue(struct db *db, const char *request_id,
-    const char *client_key, const char *email, const char *locale,
-    long window, int limit, int *limited, long *retry_after)
-{
-	long long		 w = window, left = 1;
-	unsigned long long	 count = 0;
-	struct val		 in[] = { TEXT_IN(request_id), TEXT_IN(client_key),
-				    TEXT_IN(email), TEXT_IN(locale) };
-	struct val		 cnt_in[] = { I64(&w), TEXT_IN(client_key), I64(&w) };
-	struct val		 cnt_out[] = { U64(&count), I64(&left) };
-	enum db_result		 rc;
-
-	*limited = 0;
-	if (limit > 0 && client_key[0] != '\0') {
-		rc = statement(db, ST_RECOVER_COUNT, cnt_in, 3, cnt_out, 2, NULL);
-		if (rc != DB_OK)
-			return rc;
-		if (count >= (unsigned long long)limit) {
-			*limited = 1;
-			*retry_after = left > 0 ? (long)left : 1;
-			return DB_OK;
-		}
-	}
-	return statement(db, ST_RECOVER_ENQUEUE, in, 4, NULL, 0, NULL);
-}
-
-enum db_result
-db_mail_claim(struct db *db, long lease_seconds, struct mail_job *job)
-{
-	long long		 lease = lease_seconds;
-	unsigned long long	 n = 0;
-	struct val		 claim_in[] = { TEXT_IN(job->lease), I64(&lease) };
-	struct val		 lease_in[] = { TEXT_IN(job->lease) };
-	struct val		 lease_out[] = { U64(&job->id), U64(&job->attempts),
-				    I64(&job->age),
-				    { V_TEXT, job->request_id,
-				      sizeof(job->request_id) - 1, 0 } };
-	struct val		 addr_in[] = { U64(&job->id) };
-	struct val		 addr_out[] = {
-				    { V_TEXT, job->email, sizeof(job->email) - 1, 0 },
-				    { V_TEXT, job->locale, sizeof(job->locale) - 1, 0 } };
-	enum db_result		 rc;
-
-	rc = statement(db, ST_MQ_CLAIM, claim_in, 2, NULL, 0, &n);
-	if (rc != DB_OK)
-		return rc;
-	if (n == 0)
-		return DB_NOT_FOUND;
-	rc = statement(db, ST_MQ_LEASED, lease_in, 1, lease_out, 4, NULL);
-	if (rc != DB_OK)
-		return rc;
-	job->request_id[lease_out[3].len] = '\0';
-	rc = statement(db, ST_MQ_LEASED_ADDRESS, addr_in, 1, addr_out, 2, NULL);
-	if (rc != DB_OK)
-		return rc;
-	job->email[addr_out[0].len] = '\0';
-	job->locale[addr_out[1].len] = '\0';
-	return DB_OK;
-}
-
-struct reserve_args {
-	const struct mail_job	*job;
-	const char		*code_sha256;
-	long long		 code_ttl, interval;
-	int			 daily_limit;
-	char			*rcpt;
-	size_t			 rcptlen;
-	unsigned long long	 user_id;
-	enum mail_reserve	 result;
-};
-
-/* A decision that is no error ends the transaction with a commit; the
- * cases that write nothing (the lease lost, no such user) roll back. */
-static enum db_result
-reserve_account_once(struct db *db, void *arg)
-{
-	struct reserve_args	*a = arg;
-	unsigned long long	 count = 0, id = a->job->id, n = 0;
-	unsigned long long	*user_id = &a->user_id;
-	long long		 recent = 0;
-	struct val		 lock_in[] = { TEXT_IN(a->job->email) };
-	struct val		 lock_out[] = { U64(user_id),
-				    { V_TEXT, a->rcpt, a->rcptlen - 1, 0 } };
-	struct val		 caps_in[] = { I64(&a->interval), U64(user_id),
-				    U64(&id) };
-	struct val		 caps_out[] = { U64(&count), I64(&recent) };
-	struct val		 code_in[] = { U64(user_id),
-				    TEXT_IN(a->code_sha256), I64(&a->code_ttl) };
-	struct val		 res_in[] = { U64(user_id), U64(&id),
-				    TEXT_IN(a->job->lease) };
-	enum db_result		 rc;
-
-	a->result = RESERVE_LOST;
-	rc = run(db, ST_MQ_USER_LOCK, lock_in, 1, lock_out, 2, NULL);
-	if (rc == DB_NOT_FOUND) {
-		a->result = RESERVE_UNKNOWN;
-		return DB_NOT_FOUND;	/* nothing written: roll back */
-	}
-	if (rc != DB_OK)
-		return rc;
-	a->rcpt[lock_out[1].len] = '\0';
-	rc = run(db, ST_MQ_CAPS_USER, caps_in, 3, caps_out, 2, NULL);
-	if (rc != DB_OK)
-		return rc;
-	if (recent || count >= (unsigned long long)a->daily_limit) {
-		a->result = RESERVE_SUPPRESSED;
-		return DB_OK;	/* the caller records it */
-	}
-	if ((rc = run(db, ST_MQ_CODE, code_in, 3, NULL, 0, NULL)) != DB_OK)
-		return rc == DB_CONFLICT ? DB_ERROR : rc;
-	if ((rc = run(db, ST_MQ_RESERVE_USER, res_in, 3, NULL, 0, &n)) != DB_OK)
-		return rc;
-	if (n != 1)
-		return DB_NOT_FOUND;	/* the lease ran out: roll back */
-	a->result = RESERVE_SEND;
-	return DB_OK;
-}
-
-enum db_result
-db_mail_reserve_account(struct db *db, const struct mail_job *job,
-    const char *code_sha256, long code_ttl, long interval, int daily_limit,
-    char *rcpt, size_t rcptlen, unsigned long long *user_id_out,
-    enum mail_reserve *result)
-{
-	struct reserve_args	a = { job, code_sha256, code_ttl, interval,
-				    daily_limit, rcpt, rcptlen, 0, RESERVE_LOST };
-	enum db_result		rc;
-
-	rc = transaction(db, reserve_account_once, &a);
-	*result = a.result;
-	*user_id_out = a.result == RESERVE_UNKNOWN ? 0 : a.user_id;
-	if (rc == DB_NOT_FOUND)
-		return DB_OK;	/* unknown account or lease lost: decided */
-	return rc;
-}
-
-enum db_result
-db_mail_reserve_address(struct db *db, const struct mail_job *job,
-    long interval, int daily_limit, enum mail_reserve *result)
-{
-	unsigned long long	 count = 0, id = job->id, n = 0;
-	long long		 iv = interval, recent = 0;
-	struct val		 caps_in[] = { I64(&iv), TEXT_IN(job->email),
-				    U64(&id) };
-	struct val		 caps_out[] = { U64(&count), I64(&recent) };
-	struct val		 res_in[] = { U64(&id), TEXT_IN(job->lease) };
-	enum db_result		 rc;
-
-	*result = RESERVE_LOST;
-	rc = statement(db, ST_MQ_CAPS_ADDRESS, caps_in, 3, caps_out, 2, NULL);
-	if (rc != DB_OK)
-		return rc;
-	if (recent || count >= (unsigned long long)daily_limit) {
-		*result = RESERVE_SUPPRESSED;
-		return DB_OK;
-	}
-	rc = statement(db, ST_MQ_RESERVE_ADDRESS, res_in, 2, NULL, 0, &n);
-	if (rc == DB_OK)
-		*result = n == 1 ? RESERVE_SEND : RESERVE_LOST;
-	return rc;
-}
-
-enum db_result
-db_mail_finish(struct db *db, const struct mail_job *job, const char *state,
-    unsigned long long user_id, long smtp_status, int end_code, int *lost)
-{
-	unsigned long long	 id = job->id, uid = user_id, n = 0;
-	long long		 st = smtp_status;
-	struct val		 end_in[] = { U64(&id), TEXT_IN(job->lease) };
-	struct val		 in[] = { TEXT_IN(state), U64(&uid), I64(&st),
-				    U64(&id), TEXT_IN(job->lease) };
-	enum db_result		 rc;
-
-	*lost = 0;
-	if (end_code && (rc = statement(db, ST_MQ_END_CODE, end_in, 2, NULL, 0,
-	    NULL)) != DB_OK)
-		return rc;
-	rc = statement(db, ST_MQ_FINISH, in, 5, NULL, 0, &n);
-	if (rc == DB_OK && n != 1)
-		*lost = 1;
-	return rc;
-}
-
-enum db_result
-db_mail_retry(struct db *db, const struct mail_job *job, long delay,
-    long smtp_status, int *lost)
-{
-	unsigned long long	 id = job->id, n = 0;
-	long long		 d = delay, st = smtp_status;
-	struct val		 end_in[] = { U64(&id), TEXT_IN(job->lease) };
-	struct val		 in[] = { I64(&d), I64(&st), U64(&id),
-				    TEXT_IN(job->lease) };
-	enum db_result		 rc;
-
-	*lost = 0;
-	if ((rc = statement(db, ST_MQ_END_CODE, end_in, 2, NULL, 0, NULL)) != DB_OK)
-		return rc;
-	rc = statement(db, ST_MQ_RETRY, in, 4, NULL, 0, &n);
-	if (rc == DB_OK && n != 1)
-		*lost = 1;
-	return rc;
-}
-
-enum db_result
-db_mail_wipe(struct db *db, long retention, unsigned long long *wiped)
-{
-	long long	r = retention;
-	struct val	in[] = { I64(&r) };
-
-	*wiped = 0;
-	return statement(db, ST_MQ_WIPE, in, 1, NULL, 0, wiped);
-}
-
-enum db_result
-db_mail_state_count(struct db *db, const char *state,
-    unsigned long long *count, long long *oldest_seconds)
-{
-	struct val	in[] = { TEXT_IN(state) };
-	struct val	out[] = { U64(count), I64(oldest_seconds) };
-
-	return statement(db, ST_MQ_STATE_COUNT, in, 1, out, 2, NULL);
-}
-
-enum db_result
-db_mail_requeue(struct db *db, unsigned long long id)
-{
-	unsigned long long	n = 0;
-	struct val		in[] = { U64(&id) };
-	enum db_result		rc;
-
-	rc = statement(db, ST_MQ_REQUEUE, in, 1, NULL, 0, &n);
-	if (rc == DB_OK && n == 0)
-		rc = DB_NOT_FOUND;
-	return rc;
-}
-
-/* ------------------------------------------------------------ admin */
-
-/* The id of the user with this e-mail address. */
-static enum db_result
-user_id(struct db *db, const char *email, unsigned long long *id)
-{
-	struct val	in[] = { TEXT_IN(email) };
-	struct val	out[] = { U64(id) };
-
-	return statement(db, ST_USER_ID, in, NELEM(in), out, NELEM(out), NULL);
-}
-
-enum db_result
-db_list_codes(struct db *db, const char *email,
-    void (*each)(void *arg, unsigned long long id, const char *created,
-    const char *expires), void *arg, unsigned long long *count)
-{
-	unsigned long long	 uid = 0, after = 0, id = 0;
-	char			 created[32], expires[32];
-	struct val		 in[] = { U64(&uid), U64(&after) };
-	struct val		 out[] = { U64(&id),
-				    { V_TEXT, created, sizeof(created) - 1, 0 },
-				    { V_TEXT, expires, sizeof(expires) - 1, 0 } };
-	enum db_result		 rc;
-
-	*count = 0;
-	if ((rc = user_id(db, email, &uid)) != DB_OK)
-		return rc;
-	while ((rc = statement(db, ST_NEXT_CODE, in, NELEM(in), out,
-	    NELEM(out), NULL)) == DB_OK) {
-		created[out[1].len] = '\0';
-		expires[out[2].len] = '\0';
-		each(arg, id, created, expires);
-		(*count)++;
-		after = id;
-	}
-	return rc == DB_NOT_FOUND ? DB_OK : rc;
-}
-
-/* Runs one of the per-user statements (ending codes, revoking tokens)
- * for the user with this address; *n gets the rows changed. */
-static enum db_result
-for_user(struct db *db, enum stmt_id id, const char *email,
-    unsigned long long *n)
-{
-	unsigned long long	uid = 0;
-	struct val		in[] = { U64(&uid) };
-	enum db_result		rc;
-
-	*n = 0;
-	if ((rc = user_id(db, email, &uid)) != DB_OK)
-		return rc;
-	return statement(db, id, in, NELEM(in), NULL, 0, n);
-}
-
-enum db_result
-db_revoke_codes(struct db *db, const char *email, unsigned long long *n)
-{
-	return for_user(db, ST_REVOKE_CODES, email, n);
-}
-
-enum db_result
-db_revoke_user_tokens(struct db *db, const char *email,
-    unsigned long long *n)
-{
-	return for_user(db, ST_REVOKE_TOKENS, email, n);
-}
-
-enum db_result
-db_attempts_show(struct db *db, const char *client_key, long window,
-    long *failures, long *seconds_left)
-{
-	long long		w = window, left = 0;
-	unsigned long long	f = 0;
-	struct val		in[] = { I64(&w), I64(&w), I64(&w),
-				    TEXT_IN(client_key), I64(&w), I64(&w) };
-	struct val		out[] = { U64(&f), I64(&left) };
-	enum db_result		rc;
-
-	*failures = 0;
-	*seconds_left = 0;
-	rc = statement(db, ST_ATTEMPTS_SHOW, in, NELEM(in), out, NELEM(out),
-	    NULL);
-	if (rc == DB_OK) {
-		*failures = (long)f;
-		*seconds_left = f > 0 ? (long)left : 0;
-	}
-	return rc;
-}
-
-enum db_result
-db_attempts_clear(struct db *db, const char *client_key,
-    unsigned long long *n)
-{
-	struct val	in[] = { TEXT_IN(client_key) };
-
-	*n = 0;
-	return statement(db, ST_ATTEMPTS_CLEAR, in, NELEM(in), NULL, 0, n);
 }
 
 /* One round trip, for the health answer. */
