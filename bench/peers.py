@@ -136,11 +136,13 @@ class PhpNginx(webservers.Nginx):
         path = super().render(listen)
         with open(path) as f:
             text = f.read()
-        if text.count(NGINX_SCRIPT_PARAM_AFTER) != 1:
-            raise PeerError("nginx.conf.example: no single line %r to add "
+        # The API's location is the first that has the line (the health
+        # location, after it, has one too).
+        if text.count(NGINX_SCRIPT_PARAM_AFTER) < 1:
+            raise PeerError("nginx.conf.example: no line %r to add "
                             "SCRIPT_FILENAME after" % NGINX_SCRIPT_PARAM_AFTER)
         text = text.replace(NGINX_SCRIPT_PARAM_AFTER, NGINX_SCRIPT_PARAM_AFTER +
-                            "\n\t\t\tfastcgi_param SCRIPT_FILENAME   %s;" % self.script)
+                            "\n\t\t\tfastcgi_param SCRIPT_FILENAME   %s;" % self.script, 1)
         with open(path, "w") as f:
             f.write(text)
         return path
