@@ -7,12 +7,12 @@
  */
 #include "ac-config.h"
 
-#include "blocklist.h"
-#include "config.h"
-#include "log.h"
-#include "policy.h"
-#include "secure.h"
-#include "cgi.h"
+#include "password/blocklist.h"
+#include "conf/config.h"
+#include "base/log.h"
+#include "password/policy.h"
+#include "base/secure.h"
+#include "server/cgi.h"
 
 int
 main(void)
@@ -37,7 +37,7 @@ main(void)
 		return 1;
 	}
 	/* One request: a compact file is mapped, not read through. */
-	if (policy_load(&cfg, BLOCKLIST_TRUST_ORDER, err, sizeof(err)) == -1) {
+	if (policy_load(cfg.password_blocklist, BLOCKLIST_TRUST_ORDER, err, sizeof(err)) == -1) {
 		log_msg("configuration: %s: %s", path, err);
 		cgi_refuse_unconfigured();
 		return 1;

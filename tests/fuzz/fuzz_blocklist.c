@@ -15,7 +15,7 @@
 
 #include <string.h>
 
-#include "blocklist.h"
+#include "password/blocklist.h"
 #include "fuzz.h"
 
 static uint64_t

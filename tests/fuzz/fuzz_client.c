@@ -29,7 +29,7 @@
 
 #include <string.h>
 
-#include "client.h"
+#include "base/client.h"
 #include "fuzz.h"
 
 #define FIELD_MAX	1024

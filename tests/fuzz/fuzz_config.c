@@ -16,9 +16,9 @@
 
 #include <string.h>
 
-#include "config.h"
+#include "conf/config.h"
 #include "fuzz.h"
-#include "pbkdf2.h"
+#include "password/pbkdf2.h"
 
 #define ERR_MAX		512
 #define ERR_TINY	12	/* shorter than any message: always cut */

@@ -9,9 +9,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "email.h"
+#include "base/email.h"
 #include "fuzz.h"
-#include "rules.h"
+#include "password/rules.h"
+#include "base/utf8.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

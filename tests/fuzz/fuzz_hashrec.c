@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "hashrec.h"
-#include "pbkdf2.h"
+#include "password/hashrec.h"
+#include "password/pbkdf2.h"
 
 /* Records with more iterations than this are parsed but not hashed:
  * a fuzzer input must take microseconds, not seconds. */

@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "mailmsg.h"
-#include "secure.h"
+#include "mailer/mailmsg.h"
+#include "base/secure.h"
 
 #define CODE "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
 

@@ -44,11 +44,12 @@
 
 #include <json-c/json.h>
 
-#include "config.h"
+#include "conf/config.h"
 #include "fuzz.h"
-#include "request.h"
-#include "response.h"
-#include "rules.h"
+#include "api/request.h"
+#include "api/response.h"
+#include "password/rules.h"
+#include "base/utf8.h"
 
 #define F_NO_METHOD	0x01
 #define F_NO_TYPE	0x02

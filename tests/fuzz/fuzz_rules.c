@@ -15,7 +15,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "rules.h"
+#include "password/rules.h"
+#include "base/utf8.h"
 
 /*
  * Decodes the code point at p (left bytes readable) into *cp and returns

@@ -30,9 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "blocklist.h"
-#include "context.h"
-#include "fold.h"
+#include "password/blocklist.h"
+#include "password/context.h"
+#include "password/fold.h"
 
 #define EXIT_TROUBLE	3
 #define INPUT_MAX	(64 * 1024 * 1024)

@@ -25,8 +25,8 @@
 
 #include <openssl/crypto.h>
 
-#include "hashrec.h"
-#include "pbkdf2.h"
+#include "password/hashrec.h"
+#include "password/pbkdf2.h"
 
 #define EXIT_MATCH	0
 #define EXIT_MISMATCH	1

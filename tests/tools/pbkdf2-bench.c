@@ -23,7 +23,7 @@
 #include <openssl/sha.h>
 #endif
 
-#include "pbkdf2.h"
+#include "password/pbkdf2.h"
 
 #define RUNS	5
 

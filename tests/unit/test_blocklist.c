@@ -17,8 +17,8 @@
 #include <zlib.h>
 
 #include "../tap.h"
-#include "blocklist.h"
-#include "fold.h"
+#include "password/blocklist.h"
+#include "password/fold.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../tap.h"
-#include "client.h"
+#include "base/client.h"
 
 static const char *
 key(const char *remote, const char *fwd, const char *trusted)

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "../tap.h"
-#include "config.h"
+#include "conf/config.h"
 
 static int
 parse(const char *text, struct config *cfg, char *err, size_t errlen)

@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include "../tap.h"
-#include "context.h"
-#include "fold.h"
-#include "policy.h"
-#include "rules.h"
+#include "password/context.h"
+#include "password/fold.h"
+#include "password/policy.h"
+#include "password/rules.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -177,12 +177,10 @@ test_email(void)
 static void
 test_policy_order(void)
 {
-	struct config	cfg;
 	char		err[256];
 	unsigned	v;
 
-	config_defaults(&cfg);
-	ok(policy_load(&cfg, 0, err, sizeof(err)) == 0,
+	ok(policy_load("", 0, err, sizeof(err)) == 0,
 	    "policy_load with no password_blocklist succeeds");
 	v = policy_violations("aaaa", 4);
 	ok(v == (RULE_TOO_SHORT | RULE_TOO_FEW_CLASSES),

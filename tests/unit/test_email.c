@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../tap.h"
-#include "email.h"
+#include "base/email.h"
 
 static int
 valid(const char *s)

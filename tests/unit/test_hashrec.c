@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hashrec.h"
+#include "password/hashrec.h"
 #include "../tap.h"
 
 /* Django 4.2's default work factor, so the known records are realistic. */

@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "../tap.h"
-#include "mailmsg.h"
-#include "secure.h"
+#include "mailer/mailmsg.h"
+#include "base/secure.h"
 
 #define CODE "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
 

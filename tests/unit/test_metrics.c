@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "../tap.h"
-#include "metrics.h"
+#include "base/metrics.h"
 
 static char *
 expose(int configured, int alive)

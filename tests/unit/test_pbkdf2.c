@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pbkdf2.h"
+#include "password/pbkdf2.h"
 #include "../tap.h"
 
 #define MAX_PASSWORD	200

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../tap.h"
-#include "recover.h"
+#include "api/recover.h"
 
 static enum api_error
 parse(const char *body, struct recover_request *req, const char **detail)
@@ -77,18 +77,18 @@ main(void)
 	ok(parse_only("{\"email\":\"user@example.com\",\"locale\":7}") ==
 	    API_INVALID_REQUEST, "a locale that is no string is invalid_request");
 
-	ok(recover_locale_valid("en", 2) && recover_locale_valid("de-CH", 5) &&
-	    recover_locale_valid("zh-hant-tw", 10) &&
-	    recover_locale_valid("gsw", 3), "language tags are accepted");
-	ok(!recover_locale_valid("e", 1) && !recover_locale_valid("engl", 4) &&
-	    !recover_locale_valid("en-", 3) && !recover_locale_valid("-en", 3) &&
-	    !recover_locale_valid("en--us", 6) && !recover_locale_valid("en_US", 5) &&
-	    !recover_locale_valid("en/x", 4) && !recover_locale_valid("en.x", 4) &&
-	    !recover_locale_valid("1n", 2) && !recover_locale_valid("en-123456789", 12),
+	ok(locale_tag_valid("en", 2) && locale_tag_valid("de-CH", 5) &&
+	    locale_tag_valid("zh-hant-tw", 10) &&
+	    locale_tag_valid("gsw", 3), "language tags are accepted");
+	ok(!locale_tag_valid("e", 1) && !locale_tag_valid("engl", 4) &&
+	    !locale_tag_valid("en-", 3) && !locale_tag_valid("-en", 3) &&
+	    !locale_tag_valid("en--us", 6) && !locale_tag_valid("en_US", 5) &&
+	    !locale_tag_valid("en/x", 4) && !locale_tag_valid("en.x", 4) &&
+	    !locale_tag_valid("1n", 2) && !locale_tag_valid("en-123456789", 12),
 	    "other shapes are refused");
-	ok(!recover_locale_valid("\xc3\xa9n", 3), "non-ASCII is refused");
-	ok(!recover_locale_valid("en-aaaaaaaa-bbbbbbbb-cccccccc-ddddd", 35) == 0 &&
-	    !recover_locale_valid("en-aaaaaaaa-bbbbbbbb-cccccccc-dddddd", 36),
+	ok(!locale_tag_valid("\xc3\xa9n", 3), "non-ASCII is refused");
+	ok(!locale_tag_valid("en-aaaaaaaa-bbbbbbbb-cccccccc-ddddd", 35) == 0 &&
+	    !locale_tag_valid("en-aaaaaaaa-bbbbbbbb-cccccccc-dddddd", 36),
 	    "35 characters at most");
 	return done_testing();
 }

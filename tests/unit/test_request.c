@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "../tap.h"
-#include "request.h"
+#include "api/request.h"
 
 static enum api_error
 headers(const char *method, const char *ct, const char *len)

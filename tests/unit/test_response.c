@@ -9,8 +9,8 @@
 #include <json-c/json.h>
 
 #include "../tap.h"
-#include "response.h"
-#include "rules.h"
+#include "api/response.h"
+#include "password/rules.h"
 
 struct capture {
 	char	buf[4096];

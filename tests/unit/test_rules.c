@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules.h"
+#include "password/rules.h"
 #include "../tap.h"
+#include "base/utf8.h"
 
 /* A string literal and its length in bytes, embedded NULs included. */
 #define S(lit)	(lit), sizeof(lit) - 1

@@ -21,7 +21,7 @@
 #include <openssl/rand.h>
 
 #include "../tap.h"
-#include "sandbox.h"
+#include "base/sandbox.h"
 
 /* Runs fn in a child behind the filter; returns its wait status. */
 static int

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "../tap.h"
-#include "templates.h"
+#include "mailer/templates.h"
 
 static void
 write_file(const char *dir, const char *name, const char *text)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "token.h"
+#include "password/token.h"
 #include "../tap.h"
 
 #define DRAWS	2000

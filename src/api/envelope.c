@@ -1,0 +1,45 @@
+/*
+ * envelope.c: the request envelope (see envelope.h).
+ */
+#include "ac-config.h"
+
+#include "api/envelope.h"
+#include "api/response.h"
+
+void
+envelope_open(struct envelope *e, const struct io *io,
+    const struct config *cfg)
+{
+	const char	*offered;
+
+	clock_gettime(CLOCK_MONOTONIC, &e->start);
+	offered = io->param(io->ctx, "HTTP_X_REQUEST_ID");
+	if (offered == NULL)
+		offered = io->param(io->ctx, "REQUEST_ID");
+	log_request_id(offered, e->id);
+	if (client_key(io->param(io->ctx, "REMOTE_ADDR"),
+	    io->param(io->ctx, cfg->proxy_header), &cfg->trusted_proxies,
+	    e->client) == -1)
+		e->client[0] = '\0';
+}
+
+double
+envelope_ms_since(const struct timespec *start)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) * 1e3 +
+	    (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+void
+envelope_close(const struct envelope *e, const struct io *io, int status,
+    enum api_error error, int wrote)
+{
+	if (wrote == -1)
+		log_msg("request id=%s could not write the answer", e->id);
+	log_request(e->id, io->param(io->ctx, "REQUEST_METHOD"), e->client,
+	    status, error == API_OK ? NULL : api_error_code(error),
+	    envelope_ms_since(&e->start));
+}

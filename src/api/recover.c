@@ -1,0 +1,148 @@
+/*
+ * recover.c: the recover endpoint.  Cheapest first: the request checks
+ * shared with the reset endpoint (request.c), the address syntax
+ * (email.c), then one INSERT that also applies the per-client limit.
+ * There is deliberately no branch on whether the address has an account:
+ * the answer, the work and the time are the same for every valid address
+ * (docs/SECURITY.md, "Enumeration").
+ */
+#include "ac-config.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/client.h"
+#include "db/db.h"
+#include "base/email.h"
+#include "api/envelope.h"
+#include "base/log.h"
+#include "api/recover.h"
+#include "api/request.h"
+#include "api/response.h"
+#include "base/secure.h"
+
+#define RECOVER_FIELDS(req) { \
+	{ "email", 0, &(req)->email, &(req)->email_len, \
+	    "The member email is missing.", \
+	    "The member email is not a string.", \
+	    "The member email is not valid UTF-8." }, \
+	{ "locale", 1, &(req)->locale, &(req)->locale_len, NULL, \
+	    "The member locale is not a string.", \
+	    "The member locale is not valid UTF-8." } }
+
+
+/* The member checks after the JSON: the address, then the locale. */
+static enum api_error
+check_members(struct recover_request *req, struct outcome *why)
+{
+	size_t	i;
+
+	why->detail = NULL;
+	if (!email_valid(req->email, req->email_len)) {
+		why->error = API_INVALID_EMAIL;
+		goto refused;
+	}
+	if (req->locale != NULL) {
+		if (!locale_tag_valid(req->locale, req->locale_len)) {
+			why->error = API_INVALID_REQUEST;
+			why->detail = "The member locale is not a language tag "
+			    "such as \"en\" or \"de-CH\".";
+			goto refused;
+		}
+		for (i = 0; i < req->locale_len; i++)
+			req->locale[i] = (char)tolower((unsigned char)req->locale[i]);
+	}
+	return API_OK;
+refused:
+	why->violations = 0;
+	why->retry_after = 0;
+	recover_free(req);
+	return why->error;
+}
+
+enum api_error
+recover_parse_body(const char *body, size_t len, struct recover_request *req,
+    struct outcome *why)
+{
+	const struct request_field	fields[] = RECOVER_FIELDS(req);
+	enum api_error			rc;
+
+	memset(req, 0, sizeof(*req));
+	rc = request_parse_fields(body, len, fields,
+	    sizeof(fields) / sizeof(fields[0]), why);
+	return rc == API_OK ? check_members(req, why) : rc;
+}
+
+enum api_error
+recover_read(const struct io *io, size_t max_body, struct recover_request *req,
+    struct outcome *why)
+{
+	const struct request_field	fields[] = RECOVER_FIELDS(req);
+	enum api_error			rc;
+
+	memset(req, 0, sizeof(*req));
+	rc = request_read_fields(io, max_body, fields,
+	    sizeof(fields) / sizeof(fields[0]), why);
+	return rc == API_OK ? check_members(req, why) : rc;
+}
+
+void
+recover_free(struct recover_request *req)
+{
+	secure_free(req->email, req->email_len);
+	secure_free(req->locale, req->locale_len);
+	memset(req, 0, sizeof(*req));
+}
+
+/* The one write; the answer it comes to in why. */
+static void
+recover_queue(struct reset_ctx *ctx, const struct recover_request *req,
+    const char *client, const char *request_id, struct outcome *why)
+{
+	enum db_result	rc;
+	int		limited = 0;
+
+	if (ctx->cfg->recover_limit > 0 && client[0] == '\0' &&
+	    !ctx->warned_no_client) {
+		log_msg("request id=%s no client address (REMOTE_ADDR is not "
+		    "an address and no trusted proxy named one): the recover "
+		    "limit does not apply; see trusted_proxies", request_id);
+		ctx->warned_no_client = 1;
+	}
+	rc = db_recover_enqueue(ctx->db, request_id, client, req->email,
+	    req->locale != NULL ? req->locale : "", ctx->cfg->recover_window,
+	    ctx->cfg->recover_limit, &limited, &why->retry_after);
+	if (rc != DB_OK) {
+		log_msg("request id=%s database: %s", request_id,
+		    db_last_error(ctx->db));
+		why->error = rc == DB_UNAVAILABLE ? API_UNAVAILABLE :
+		    API_SERVER_ERROR;
+		return;
+	}
+	why->error = limited ? API_TOO_MANY_REQUESTS : API_OK;
+}
+
+int
+recover_handle(struct reset_ctx *ctx, const struct io *io)
+{
+	struct recover_request	req;
+	struct outcome		why = { .error = API_OK };
+	struct envelope		env;
+	int			status, wrote;
+
+	envelope_open(&env, io, ctx->cfg);	/* no client key: not limited */
+	if (recover_read(io, ctx->cfg->max_body_bytes, &req, &why) == API_OK) {
+		recover_queue(ctx, &req, env.client, env.id, &why);
+		recover_free(&req);
+	}
+	if (why.error == API_OK) {
+		status = 202;
+		wrote = respond_accepted(io);
+	} else {
+		status = api_error_status(why.error);
+		wrote = respond_error(io, &why, ctx->cfg->retry_after);
+	}
+	envelope_close(&env, io, status, why.error, wrote);
+	return status;
+}

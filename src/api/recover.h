@@ -1,0 +1,45 @@
+/*
+ * recover.h: one recover request (POST /api/v2/account/recover/), from the
+ * untrusted bytes to the answer.  Every syntactically valid request gets
+ * the same answer and costs the same work: one INSERT into mail_queue,
+ * no user lookup.  account-reset-mailer does the rest.
+ */
+#ifndef AR_RECOVER_H
+#define AR_RECOVER_H
+
+#include <stddef.h>
+
+#include "base/io.h"
+#include "base/locale.h"
+#include "base/outcome.h"
+#include "api/reset.h"
+
+#define RECOVER_LOCALE_MAX	LOCALE_TAG_MAX
+
+struct recover_request {
+	char	*email;		/* NUL-terminated copies, wiped on free */
+	size_t	 email_len;
+	char	*locale;	/* NULL when absent; lower-cased */
+	size_t	 locale_len;
+};
+
+/* Parses a body: a JSON object with the string member email (an address
+ * email.h accepts, else API_INVALID_EMAIL) and the optional string member
+ * locale (locale_tag_valid, else API_INVALID_REQUEST).  Other members
+ * are ignored. */
+enum api_error recover_parse_body(const char *body, size_t len,
+    struct recover_request *req, struct outcome *why);
+
+/* The whole request check (request_read_fields) and the same member
+ * checks as recover_parse_body. */
+enum api_error recover_read(const struct io *io, size_t max_body,
+    struct recover_request *req, struct outcome *why);
+
+/* Wipes and frees what req holds; safe on a zeroed or freed request. */
+void recover_free(struct recover_request *req);
+
+/* Handles one request on io: checks it, queues it, answers (202, or the
+ * refusal), and logs one line.  Returns the HTTP status it answered. */
+int recover_handle(struct reset_ctx *ctx, const struct io *io);
+
+#endif

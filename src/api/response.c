@@ -1,0 +1,267 @@
+/*
+ * response.c: the only code that writes answers, and the one table that
+ * maps an api_error to its HTTP status, error code and description.  An
+ * error it does not know becomes 500 here, in one place.
+ */
+#include "ac-config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "api/response.h"
+#include "password/rules.h"
+
+struct status_row {
+	int		 status;
+	const char	*reason;
+	const char	*code;
+	const char	*description;
+};
+
+static const struct status_row status_table[API_ERROR_COUNT] = {
+	[API_OK] = { 200, "OK", NULL, NULL },
+	[API_INVALID_REQUEST] = { 400, "Bad Request", "invalid_request",
+	    "The request body must be a JSON object with the string members "
+	    "validation_code and password." },
+	[API_INVALID_PASSWORD] = { 400, "Bad Request", "invalid_password",
+	    "The password does not meet the password rules." },
+	[API_INVALID_CODE] = { 400, "Bad Request", "invalid_validation_code",
+	    "The validation code is unknown, expired or already used." },
+	[API_METHOD_NOT_ALLOWED] = { 405, "Method Not Allowed",
+	    "method_not_allowed", "Only POST is allowed here." },
+	[API_PAYLOAD_TOO_LARGE] = { 413, "Payload Too Large",
+	    "payload_too_large", "The request body is too large." },
+	[API_UNSUPPORTED_MEDIA_TYPE] = { 415, "Unsupported Media Type",
+	    "unsupported_media_type",
+	    "The request body must be application/json in UTF-8." },
+	[API_LENGTH_REQUIRED] = { 411, "Length Required", "length_required",
+	    "The request must declare its Content-Length." },
+	[API_TOO_MANY_REQUESTS] = { 429, "Too Many Requests",
+	    "too_many_requests", "Too many attempts; try again later." },
+	[API_SERVER_ERROR] = { 500, "Internal Server Error", "server_error",
+	    "The server could not complete the request." },
+	[API_UNAVAILABLE] = { 503, "Service Unavailable",
+	    "temporarily_unavailable",
+	    "The service is temporarily unavailable; try again later." },
+	[API_INVALID_EMAIL] = { 400, "Bad Request", "invalid_email",
+	    "The member email is not an e-mail address we accept." },
+	[API_NOT_FOUND] = { 404, "Not Found", "not_found",
+	    "There is no endpoint at this path." },
+	[API_GET_ONLY] = { 405, "Method Not Allowed", "method_not_allowed",
+	    "Only GET and HEAD are allowed here." },
+};
+
+/* The row for error, or the 500 row for anything out of the table. */
+static const struct status_row *
+row(enum api_error error)
+{
+	if ((unsigned)error >= API_ERROR_COUNT ||
+	    status_table[error].status == 0)
+		return &status_table[API_SERVER_ERROR];
+	return &status_table[error];
+}
+
+int
+api_error_status(enum api_error error)
+{
+	return row(error)->status;
+}
+
+const char *
+api_error_code(enum api_error error)
+{
+	return row(error)->code;
+}
+
+const char *
+api_error_description(enum api_error error)
+{
+	return row(error)->description;
+}
+
+/* A growing answer in a fixed buffer; overflow is remembered, not hidden. */
+struct out {
+	char	buf[2048];
+	size_t	len;
+	int	overflow;
+};
+
+static void
+put(struct out *o, const char *s, size_t n)
+{
+	if (o->overflow || n > sizeof(o->buf) - o->len) {
+		o->overflow = 1;
+		return;
+	}
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+}
+
+static void
+puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+/* n in decimal. */
+static void
+put_uint(struct out *o, size_t n)
+{
+	char	digits[24];
+	size_t	i = sizeof(digits);
+
+	do
+		digits[--i] = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	put(o, digits + i, sizeof(digits) - i);
+}
+
+/* A JSON string literal; control characters, quotes and backslashes are
+ * escaped, everything else (valid UTF-8 by construction) is copied, a run
+ * of plain bytes at a time. */
+static void
+put_json_string(struct out *o, const char *s)
+{
+	char		esc[8];
+	const char	*run;
+
+	put(o, "\"", 1);
+	while (*s != '\0') {
+		for (run = s; *s != '\0' && *s != '"' && *s != '\\' &&
+		    (unsigned char)*s >= 0x20; s++)
+			continue;
+		put(o, run, (size_t)(s - run));
+		if (*s == '\0')
+			break;
+		if (*s == '"' || *s == '\\') {
+			esc[0] = '\\';
+			esc[1] = *s;
+			put(o, esc, 2);
+		} else {
+			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned char)*s);
+			put(o, esc, 6);
+		}
+		s++;
+	}
+	put(o, "\"", 1);
+}
+
+/* Writes the CGI header block and the body; wipes the buffers. */
+static int
+send_answer(const struct io *io, int status, const char *reason,
+    const char *extra_header, struct out *body)
+{
+	static const char	 fixed[] = "Content-Type: application/json\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "Pragma: no-cache\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Content-Length: ";
+	struct out		 head = { .len = 0 };
+	int			 rc = -1;
+
+	if (body->overflow)
+		goto out;
+	/* "Status: %d %s\r\n" ... "Content-Length: %zu\r\n", by hand: this
+	 * runs for every answer, the cheapest refusals too. */
+	put(&head, "Status: ", 8);
+	put_uint(&head, status < 0 ? 0 : (size_t)status);
+	put(&head, " ", 1);
+	puts_(&head, reason);
+	put(&head, "\r\n", 2);
+	put(&head, fixed, sizeof(fixed) - 1);
+	put_uint(&head, body->len);
+	put(&head, "\r\n", 2);
+	if (extra_header != NULL)
+		puts_(&head, extra_header);
+	puts_(&head, "\r\n");
+	if (head.overflow)
+		goto out;
+	if (io->write(io->ctx, head.buf, head.len) == -1 ||
+	    io->write(io->ctx, body->buf, body->len) == -1)
+		goto out;
+	rc = 0;
+out:
+	OPENSSL_cleanse(body->buf, body->len);
+	return rc;
+}
+
+int
+respond_token(const struct io *io, const struct issued_token *token,
+    const struct config *cfg)
+{
+	struct out	body = { .len = 0 };
+	char		num[32];
+
+	puts_(&body, "{\"token\":{\"access_token\":");
+	put_json_string(&body, token->access_token);
+	snprintf(num, sizeof(num), ",\"expires_in\":%ld", token->expires_in);
+	puts_(&body, num);
+	puts_(&body, ",\"token_type\":\"Bearer\",\"refresh_token\":");
+	put_json_string(&body, token->refresh_token);
+	puts_(&body, ",\"client_id\":");
+	put_json_string(&body, cfg->client_id);
+	puts_(&body, ",\"scope\":");
+	put_json_string(&body, cfg->scope);
+	puts_(&body, "}}\n");
+	return send_answer(io, 200, "OK", NULL, &body);
+}
+
+int
+respond_error(const struct io *io, const struct outcome *why,
+    long retry_after)
+{
+	const struct status_row	*r = row(why->error);
+	struct out		 body = { .len = 0 };
+	char			 header[64];
+	const char		*extra = NULL, *sep = "";
+	unsigned		 bit;
+
+	puts_(&body, "{\"error\":");
+	put_json_string(&body, r->code);
+	puts_(&body, ",\"error_description\":");
+	put_json_string(&body, why->detail != NULL && r->status != 500 ?
+	    why->detail : r->description);
+	if (why->error == API_INVALID_PASSWORD) {
+		puts_(&body, ",\"violations\":[");
+		for (bit = 1; bit <= RULE_ALL; bit <<= 1) {
+			if ((why->violations & bit) == 0)
+				continue;
+			puts_(&body, sep);
+			put_json_string(&body, rule_name(bit));
+			sep = ",";
+		}
+		puts_(&body, "]");
+	}
+	puts_(&body, "}\n");
+
+	if (why->error == API_GET_ONLY)
+		extra = "Allow: GET, HEAD\r\n";
+	else if (r->status == 405)
+		extra = "Allow: POST\r\n";
+	else if (r->status == 503 || r->status == 429) {
+		snprintf(header, sizeof(header), "Retry-After: %ld\r\n",
+		    why->retry_after > 0 ? why->retry_after : retry_after);
+		extra = header;
+	}
+	return send_answer(io, r->status, r->reason, extra, &body);
+}
+
+int
+respond_accepted(const struct io *io)
+{
+	struct out	body = { .len = 0 };
+
+	puts_(&body, "{\"status\":\"accepted\"}\n");
+	return send_answer(io, 202, "Accepted", NULL, &body);
+}
+
+int
+respond_health(const struct io *io)
+{
+	struct out	body = { .len = 0 };
+
+	puts_(&body, "{\"status\":\"ok\"}\n");
+	return send_answer(io, 200, "OK", NULL, &body);
+}

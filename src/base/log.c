@@ -1,0 +1,260 @@
+/*
+ * log.c: one line per event on stderr, written with a single write(2) so
+ * that lines from concurrent workers never interleave.
+ *
+ * The request line is written on every request, the refused ones too, so
+ * it is put together by hand: the time to the second is formatted once a
+ * second, the pid once a process, the numbers without printf (make bench
+ * and docs/BENCHMARKS.md: printf and strftime were an eighth of a refused
+ * request's instructions).  Other events go through vsnprintf.
+ */
+#include "ac-config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "base/log.h"
+
+#define LINE_MAX_BYTES	1024
+
+static char log_prog[32] = "account-reset";
+static long log_pid;		/* 0 until known in this process */
+static time_t stamp_second = (time_t)-1;
+static char stamp[32];		/* stamp_second as "%Y-%m-%dT%H:%M:%S" */
+static size_t stamp_len;
+
+/* A forked child has another pid: look it up again on its first line. */
+static void
+forget_pid(void)
+{
+	log_pid = 0;
+}
+
+void
+log_init(const char *progname)
+{
+	const char	*base = strrchr(progname, '/');
+
+	snprintf(log_prog, sizeof(log_prog), "%s", base ? base + 1 : progname);
+	pthread_atfork(NULL, NULL, forget_pid);
+}
+
+/* A line being built in a fixed buffer; what does not fit is cut, with
+ * room kept for the newline. */
+struct line {
+	char	buf[LINE_MAX_BYTES];
+	size_t	len;
+};
+
+static void
+add(struct line *l, const char *s, size_t n)
+{
+	if (n > sizeof(l->buf) - 1 - l->len)
+		n = sizeof(l->buf) - 1 - l->len;
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+}
+
+static void
+add_str(struct line *l, const char *s)
+{
+	add(l, s, strlen(s));
+}
+
+/* n in decimal, at least width digits (zero-padded). */
+static void
+add_uint(struct line *l, unsigned long long n, int width)
+{
+	char	digits[24];
+	int	i = (int)sizeof(digits);
+
+	do {
+		digits[--i] = (char)('0' + n % 10);
+		n /= 10;
+		width--;
+	} while (n != 0 || width > 0);
+	add(l, digits + i, sizeof(digits) - (size_t)i);
+}
+
+/* Starts a line with "<UTC time to the millisecond>Z prog[pid]: ". */
+static void
+line_start(struct line *l)
+{
+	struct timespec	now;
+	struct tm	tm;
+
+	l->len = 0;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (now.tv_sec != stamp_second) {
+		gmtime_r(&now.tv_sec, &tm);
+		stamp_len = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S",
+		    &tm);
+		stamp_second = now.tv_sec;
+	}
+	if (log_pid == 0)
+		log_pid = (long)getpid();
+	add(l, stamp, stamp_len);
+	add(l, ".", 1);
+	add_uint(l, (unsigned long long)(now.tv_nsec / 1000000L), 3);
+	add(l, "Z ", 2);
+	add_str(l, log_prog);
+	add(l, "[", 1);
+	add_uint(l, (unsigned long long)log_pid, 1);
+	add(l, "]: ", 3);
+}
+
+/* Ends the line and writes it with one write(2); errno is kept. */
+static void
+line_write(struct line *l)
+{
+	l->buf[l->len++] = '\n';
+	if (write(STDERR_FILENO, l->buf, l->len) == -1) {
+		/* Nowhere left to report it. */
+	}
+}
+
+/* Writes the time, "prog[pid]: " and the formatted text as one line. */
+static void log_vline(const char *, va_list)
+    __attribute__((format(printf, 1, 0)));
+
+static void
+log_vline(const char *fmt, va_list ap)
+{
+	struct line	l;
+	int		r, saved = errno;
+
+	line_start(&l);
+	r = vsnprintf(l.buf + l.len, sizeof(l.buf) - l.len, fmt, ap);
+	if (r > 0)
+		l.len += (size_t)r;
+	if (l.len > sizeof(l.buf) - 1)
+		l.len = sizeof(l.buf) - 1;
+	line_write(&l);
+	errno = saved;
+}
+
+void
+log_msg(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vline(fmt, ap);
+	va_end(ap);
+}
+
+int
+log_open_file(const char *path, char *err, size_t errlen)
+{
+	int	fd;
+
+	if (path == NULL || *path == '\0')
+		return 0;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+	    0640);
+	if (fd == -1) {
+		snprintf(err, errlen, "log_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fd != STDERR_FILENO) {
+		if (dup2(fd, STDERR_FILENO) == -1) {
+			snprintf(err, errlen, "log_file %s: dup2: %s", path,
+			    strerror(errno));
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+/* The method as it may be logged: an HTTP token of at most 16
+ * characters, else "?" (the method is the client's text). */
+static const char *
+loggable_method(const char *method)
+{
+	size_t	i;
+
+	if (method == NULL || *method == '\0')
+		return "-";
+	for (i = 0; method[i] != '\0'; i++)
+		if (i >= 16 || strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~",
+		    method[i]) == NULL)
+			return "?";
+	return method;
+}
+
+void
+log_request(const char *request_id, const char *method, const char *client,
+    int status, const char *error, double duration_ms)
+{
+	struct line		l;
+	unsigned long long	tenths;
+	int			saved = errno;
+
+	/* As log_msg("request id=%s method=%s client=%s status=%d error=%s
+	 * duration_ms=%.1f"). */
+	line_start(&l);
+	add_str(&l, "request id=");
+	add_str(&l, request_id);
+	add_str(&l, " method=");
+	add_str(&l, loggable_method(method));
+	add_str(&l, " client=");
+	add_str(&l, client != NULL && *client != '\0' ? client : "-");
+	add_str(&l, " status=");
+	add_uint(&l, (unsigned long long)(status < 0 ? 0 : status), 1);
+	add_str(&l, " error=");
+	add_str(&l, error != NULL ? error : "-");
+	add_str(&l, " duration_ms=");
+	if (!(duration_ms >= 0.0 && duration_ms < 1e15))
+		duration_ms = 0.0;	/* a clock step; NaN included */
+	tenths = (unsigned long long)(duration_ms * 10.0 + 0.5);
+	add_uint(&l, tenths / 10, 1);
+	add(&l, ".", 1);
+	add_uint(&l, tenths % 10, 1);
+	line_write(&l);
+	errno = saved;
+}
+
+/* True for the characters a request id may have: [A-Za-z0-9._-]. */
+static int
+is_id_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+void
+log_request_id(const char *offered, char out[LOG_REQUEST_ID_MAX + 1])
+{
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 raw[8];
+	size_t			 i, n;
+
+	if (offered != NULL) {
+		n = strlen(offered);
+		for (i = 0; i < n; i++)
+			if (!is_id_char((unsigned char)offered[i]))
+				break;
+		if (n > 0 && n <= LOG_REQUEST_ID_MAX && i == n) {
+			memcpy(out, offered, n + 1);
+			return;
+		}
+	}
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		memset(raw, 0, sizeof(raw));
+	for (i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 0xf];
+	}
+	out[2 * sizeof(raw)] = '\0';
+}

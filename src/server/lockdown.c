@@ -1,0 +1,37 @@
+/*
+ * lockdown.c: the one lockdown step (see lockdown.h).
+ */
+#include "ac-config.h"
+
+#include "db/db.h"
+#include "server/lockdown.h"
+#include "base/log.h"
+#include "base/sandbox.h"
+
+int
+lockdown(struct reset_ctx *ctx, int quiet)
+{
+	if (db_open(ctx->db) != DB_OK) {
+		if (!quiet)
+				log_msg("database not reachable yet: %s; serving "
+			    "anyway, it is tried again on each request",
+			    db_last_error(ctx->db));
+		db_preload_plugins();
+	}
+	if (!ctx->cfg->seccomp)
+		return 0;
+	switch (sandbox_enter()) {
+	case SANDBOX_ON:
+		return 0;
+	case SANDBOX_UNAVAILABLE:
+		if (!quiet)
+			log_msg("seccomp filter off: %s",
+			    sandbox_unavailable_reason());
+		return 0;
+	case SANDBOX_FAILED:
+		break;
+	}
+	log_msg("the kernel refused the seccomp filter; not serving "
+	    "(set seccomp = off to run without it)");
+	return -1;
+}

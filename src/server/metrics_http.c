@@ -1,0 +1,216 @@
+/*
+ * metrics_http.c: GET /metrics for Prometheus, served by the supervisor
+ * (see metrics_http.h).  A request is read until its empty line, at most
+ * METRICS_HTTP_REQUEST_MAX bytes; reading and writing share one deadline;
+ * the connection is closed after each answer.
+ */
+#include "ac-config.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/listen.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "server/metrics_http.h"
+
+struct metrics_http {
+	int		 fd;
+	char		*spec;
+};
+
+struct metrics_http *
+metrics_http_open(const char *spec)
+{
+	struct listen_opts	 lo;
+	struct metrics_http	*mh;
+
+	if (spec == NULL || *spec == '\0') {
+		log_msg("--metrics: expected host:port or unix:/path");
+		return NULL;
+	}
+	memset(&lo, 0, sizeof(lo));
+	lo.spec = spec;
+	lo.socket_mode = 0600;
+	lo.backlog = 16;
+	if ((mh = calloc(1, sizeof(*mh))) == NULL ||
+	    (mh->spec = strdup(spec)) == NULL) {
+		free(mh);
+		return NULL;
+	}
+	if ((mh->fd = listen_open(&lo)) == -1) {
+		free(mh->spec);
+		free(mh);
+		return NULL;
+	}
+	/* accept() must never block the supervisor. */
+	(void)fcntl(mh->fd, F_SETFL, fcntl(mh->fd, F_GETFL) | O_NONBLOCK);
+	log_msg("metrics on %s (GET /metrics)", spec);
+	return mh;
+}
+
+static long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for fd to become ready for events until deadline; 1 ready, 0 not. */
+static int
+wait_fd(int fd, short events, long deadline)
+{
+	struct pollfd	pfd = { fd, events, 0 };
+	long		left;
+	int		r;
+
+	for (;;) {
+		if ((left = deadline - now_ms()) <= 0)
+			return 0;
+		r = poll(&pfd, 1, (int)left);
+		if (r == -1 && errno == EINTR)
+			continue;
+		return r == 1;
+	}
+}
+
+/* Reads the request head (up to its empty line) into buf; its length, or
+ * -1 when it is too long, cut off or too slow. */
+static ssize_t
+read_head(int fd, char *buf, size_t size, long deadline)
+{
+	size_t	len = 0;
+	ssize_t	r;
+
+	while (len < size - 1) {
+		if (!wait_fd(fd, POLLIN, deadline))
+			return -1;
+		r = read(fd, buf + len, size - 1 - len);
+		if (r == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r <= 0)
+			return -1;
+		len += (size_t)r;
+		buf[len] = '\0';
+		if (strstr(buf, "\r\n\r\n") != NULL || strstr(buf, "\n\n") != NULL)
+			return (ssize_t)len;
+	}
+	return -1;
+}
+
+/* Writes all of buf by the deadline; 0 or -1. */
+static int
+write_all(int fd, const char *buf, size_t n, long deadline)
+{
+	ssize_t	r;
+
+	while (n > 0) {
+		if (!wait_fd(fd, POLLOUT, deadline))
+			return -1;
+		r = send(fd, buf, n, MSG_NOSIGNAL);
+		if (r == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r <= 0)
+			return -1;
+		buf += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* Sends a whole answer: status line, the usual headers, the body. */
+static void
+answer(int fd, const char *status, const char *type, const char *extra,
+    const char *body, size_t len, long deadline)
+{
+	char	head[512];
+	int	n;
+
+	n = snprintf(head, sizeof(head), "HTTP/1.1 %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+	    "Connection: close\r\n%s\r\n", status, type, len, extra);
+	if (n > 0 && (size_t)n < sizeof(head) &&
+	    write_all(fd, head, (size_t)n, deadline) == 0)
+		(void)write_all(fd, body, len, deadline);
+}
+
+/* Serves one connection. */
+static void
+serve(int fd, int workers_configured, int workers_alive)
+{
+	struct metrics_text	 t = { NULL, 0, 0, 0 };
+	char			 head[METRICS_HTTP_REQUEST_MAX];
+	long			 deadline = now_ms() + METRICS_HTTP_DEADLINE_MS;
+	const char		*text = "text/plain; charset=utf-8";
+	size_t			 plen;
+	char			*sp;
+
+	if (read_head(fd, head, sizeof(head), deadline) == -1)
+		return;		/* too long, cut off or too slow: just close */
+	if (strncmp(head, "GET ", 4) != 0 && strncmp(head, "HEAD ", 5) != 0) {
+		answer(fd, "405 Method Not Allowed", text, "Allow: GET\r\n",
+		    "only GET\n", 9, deadline);
+		return;
+	}
+	sp = strchr(head, ' ') + 1;
+	plen = strcspn(sp, " ?\r\n");
+	if (plen != 8 || strncmp(sp, "/metrics", 8) != 0) {
+		answer(fd, "404 Not Found", text, "", "only /metrics\n", 14,
+		    deadline);
+		return;
+	}
+	metrics_expose(&t, workers_configured, workers_alive);
+	if (t.failed || t.buf == NULL)
+		answer(fd, "500 Internal Server Error", text, "",
+		    "out of memory\n", 14, deadline);
+	else
+		answer(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8",
+		    "", t.buf, head[0] == 'H' ? 0 : t.len, deadline);
+	free(t.buf);
+}
+
+void
+metrics_http_poll(struct metrics_http *mh, int timeout_ms,
+    int workers_configured, int workers_alive)
+{
+	struct pollfd	pfd = { mh->fd, POLLIN, 0 };
+	int		c;
+
+	if (poll(&pfd, 1, timeout_ms) != 1)
+		return;
+	c = accept4(mh->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (c == -1)
+		return;
+	serve(c, workers_configured, workers_alive);
+	close(c);
+}
+
+void
+metrics_http_close_inherited(struct metrics_http *mh)
+{
+	if (mh != NULL && mh->fd != -1) {
+		close(mh->fd);
+		mh->fd = -1;
+	}
+}
+
+void
+metrics_http_free(struct metrics_http *mh)
+{
+	if (mh == NULL)
+		return;
+	metrics_http_close_inherited(mh);
+	listen_remove(mh->spec);
+	free(mh->spec);
+	free(mh);
+}

@@ -1,0 +1,275 @@
+/*
+ * supervisor.c: the pre-forked workers and their keeper (see
+ * supervisor.h).
+ */
+#include "ac-config.h"
+
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/fcgi.h"
+#include "server/listen.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "server/metrics_http.h"
+#include "password/policy.h"
+#include "base/privsep.h"
+#include "server/supervisor.h"
+
+#define GRACE_SECONDS	30	/* in-flight requests before SIGKILL */
+
+struct slot {
+	pid_t	pid;
+	time_t	started;
+};
+
+struct supervisor {
+	const struct supervisor_opts	*opts;
+	struct config			*cfg;
+	int				 fd;
+	struct slot			 slots[SUPERVISOR_MAX_WORKERS];
+	pid_t				 retiring[SUPERVISOR_MAX_WORKERS * 4];
+	size_t				 nretiring;
+	struct metrics_http		*metrics;	/* or NULL */
+};
+
+/* Forks the worker of slot i (its metrics slot too). */
+static pid_t
+spawn_worker(struct supervisor *sv, int i)
+{
+	pid_t	pid;
+
+	if ((pid = fork()) == -1) {
+		log_msg("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		metrics_http_close_inherited(sv->metrics);
+		metrics_bind_slot(i);
+		if (privsep_drop(&sv->opts->privsep) == -1)
+			_exit(3);
+		_exit(fcgi_worker(sv->fd, sv->cfg));
+	}
+	return pid;
+}
+
+static void
+fill_slots(struct supervisor *sv)
+{
+	int	i;
+
+	for (i = 0; i < sv->opts->workers; i++)
+		if (sv->slots[i].pid <= 0) {
+			sv->slots[i].pid = spawn_worker(sv, i);
+			sv->slots[i].started = time(NULL);
+		}
+}
+
+/* Removes pid from the retiring list; 1 when it was there. */
+static int
+retired(struct supervisor *sv, pid_t pid)
+{
+	size_t	j;
+
+	for (j = 0; j < sv->nretiring; j++)
+		if (sv->retiring[j] == pid) {
+			sv->retiring[j] = sv->retiring[--sv->nretiring];
+			return 1;
+		}
+	return 0;
+}
+
+/* Reaps exited children; a worker that died in service is replaced (after
+ * a pause if it died young, so a broken setup does not spin). */
+static void
+reap(struct supervisor *sv, int stopping)
+{
+	pid_t	pid;
+	int	i, status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (retired(sv, pid))
+			continue;
+		for (i = 0; i < sv->opts->workers; i++) {
+			if (sv->slots[i].pid != pid)
+				continue;
+			sv->slots[i].pid = 0;
+			if (stopping)
+				break;
+			if (WIFSIGNALED(status))
+				log_msg("worker %ld killed by signal %d; "
+				    "replacing it", (long)pid, WTERMSIG(status));
+			else
+				log_msg("worker %ld exited with status %d; "
+				    "replacing it", (long)pid,
+				    WEXITSTATUS(status));
+			metrics_worker_restarted();
+			if (time(NULL) - sv->slots[i].started < 1)
+				sleep(1);
+			break;
+		}
+	}
+}
+
+/* SIGHUP: a new configuration, new workers, and the old ones told to
+ * finish what they hold.  The socket stays open throughout, so no
+ * connection is refused. */
+static void
+reload(struct supervisor *sv)
+{
+	struct config	next;
+	char		err[512];
+	int		i;
+
+	if (sv->nretiring + (size_t)sv->opts->workers >
+	    sizeof(sv->retiring) / sizeof(pid_t)) {
+		log_msg("reload refused: too many workers still finishing");
+		return;
+	}
+	/* The blocklist is replaced only when the new one loads, and only
+	 * once everything else about the new configuration has passed. */
+	if (config_load(sv->opts->config_path, &next, err, sizeof(err)) == -1 ||
+	    privsep_check_readable(&sv->opts->privsep, "mysql_option_file",
+	    next.mysql_option_file, err, sizeof(err)) == -1 ||
+	    log_open_file(next.log_file, err, sizeof(err)) == -1 ||
+	    policy_load(next.password_blocklist, 0, err, sizeof(err)) == -1) {
+		log_msg("reload refused, keeping the running configuration: %s",
+		    err);
+		return;
+	}
+	if (next.password_blocklist[0] != '\0') {
+		policy_describe(err, sizeof(err));
+		log_msg("%s", err);
+	}
+	*sv->cfg = next;
+	for (i = 0; i < sv->opts->workers; i++) {
+		if (sv->slots[i].pid > 0) {
+			kill(sv->slots[i].pid, SIGTERM);
+			sv->retiring[sv->nretiring++] = sv->slots[i].pid;
+		}
+		sv->slots[i].pid = 0;
+	}
+	fill_slots(sv);
+	log_msg("configuration reloaded from %s", sv->opts->config_path);
+}
+
+/* Sends sig to every worker that should stop (all when all is set, else
+ * only the retiring ones): repeated, a SIGTERM wakes one that was between
+ * two requests when the first came. */
+static void
+signal_workers(struct supervisor *sv, int all, int sig)
+{
+	size_t	j;
+	int	i;
+
+	for (j = 0; j < sv->nretiring; j++)
+		kill(sv->retiring[j], sig);
+	if (all)
+		for (i = 0; i < sv->opts->workers; i++)
+			if (sv->slots[i].pid > 0)
+				kill(sv->slots[i].pid, sig);
+}
+
+static int
+live_workers(const struct supervisor *sv)
+{
+	int	i, n = (int)sv->nretiring;
+
+	for (i = 0; i < sv->opts->workers; i++)
+		if (sv->slots[i].pid > 0)
+			n++;
+	return n;
+}
+
+/* The next signal, or -1 after about a second without one.  With
+ * --metrics, scrapes are served while waiting: each is bounded in time
+ * (metrics_http.h), so a signal waits at most that long. */
+static int
+next_signal(struct supervisor *sv, const sigset_t *set)
+{
+	struct timespec	tick = { 1, 0 }, none = { 0, 0 };
+	int		sig;
+
+	if (sv->metrics == NULL)
+		return sigtimedwait(set, NULL, &tick);
+	if ((sig = sigtimedwait(set, NULL, &none)) > 0)
+		return sig;
+	metrics_http_poll(sv->metrics, 250, sv->opts->workers,
+	    live_workers(sv) - (int)sv->nretiring);
+	return sigtimedwait(set, NULL, &none);
+}
+
+static int
+supervise(struct supervisor *sv)
+{
+	sigset_t	 set;
+	time_t		 stop_at = 0;
+	int		 sig, stopping = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);	/* a gone log reader must not kill us */
+	log_msg("serving with %d workers", sv->opts->workers);
+	fill_slots(sv);
+	for (;;) {
+		sig = next_signal(sv, &set);
+		if (sig == SIGTERM || sig == SIGINT) {
+			if (!stopping)
+				log_msg("stopping: finishing requests in "
+				    "progress");
+			stopping = 1;
+			stop_at = time(NULL) + GRACE_SECONDS;
+		} else if (sig == SIGHUP && !stopping)
+			reload(sv);
+		reap(sv, stopping);
+		if (stopping && live_workers(sv) == 0)
+			break;
+		if (stopping && time(NULL) >= stop_at) {
+			log_msg("grace period over; killing workers");
+			signal_workers(sv, 1, SIGKILL);
+		}
+		signal_workers(sv, stopping, SIGTERM);
+		if (!stopping)
+			fill_slots(sv);
+	}
+	listen_remove(sv->opts->listen_spec);
+	metrics_http_free(sv->metrics);
+	log_msg("stopped");
+	return 0;
+}
+
+int
+supervisor_run(const struct supervisor_opts *opts, struct config *cfg, int fd)
+{
+	struct supervisor	*sv;
+	int			 rc;
+
+	if (opts->workers < 1 || opts->workers > SUPERVISOR_MAX_WORKERS) {
+		log_msg("--workers: 1 to %d", SUPERVISOR_MAX_WORKERS);
+		return 1;
+	}
+	if ((sv = calloc(1, sizeof(*sv))) == NULL)
+		return 1;
+	sv->opts = opts;
+	sv->cfg = cfg;
+	sv->fd = fd;
+	if (opts->metrics_spec != NULL &&
+	    (metrics_init(opts->workers) == -1 ||
+	    (sv->metrics = metrics_http_open(opts->metrics_spec)) == NULL)) {
+		free(sv);
+		return 1;
+	}
+	rc = supervise(sv);
+	free(sv);
+	return rc;
+}
