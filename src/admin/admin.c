@@ -29,6 +29,8 @@
 #include "base/client.h"
 #include "conf/config.h"
 #include "db/db.h"
+#include "db/db_admin.h"
+#include "db/db_mail.h"
 #include "password/hashrec.h"
 #include "base/log.h"
 #include "base/number.h"

@@ -14,6 +14,7 @@
 
 #include "base/client.h"
 #include "db/db.h"
+#include "db/db_mail.h"
 #include "base/email.h"
 #include "api/envelope.h"
 #include "base/log.h"

@@ -31,6 +31,8 @@
 #include "api/reset.h"
 #include "api/response.h"
 #include "password/token.h"
+#include "db/db_reset.h"
+#include "db/db_attempts.h"
 
 /* Codes we issue are CODE_CHARS long; anything far off that cannot be
  * one, so it is refused without a lookup. */
@@ -69,7 +71,7 @@ static void
 count_failure(struct reset_ctx *ctx, const char *client,
     const struct db_lookup *look, const char *request_id)
 {
-	if (db_attempt_failed(ctx->db, client, look) != DB_OK)
+	if (db_attempt_failed(ctx->db, client, look->window_start) != DB_OK)
 		log_msg("request id=%s counting a failed attempt: %s",
 		    request_id, db_last_error(ctx->db));
 }

@@ -1,87 +1,134 @@
 /*
- * db-internal.h: what the files of the database layer share (db.c, the
- * only code that touches the MYSQL handle, and db_mail.c, db_admin.c,
- * which run their statements through it).  Nothing else includes it.
+ * db-internal.h: what the files of the database layer share.  db.c owns
+ * the connection, the statement runner and the one rerun rule; each other
+ * file (db_reset.c, db_attempts.c, db_mail.c, db_admin.c) owns the
+ * statements of one consumer, in a table of its own, and runs them
+ * through db.c.  Nothing outside src/db/ includes this header.
  */
 #ifndef AR_DB_INTERNAL_H
 #define AR_DB_INTERNAL_H
 
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
+#include <mysql.h>
+
+#include "base/client.h"
 #include "db/db.h"
 
-/* The statements, by index; each prepared lazily on its connection. */
-enum stmt_id {
-	ST_FIND_CODE,
-	ST_CHECK_CODE,
-	ST_LOCK_CODE,
-	ST_SET_PASSWORD,
-	ST_END_CODES,
-	ST_REVOKE_TOKENS,
-	ST_INSERT_TOKEN,
-	ST_CREATE_USER,
-	ST_ISSUE_CODE,
-	ST_PASSWORD_RECORD,
-	ST_ATTEMPT_ADD,
-	ST_ATTEMPT_SWEEP,
-	/* The recover endpoint and the mailer (mail_queue). */
-	ST_RECOVER_COUNT,
-	ST_RECOVER_ENQUEUE,
-	ST_MQ_CLAIM,
-	ST_MQ_LEASED,
-	ST_MQ_LEASED_ADDRESS,
-	ST_MQ_USER_LOCK,
-	ST_MQ_CAPS_USER,
-	ST_MQ_CAPS_ADDRESS,
-	ST_MQ_CODE,
-	ST_MQ_RESERVE_USER,
-	ST_MQ_RESERVE_ADDRESS,
-	ST_MQ_END_CODE,
-	ST_MQ_FINISH,
-	ST_MQ_RETRY,
-	ST_MQ_WIPE,
-	ST_MQ_STATE_COUNT,
-	ST_MQ_REQUEUE,
-	/* The admin CLI. */
-	ST_USER_ID,
-	ST_NEXT_CODE,
-	ST_REVOKE_CODES,
-	ST_ATTEMPTS_SHOW,
-	ST_ATTEMPTS_CLEAR,
-	ST_COUNT
+/* A statement with the number of values it binds in and out: dbi_run()
+ * refuses a call that passes other counts, and a prepared statement whose
+ * server-side counts differ, so that no bind array is ever overrun.  Each
+ * file keeps its statements in a const table indexed by an enum of its
+ * own, and passes &table[INDEX]: the address is the statement's identity
+ * in the connection's cache of prepared statements. */
+struct stmt_def {
+	const char	*sql;
+	unsigned	 nparam;
+	unsigned	 nresult;
 };
+
+/* The most values one statement binds in or out. */
+#define BIND_MAX	8
+/* The most distinct statements one process prepares. */
+#define STMT_CACHE_MAX	64
 
 /* One value to bind, in or out. */
 struct val {
 	enum { V_TEXT, V_U64, V_I64 } type;
 	void		*p;		/* char buffer or the integer */
-	size_t		 cap;		/* text buffer size (out) */
+	size_t		 cap;		/* text out: buffer size, NUL included */
 	unsigned long	 len;		/* text length */
 };
 
 #define TEXT_IN(s)	{ V_TEXT, (void *)(uintptr_t)(s), 0, (unsigned long)strlen(s) }
+/* A text out: dbi_run NUL-terminates it (empty unless a row was read). */
+#define TEXT_OUT(buf, size) { V_TEXT, (buf), (size), 0 }
 #define U64(x)		{ V_U64, (x), 0, 0 }
 #define I64(x)		{ V_I64, (x), 0, 0 }
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
-/*
- * Runs statement id with the inputs bound; for a query, fetches the first
- * row into the outputs.  nin and nout must be the statement table's
- * counts.  DB_OK, DB_NOT_FOUND (query with no row), DB_CONFLICT
- * (duplicate key), DB_UNAVAILABLE or DB_ERROR.  One attempt: callers in
- * a transaction body use it; others use dbi_statement.
- */
-enum db_result dbi_run(struct db *db, enum stmt_id id, struct val *in,
-    size_t nin, struct val *outv, size_t nout, unsigned long long *affected);
+/* Failed attempts counted but not yet written (attempt_batch):
+ * db_attempts.c's state, kept in the connection's struct. */
+#define PENDING_MAX	64	/* the largest attempt_batch */
+struct pending {
+	char			key[CLIENT_KEY_MAX];
+	unsigned long long	window_start;
+	unsigned long long	failures;
+};
+struct attempt_batch {
+	unsigned long long	 writer; /* this process's attempt_failures rows */
+	struct pending		 pending[PENDING_MAX];
+	int			 npending;
+	unsigned		 total;	/* failures in pending[] */
+	time_t			 since;	/* CLOCK_MONOTONIC seconds */
+};
 
-/* One statement (autocommit) through the rerun rule (db.c). */
-enum db_result dbi_statement(struct db *db, enum stmt_id id, struct val *in,
-    size_t nin, struct val *out, size_t nout, unsigned long long *affected);
+struct prepared {
+	const struct stmt_def	*def;
+	MYSQL_STMT		*stmt;
+};
+
+struct db {
+	const struct config	*cfg;
+	MYSQL			*conn;
+	struct prepared		 cache[STMT_CACHE_MAX];
+	int			 ncache;
+	int			 host;	/* db_hosts entry to use next / in use */
+	int			 connect_failed; /* this attempt could not connect */
+	int			 committing; /* COMMIT was sent */
+	int			 was_connected; /* a connection was open before */
+	int			 reruns; /* of the current call */
+	unsigned		 last_errno;
+	char			 last_error[256];
+	char			 rerun_error[256]; /* what caused the last rerun */
+	struct attempt_batch	 attempts;
+};
+
+/*
+ * Runs the statement with the inputs bound; for a query, fetches the
+ * first row into the outputs (text outputs NUL-terminated).  nin and nout
+ * must be the statement's counts.  DB_OK, DB_NOT_FOUND (query with no
+ * row), DB_CONFLICT (duplicate key), DB_UNAVAILABLE or DB_ERROR.  One
+ * attempt: callers in a transaction or a dbi_with_reruns body use it;
+ * others use dbi_statement.
+ */
+enum db_result dbi_run(struct db *db, const struct stmt_def *st,
+    struct val *in, size_t nin, struct val *out, size_t nout,
+    unsigned long long *affected);
+
+/* One statement (autocommit) through the rerun rule. */
+enum db_result dbi_statement(struct db *db, const struct stmt_def *st,
+    struct val *in, size_t nin, struct val *out, size_t nout,
+    unsigned long long *affected);
 
 /* body (its statements through dbi_run) as one transaction, committed or
  * rolled back, through the rerun rule. */
 enum db_result dbi_transaction(struct db *db,
     enum db_result (*body)(struct db *, void *), void *arg);
+
+/* once() through the rerun rule (db.c says when it runs again). */
+enum db_result dbi_with_reruns(struct db *db,
+    enum db_result (*once)(struct db *, void *), void *arg);
+
+/* A transaction's start, and its end: with rc DB_OK a COMMIT (which may
+ * fail: the rerun rule's cases), else a rollback; returns the outcome. */
+enum db_result dbi_begin(struct db *db);
+enum db_result dbi_end(struct db *db, enum db_result rc);
+
+/* Records an error as the call's and classifies it (DB_UNAVAILABLE or
+ * DB_ERROR); a lost connection is dropped. */
+enum db_result dbi_fail(struct db *db, unsigned e, const char *what,
+    const char *msg);
+
+/* Called by db_free: the attempt batch's last, best-effort write. */
+void dbi_attempts_at_exit(struct db *db);
+
+/* The client's failures not yet written in the window (db_attempts.c),
+ * and the write of pending failures when they are due. */
+unsigned long long dbi_attempts_pending(const struct db *db,
+    const char *client_key, unsigned long long window_start);
+void dbi_attempts_flush_if_due(struct db *db);
 
 #endif

@@ -8,6 +8,109 @@
 #include <string.h>
 
 #include "db/db-internal.h"
+#include "db/db_mail.h"
+
+enum {
+	RECOVER_COUNT,
+	RECOVER_ENQUEUE,
+	CLAIM,
+	LEASED,
+	LEASED_ADDRESS,
+	USER_LOCK,
+	CAPS_USER,
+	CAPS_ADDRESS,
+	CODE,
+	RESERVE_USER,
+	RESERVE_ADDRESS,
+	END_CODE,
+	FINISH,
+	RETRY,
+	WIPE,
+	STATE_COUNT,
+	REQUEUE,
+	NSTMTS
+};
+
+static const struct stmt_def stmts[NSTMTS] = {
+	/* The client's rows in the window, and when the oldest leaves it
+	 * (Retry-After).  A plain consistent read: no locks (docs/MAILER.md
+	 * says why this is not one INSERT ... SELECT). */
+	[RECOVER_COUNT] = {
+	    "SELECT COUNT(*), COALESCE(CEIL(TIMESTAMPDIFF(MICROSECOND, "
+	    "UTC_TIMESTAMP(6), MIN(created_at) + INTERVAL ? SECOND) / 1000000), "
+	    "1) FROM mail_queue WHERE client_key = ? AND created_at > "
+	    "UTC_TIMESTAMP(6) - INTERVAL ? SECOND", 3, 2 },
+	/* One INSERT answers every valid recover request; no user lookup. */
+	[RECOVER_ENQUEUE] = {
+	    "INSERT INTO mail_queue (request_id, client_key, email, locale, "
+	    "created_at, enqueued_at, due_at) VALUES (?, ?, ?, ?, "
+	    "UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))", 4, 0 },
+	/* A lease: the row is the mailer's until due_at, then anyone's. */
+	/* id = LAST_INSERT_ID(id): the session learns which row it took,
+	 * without an index on lease_token. */
+	[CLAIM] = {
+	    "UPDATE mail_queue SET lease_token = ?, attempts = attempts + 1, "
+	    "due_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, "
+	    "id = LAST_INSERT_ID(id) "
+	    "WHERE state = 'queued' AND due_at <= UTC_TIMESTAMP(6) "
+	    "ORDER BY due_at LIMIT 1", 2, 0 },
+	[LEASED] = {
+	    "SELECT id, attempts, TIMESTAMPDIFF(SECOND, enqueued_at, "
+	    "UTC_TIMESTAMP(6)), request_id FROM mail_queue "
+	    "WHERE id = LAST_INSERT_ID() AND lease_token = ?", 1, 4 },
+	[LEASED_ADDRESS] = {
+	    "SELECT COALESCE(email, ''), locale FROM mail_queue WHERE id = ?", 1, 2 },
+	/* The account's row lock serialises every mailer deciding about
+	 * this account, so the caps hold across mailers. */
+	[USER_LOCK] = {
+	    "SELECT id, email FROM users WHERE email = ? FOR UPDATE", 1, 2 },
+	[CAPS_USER] = {
+	    "SELECT COUNT(*), COALESCE(MAX(reserved_at) > UTC_TIMESTAMP(6) - "
+	    "INTERVAL ? SECOND, 0) FROM mail_queue WHERE user_id = ? AND "
+	    "reserved_at > UTC_TIMESTAMP(6) - INTERVAL 1 DAY AND "
+	    "state IN ('queued', 'sent') AND id <> ?", 3, 2 },
+	[CAPS_ADDRESS] = {
+	    "SELECT COUNT(*), COALESCE(MAX(reserved_at) > UTC_TIMESTAMP(6) - "
+	    "INTERVAL ? SECOND, 0) FROM mail_queue WHERE user_id IS NULL AND "
+	    "reserved_at > UTC_TIMESTAMP(6) - INTERVAL 1 DAY AND email = ? "
+	    "AND state IN ('queued', 'sent') AND id <> ?", 3, 2 },
+	[CODE] = {
+	    "INSERT INTO reset_codes (user_id, code_sha256, created_at, "
+	    "expires_at) VALUES (?, ?, UTC_TIMESTAMP(6), "
+	    "UTC_TIMESTAMP(6) + INTERVAL ? SECOND)", 3, 0 },
+	[RESERVE_USER] = {
+	    "UPDATE mail_queue SET user_id = ?, reserved_at = UTC_TIMESTAMP(6), "
+	    "code_id = LAST_INSERT_ID() WHERE id = ? AND lease_token = ?", 3, 0 },
+	[RESERVE_ADDRESS] = {
+	    "UPDATE mail_queue SET reserved_at = UTC_TIMESTAMP(6), "
+	    "code_id = NULL WHERE id = ? AND lease_token = ?", 2, 0 },
+	/* A code that was not delivered ends at once. */
+	[END_CODE] = {
+	    "UPDATE reset_codes c JOIN mail_queue q ON q.code_id = c.id "
+	    "SET c.used_at = UTC_TIMESTAMP(6) WHERE q.id = ? AND "
+	    "q.lease_token = ? AND c.used_at IS NULL", 2, 0 },
+	[FINISH] = {
+	    "UPDATE mail_queue SET state = ?, user_id = COALESCE(NULLIF(?, 0), "
+	    "user_id), smtp_status = NULLIF(?, 0), finished_at = "
+	    "UTC_TIMESTAMP(6), lease_token = NULL WHERE id = ? AND "
+	    "lease_token = ?", 5, 0 },
+	[RETRY] = {
+	    "UPDATE mail_queue SET due_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, "
+	    "smtp_status = NULLIF(?, 0), lease_token = NULL "
+	    "WHERE id = ? AND lease_token = ?", 4, 0 },
+	[WIPE] = {
+	    "UPDATE mail_queue SET email = NULL, client_key = '' WHERE "
+	    "created_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND AND "
+	    "(email IS NOT NULL OR client_key <> '') LIMIT 500", 1, 0 },
+	[STATE_COUNT] = {
+	    "SELECT COUNT(*), COALESCE(MAX(TIMESTAMPDIFF(SECOND, enqueued_at, "
+	    "UTC_TIMESTAMP(6))), 0) FROM mail_queue WHERE state = ?", 1, 2 },
+	[REQUEUE] = {
+	    "UPDATE mail_queue SET state = 'queued', due_at = UTC_TIMESTAMP(6), "
+	    "enqueued_at = UTC_TIMESTAMP(6), lease_token = NULL, attempts = 0, "
+	    "smtp_status = NULL, finished_at = NULL "
+	    "WHERE id = ? AND state <> 'queued' AND email IS NOT NULL", 1, 0 },
+};
 
 enum db_result
 db_recover_enqueue(struct db *db, const char *request_id,
@@ -24,7 +127,8 @@ db_recover_enqueue(struct db *db, const char *request_id,
 
 	*limited = 0;
 	if (limit > 0 && client_key[0] != '\0') {
-		rc = dbi_statement(db, ST_RECOVER_COUNT, cnt_in, 3, cnt_out, 2, NULL);
+		rc = dbi_statement(db, &stmts[RECOVER_COUNT], cnt_in,
+		    NELEM(cnt_in), cnt_out, NELEM(cnt_out), NULL);
 		if (rc != DB_OK)
 			return rc;
 		if (count >= (unsigned long long)limit) {
@@ -33,7 +137,8 @@ db_recover_enqueue(struct db *db, const char *request_id,
 			return DB_OK;
 		}
 	}
-	return dbi_statement(db, ST_RECOVER_ENQUEUE, in, 4, NULL, 0, NULL);
+	return dbi_statement(db, &stmts[RECOVER_ENQUEUE], in, NELEM(in), NULL,
+	    0, NULL);
 }
 
 enum db_result
@@ -45,28 +150,27 @@ db_mail_claim(struct db *db, long lease_seconds, struct mail_job *job)
 	struct val		 lease_in[] = { TEXT_IN(job->lease) };
 	struct val		 lease_out[] = { U64(&job->id), U64(&job->attempts),
 				    I64(&job->age),
-				    { V_TEXT, job->request_id,
-				      sizeof(job->request_id) - 1, 0 } };
+				    TEXT_OUT(job->request_id, sizeof(job->request_id)) };
 	struct val		 addr_in[] = { U64(&job->id) };
 	struct val		 addr_out[] = {
-				    { V_TEXT, job->email, sizeof(job->email) - 1, 0 },
-				    { V_TEXT, job->locale, sizeof(job->locale) - 1, 0 } };
+				    TEXT_OUT(job->email, sizeof(job->email)),
+				    TEXT_OUT(job->locale, sizeof(job->locale)) };
 	enum db_result		 rc;
 
-	rc = dbi_statement(db, ST_MQ_CLAIM, claim_in, 2, NULL, 0, &n);
+	rc = dbi_statement(db, &stmts[CLAIM], claim_in, NELEM(claim_in), NULL,
+	    0, &n);
 	if (rc != DB_OK)
 		return rc;
 	if (n == 0)
 		return DB_NOT_FOUND;
-	rc = dbi_statement(db, ST_MQ_LEASED, lease_in, 1, lease_out, 4, NULL);
+	rc = dbi_statement(db, &stmts[LEASED], lease_in, NELEM(lease_in),
+	    lease_out, NELEM(lease_out), NULL);
 	if (rc != DB_OK)
 		return rc;
-	job->request_id[lease_out[3].len] = '\0';
-	rc = dbi_statement(db, ST_MQ_LEASED_ADDRESS, addr_in, 1, addr_out, 2, NULL);
+	rc = dbi_statement(db, &stmts[LEASED_ADDRESS], addr_in, NELEM(addr_in),
+	    addr_out, NELEM(addr_out), NULL);
 	if (rc != DB_OK)
 		return rc;
-	job->email[addr_out[0].len] = '\0';
-	job->locale[addr_out[1].len] = '\0';
 	return DB_OK;
 }
 
@@ -92,7 +196,7 @@ reserve_account_once(struct db *db, void *arg)
 	long long		 recent = 0;
 	struct val		 lock_in[] = { TEXT_IN(a->job->email) };
 	struct val		 lock_out[] = { U64(user_id),
-				    { V_TEXT, a->rcpt, a->rcptlen - 1, 0 } };
+				    TEXT_OUT(a->rcpt, a->rcptlen) };
 	struct val		 caps_in[] = { I64(&a->interval), U64(user_id),
 				    U64(&id) };
 	struct val		 caps_out[] = { U64(&count), I64(&recent) };
@@ -103,24 +207,27 @@ reserve_account_once(struct db *db, void *arg)
 	enum db_result		 rc;
 
 	a->result = RESERVE_LOST;
-	rc = dbi_run(db, ST_MQ_USER_LOCK, lock_in, 1, lock_out, 2, NULL);
+	rc = dbi_run(db, &stmts[USER_LOCK], lock_in, NELEM(lock_in), lock_out,
+	    NELEM(lock_out), NULL);
 	if (rc == DB_NOT_FOUND) {
 		a->result = RESERVE_UNKNOWN;
 		return DB_NOT_FOUND;	/* nothing written: roll back */
 	}
 	if (rc != DB_OK)
 		return rc;
-	a->rcpt[lock_out[1].len] = '\0';
-	rc = dbi_run(db, ST_MQ_CAPS_USER, caps_in, 3, caps_out, 2, NULL);
+	rc = dbi_run(db, &stmts[CAPS_USER], caps_in, NELEM(caps_in), caps_out,
+	    NELEM(caps_out), NULL);
 	if (rc != DB_OK)
 		return rc;
 	if (recent || count >= (unsigned long long)a->daily_limit) {
 		a->result = RESERVE_SUPPRESSED;
 		return DB_OK;	/* the caller records it */
 	}
-	if ((rc = dbi_run(db, ST_MQ_CODE, code_in, 3, NULL, 0, NULL)) != DB_OK)
+	if ((rc = dbi_run(db, &stmts[CODE], code_in, NELEM(code_in), NULL, 0,
+	    NULL)) != DB_OK)
 		return rc == DB_CONFLICT ? DB_ERROR : rc;
-	if ((rc = dbi_run(db, ST_MQ_RESERVE_USER, res_in, 3, NULL, 0, &n)) != DB_OK)
+	if ((rc = dbi_run(db, &stmts[RESERVE_USER], res_in, NELEM(res_in),
+	    NULL, 0, &n)) != DB_OK)
 		return rc;
 	if (n != 1)
 		return DB_NOT_FOUND;	/* the lease ran out: roll back */
@@ -159,14 +266,16 @@ db_mail_reserve_address(struct db *db, const struct mail_job *job,
 	enum db_result		 rc;
 
 	*result = RESERVE_LOST;
-	rc = dbi_statement(db, ST_MQ_CAPS_ADDRESS, caps_in, 3, caps_out, 2, NULL);
+	rc = dbi_statement(db, &stmts[CAPS_ADDRESS], caps_in, NELEM(caps_in),
+	    caps_out, NELEM(caps_out), NULL);
 	if (rc != DB_OK)
 		return rc;
 	if (recent || count >= (unsigned long long)daily_limit) {
 		*result = RESERVE_SUPPRESSED;
 		return DB_OK;
 	}
-	rc = dbi_statement(db, ST_MQ_RESERVE_ADDRESS, res_in, 2, NULL, 0, &n);
+	rc = dbi_statement(db, &stmts[RESERVE_ADDRESS], res_in, NELEM(res_in),
+	    NULL, 0, &n);
 	if (rc == DB_OK)
 		*result = n == 1 ? RESERVE_SEND : RESERVE_LOST;
 	return rc;
@@ -184,10 +293,11 @@ db_mail_finish(struct db *db, const struct mail_job *job, const char *state,
 	enum db_result		 rc;
 
 	*lost = 0;
-	if (end_code && (rc = dbi_statement(db, ST_MQ_END_CODE, end_in, 2, NULL, 0,
+	if (end_code && (rc = dbi_statement(db, &stmts[END_CODE], end_in,
+	    NELEM(end_in), NULL, 0,
 	    NULL)) != DB_OK)
 		return rc;
-	rc = dbi_statement(db, ST_MQ_FINISH, in, 5, NULL, 0, &n);
+	rc = dbi_statement(db, &stmts[FINISH], in, NELEM(in), NULL, 0, &n);
 	if (rc == DB_OK && n != 1)
 		*lost = 1;
 	return rc;
@@ -205,9 +315,10 @@ db_mail_retry(struct db *db, const struct mail_job *job, long delay,
 	enum db_result		 rc;
 
 	*lost = 0;
-	if ((rc = dbi_statement(db, ST_MQ_END_CODE, end_in, 2, NULL, 0, NULL)) != DB_OK)
+	if ((rc = dbi_statement(db, &stmts[END_CODE], end_in, NELEM(end_in),
+	    NULL, 0, NULL)) != DB_OK)
 		return rc;
-	rc = dbi_statement(db, ST_MQ_RETRY, in, 4, NULL, 0, &n);
+	rc = dbi_statement(db, &stmts[RETRY], in, NELEM(in), NULL, 0, &n);
 	if (rc == DB_OK && n != 1)
 		*lost = 1;
 	return rc;
@@ -220,7 +331,7 @@ db_mail_wipe(struct db *db, long retention, unsigned long long *wiped)
 	struct val	in[] = { I64(&r) };
 
 	*wiped = 0;
-	return dbi_statement(db, ST_MQ_WIPE, in, 1, NULL, 0, wiped);
+	return dbi_statement(db, &stmts[WIPE], in, NELEM(in), NULL, 0, wiped);
 }
 
 enum db_result
@@ -230,7 +341,8 @@ db_mail_state_count(struct db *db, const char *state,
 	struct val	in[] = { TEXT_IN(state) };
 	struct val	out[] = { U64(count), I64(oldest_seconds) };
 
-	return dbi_statement(db, ST_MQ_STATE_COUNT, in, 1, out, 2, NULL);
+	return dbi_statement(db, &stmts[STATE_COUNT], in, NELEM(in), out,
+	    NELEM(out), NULL);
 }
 
 enum db_result
@@ -240,7 +352,7 @@ db_mail_requeue(struct db *db, unsigned long long id)
 	struct val		in[] = { U64(&id) };
 	enum db_result		rc;
 
-	rc = dbi_statement(db, ST_MQ_REQUEUE, in, 1, NULL, 0, &n);
+	rc = dbi_statement(db, &stmts[REQUEUE], in, NELEM(in), NULL, 0, &n);
 	if (rc == DB_OK && n == 0)
 		rc = DB_NOT_FOUND;
 	return rc;

@@ -39,6 +39,7 @@
 
 #include "conf/config.h"
 #include "db/db.h"
+#include "db/db_mail.h"
 #include "base/email.h"
 #include "base/log.h"
 #include "mailer/mailmsg.h"
