@@ -81,6 +81,9 @@ static const struct key keys[] = {
 	K("smtp_ca_file", KEY_OPT_PATH, smtp_ca_file, 0, 0),
 	K("smtp_connect_timeout", KEY_LONG, smtp_connect_timeout, 1, 600),
 	K("smtp_timeout", KEY_LONG, smtp_timeout, 1, 3600),
+	K("mailer_mysql_option_file", KEY_OPT_PATH, mailer_mysql_option_file, 0, 0),
+	K("mailer_mysql_option_group", KEY_TEXT, mailer_mysql_option_group, 0, 0),
+	K("mailer_log_file", KEY_OPT_PATH, mailer_log_file, 0, 0),
 	K("mailer_max_attempts", KEY_INT, mailer_max_attempts, 1, 100),
 	K("mailer_backoff", KEY_LONG, mailer_backoff, 1, 86400),
 	K("mailer_poll_interval", KEY_LONG, mailer_poll_interval, 1, 3600),
@@ -144,6 +147,8 @@ config_defaults(struct config *cfg)
 	cfg->smtp_require_tls = 1;
 	cfg->smtp_connect_timeout = 10;
 	cfg->smtp_timeout = 60;
+	snprintf(cfg->mailer_mysql_option_group,
+	    sizeof(cfg->mailer_mysql_option_group), "account-reset-mailer");
 	cfg->mailer_max_attempts = 8;
 	cfg->mailer_backoff = 30;
 	cfg->mailer_poll_interval = 2;
@@ -434,6 +439,27 @@ config_parse(const char *text, size_t len, struct config *cfg, char *err,
 	return 0;
 }
 
+/* An option file named by key in the file path: it must exist and must
+ * not be writable by others.  0, or -1 with what is wrong in err. */
+static int
+check_option_file(const char *path, const char *key, const char *file,
+    char *err, size_t errlen)
+{
+	struct stat	st;
+
+	if (stat(file, &st) == -1) {
+		snprintf(err, errlen, "%s: key '%s': %s: %s", path, key, file,
+		    strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & S_IWOTH) {
+		snprintf(err, errlen, "%s: key '%s': %s is writable by others; "
+		    "refusing it", path, key, file);
+		return -1;
+	}
+	return 0;
+}
+
 int
 config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 {
@@ -482,19 +508,14 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, msg);
 		goto out;
 	}
-	/* The option file holds the database password: it must exist and
+	/* The option files hold database passwords: each must exist and
 	 * must not be writable by others. */
-	if (stat(cfg->mysql_option_file, &st) == -1) {
-		snprintf(err, errlen, "%s: key 'mysql_option_file': %s: %s",
-		    path, cfg->mysql_option_file, strerror(errno));
+	if (check_option_file(path, "mysql_option_file",
+	    cfg->mysql_option_file, err, errlen) == -1 ||
+	    (cfg->mailer_mysql_option_file[0] != '\0' &&
+	    check_option_file(path, "mailer_mysql_option_file",
+	    cfg->mailer_mysql_option_file, err, errlen) == -1))
 		goto out;
-	}
-	if (st.st_mode & S_IWOTH) {
-		snprintf(err, errlen, "%s: key 'mysql_option_file': %s is "
-		    "writable by others; refusing it", path,
-		    cfg->mysql_option_file);
-		goto out;
-	}
 	rc = 0;
 out:
 	free(text);

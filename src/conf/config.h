@@ -65,6 +65,11 @@ struct config {
 	char			smtp_ca_file[CONFIG_STR_MAX];	/* "" = the system's */
 	long			smtp_connect_timeout;	/* seconds */
 	long			smtp_timeout;		/* seconds, a whole message */
+	/* The mailer's own database user and log ("" = the responder's
+	 * option file and group; stderr). */
+	char			mailer_mysql_option_file[CONFIG_STR_MAX];
+	char			mailer_mysql_option_group[CONFIG_STR_MAX];
+	char			mailer_log_file[CONFIG_STR_MAX];
 	int			mailer_max_attempts;
 	long			mailer_backoff;		/* seconds, first retry */
 	long			mailer_poll_interval;	/* seconds, idle daemon */

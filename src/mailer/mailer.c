@@ -56,7 +56,8 @@
 /* What a configuration comes to once checked: the SMTP handle with its
  * credentials, and the templates. */
 struct setup {
-	struct config		 cfg;
+	struct config		 cfg;		/* mysql_option_* the mailer's */
+	const char		*option_key;	/* the key that named it */
 	struct smtp		*smtp;
 	struct template_set	 templates;
 };
@@ -124,6 +125,17 @@ setup_load(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", msg);
 		goto fail;
 	}
+	/* The mailer's own database user, when it has one: from here on
+	 * the database code sees only the mailer's option file. */
+	s->option_key = "mysql_option_file";
+	if (s->cfg.mailer_mysql_option_file[0] != '\0') {
+		s->option_key = "mailer_mysql_option_file";
+		memcpy(s->cfg.mysql_option_file, s->cfg.mailer_mysql_option_file,
+		    sizeof(s->cfg.mysql_option_file));
+		memcpy(s->cfg.mysql_option_group,
+		    s->cfg.mailer_mysql_option_group,
+		    sizeof(s->cfg.mysql_option_group));
+	}
 	if (check_reset_url(s->cfg.reset_url, msg, sizeof(msg)) == -1 ||
 	    (s->smtp = smtp_new(&s->cfg, msg, sizeof(msg))) == NULL ||
 	    templates_load(&s->templates, s->cfg.mail_template_dir,
@@ -135,6 +147,25 @@ setup_load(const char *path, char *err, size_t errlen)
 fail:
 	setup_free(s);
 	return NULL;
+}
+
+/* The MySQL client skips an option file it cannot read and would then
+ * connect to its compiled-in default socket as nobody in particular: the
+ * file must be readable by the user the mailer runs as (ps->user when
+ * root, else the current one).  0, or -1 with the reason in err. */
+static int
+option_file_readable(const struct setup *s, const struct privsep *ps,
+    char *err, size_t errlen)
+{
+	char	msg[600];
+
+	if (privsep_check_readable(ps, s->option_key, s->cfg.mysql_option_file,
+	    msg, sizeof(msg)) == -1) {
+		snprintf(err, errlen, "%s (the mailer's database user must be "
+		    "able to read it)", msg);
+		return -1;
+	}
+	return 0;
 }
 
 /* Lease: as long as one message can take, with room for the database. */
@@ -230,7 +261,7 @@ send_and_record(struct mailer *m, const struct mail_job *job,
 {
 	const struct config	*cfg = &m->setup->cfg;
 	enum smtp_outcome	 out;
-	char			 detail[300];
+	char			 detail[300], why[320];
 	long			 status = 0, delay;
 	int			 lost = 0;
 
@@ -246,13 +277,16 @@ send_and_record(struct mailer *m, const struct mail_job *job,
 		record(m, job, "failed", user_id, status, 1, detail);
 		return;
 	}
+	/* Said as such in the log: not the relay's 220 to STARTTLS. */
+	snprintf(why, sizeof(why), "%s%s", out == SMTP_TLS_FAILED ?
+	    "TLS failed: " : "", detail);
 	delay = retry_delay(cfg, job->attempts);
 	if (job->attempts >= (unsigned long long)cfg->mailer_max_attempts ||
 	    job->age + delay >= cfg->code_lifetime) {
 		m->given_up++;
 		record(m, job, job->attempts >= (unsigned long long)
 		    cfg->mailer_max_attempts ? "failed" : "expired", user_id,
-		    status, 1, detail);
+		    status, 1, why);
 		return;
 	}
 	m->retried++;
@@ -263,7 +297,7 @@ send_and_record(struct mailer *m, const struct mail_job *job,
 	}
 	log_msg("mail request id=%s queue_id=%llu attempt=%llu state=retry "
 	    "smtp_status=%ld retry_in=%ld detail=%s%s", job->request_id,
-	    job->id, job->attempts, status, delay, detail,
+	    job->id, job->attempts, status, delay, why,
 	    lost ? " (lease lost)" : "");
 }
 
@@ -409,12 +443,16 @@ sweep(struct mailer *m)
 static void
 reload(struct mailer *m)
 {
+	struct privsep	 self = { NULL, NULL, 0 };	/* as we are now */
 	struct setup	*next;
 	char		 err[1000];
 
-	if ((next = setup_load(m->config_path, err, sizeof(err))) == NULL) {
+	if ((next = setup_load(m->config_path, err, sizeof(err))) == NULL ||
+	    option_file_readable(next, &self, err, sizeof(err)) == -1 ||
+	    log_open_file(next->cfg.mailer_log_file, err, sizeof(err)) == -1) {
 		log_msg("reload refused, keeping the running configuration: %s",
 		    err);
+		setup_free(next);
 		return;
 	}
 	db_free(m->db);
@@ -582,10 +620,25 @@ main(int argc, char *argv[])
 		log_msg("configuration: %s", err);
 		return 1;
 	}
+	/* Checked as the user the mailer will run as: --user when root. */
+	if (option_file_readable(m.setup, &ps, err, sizeof(err)) == -1) {
+		log_msg("%s: %s", check_only ? "configuration" :
+		    "refusing to start", err);
+		setup_free(m.setup);
+		return 1;
+	}
 	if (check_only) {
 		printf("%s: OK (mailer)\n", m.config_path);
 		setup_free(m.setup);
 		return 0;
+	}
+	/* Opened before privileges go, like the responder's log_file. */
+	if (m.setup->cfg.mailer_log_file[0] != '\0')
+		log_msg("logging to %s", m.setup->cfg.mailer_log_file);
+	if (log_open_file(m.setup->cfg.mailer_log_file, err, sizeof(err)) == -1) {
+		log_msg("configuration: %s: %s", m.config_path, err);
+		setup_free(m.setup);
+		return 1;
 	}
 	if (privsep_drop(&ps) == -1) {
 		setup_free(m.setup);

@@ -180,6 +180,17 @@ def main():
     rc, out = run(["/usr/sbin/account-reset", "--check-config", "--user", "account-reset"])
     t.ok(rc == 0 and "OK" in out,
          "/usr/sbin/account-reset --check-config --user account-reset: OK", out)
+    with open(ETC + "/account-reset.conf", "a") as f:
+        f.write("reset_url = https://app.example.org/reset\n"
+                "mail_from = no-reply@example.org\n"
+                "smtp_url = smtp://127.0.0.1:25\nsmtp_require_tls = off\n")
+    rc, out = run(["/usr/sbin/account-reset-mailer", "--check-config",
+                   "--user", "account-reset-mailer"])
+    t.ok(rc == 0 and "OK" in out, "/usr/sbin/account-reset-mailer --check-config "
+         "--user account-reset-mailer: OK (its own option file, mailer.cnf)", out)
+    rc, out = run(["/usr/sbin/account-reset-mailer", "--check-config", "--user", "account-reset"])
+    t.ok(rc != 0 and "mailer_mysql_option_file" in out and "mailer.cnf" in out,
+         "the mailer's check refuses a user that cannot read mailer.cnf, naming the key", out)
     rc, out = run(["/usr/sbin/account-reset", "--version"])
     t.ok(rc == 0 and out.startswith("account-reset "), "/usr/sbin/account-reset --version", out)
     rc, out = run(["/usr/sbin/account-reset-admin", "queue"])

@@ -168,6 +168,30 @@ test_load(void)
 	ok(config_load(path, &cfg, err, sizeof(err)) == -1 &&
 	    strstr(err, "writable by others") != NULL,
 	    "a configuration writable by others is refused");
+	chmod(path, 0644);
+
+	/* The mailer's own option file gets the same checks. */
+	f = fopen(path, "a");
+	fprintf(f, "mailer_mysql_option_file = %s/mailer.cnf\n", dir);
+	fclose(f);
+	ok(config_load(path, &cfg, err, sizeof(err)) == -1 &&
+	    strstr(err, "mailer_mysql_option_file") != NULL,
+	    "a missing mailer_mysql_option_file is refused, naming the key");
+	snprintf(text, sizeof(text), "%s/mailer.cnf", dir);
+	f = fopen(text, "w");
+	fputs("[account-reset-mailer]\nuser=m\n", f);
+	fclose(f);
+	chmod(text, 0640);
+	ok(config_load(path, &cfg, err, sizeof(err)) == 0 &&
+	    strcmp(cfg.mailer_mysql_option_group, "account-reset-mailer") == 0,
+	    "mailer_mysql_option_file loads; its group defaults to "
+	    "account-reset-mailer");
+	chmod(text, 0646);
+	ok(config_load(path, &cfg, err, sizeof(err)) == -1 &&
+	    strstr(err, "mailer_mysql_option_file") != NULL &&
+	    strstr(err, "writable by others") != NULL,
+	    "a mailer option file writable by others is refused");
+	unlink(text);
 	unlink(path);
 	unlink(opt);
 	rmdir(dir);
@@ -215,6 +239,28 @@ test_example(void)
 	    defaults.mysql_option_file);
 	ok(memcmp(&cfg, &defaults, sizeof(cfg)) == 0,
 	    "every value in the example is the built default");
+	ok(cfg.mailer_mysql_option_file[0] == '\0' &&
+	    cfg.mailer_log_file[0] == '\0',
+	    "by default the mailer uses the responder's option file and "
+	    "logs to stderr");
+
+	/* README section 11 appends the mail keys to a copy of the example:
+	 * none of them may be set there already (a key twice is refused). */
+	if (n + 400 < sizeof(text)) {
+		static const char add[] = "reset_url = https://a.example/r\n"
+		    "mail_from = no-reply@a.example\n"
+		    "mailer_mysql_option_file = /etc/x/mailer.cnf\n"
+		    "mail_template_dir = /x/mail\n"
+		    "smtp_url = smtp://127.0.0.1:25\nsmtp_require_tls = off\n"
+		    "smtp_credentials_file = /x/c\nsmtp_ca_file = /x/ca.pem\n"
+		    "mailer_log_file = /x/m.log\nmailer_max_attempts = 3\n";
+		memcpy(text + n, add, sizeof(add) - 1);
+		config_defaults(&cfg);
+		err[0] = '\0';
+		ok(config_parse(text, n + sizeof(add) - 1, &cfg, err,
+		    sizeof(err)) == 0, "the mail keys appended to the example "
+		    "parse (the example sets none of them): %s", err);
+	}
 }
 
 int
