@@ -77,7 +77,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: account-reset-mailer [--config FILE] [--once]\n"
 	    "                            [--user USER] [--group GROUP] [--allow-root]\n"
-	    "       account-reset-mailer --check-config [--config FILE]\n"
+	    "       account-reset-mailer --check-config [--config FILE] [--user USER]\n"
 	    "       account-reset-mailer --version\n");
 }
 
