@@ -138,6 +138,8 @@ def main():
     clone = os.path.join(home, "account-reset")
     shutil.copytree(SRCDIR, clone, symlinks=True,
                     ignore=lambda d, names: [n for n in names if d == SRCDIR and n in SKIP_TOP])
+    # make distcheck's source tree is read-only; the customer's copy is theirs.
+    subprocess.run(["chmod", "-R", "u+w", clone], check=True)
     subprocess.run(["chown", "-R", "%s:%s" % (user, user), clone], check=True)
 
     text = open(os.path.join(SRCDIR, "docs", "recipes", "shared-hosting.recipe")).read()
