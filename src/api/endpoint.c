@@ -43,12 +43,13 @@ endpoint_ms_since(const struct timespec *start)
 
 enum api_error
 endpoint_db_refusal(struct endpoint *ep, enum db_result rc,
-    enum api_error not_found)
+    enum api_error not_found, const char *what)
 {
 	if (rc == DB_NOT_FOUND)
 		return not_found;
 	metrics_db_error(rc == DB_UNAVAILABLE);
-	log_msg("request id=%s database: %s", ep->id,
+	log_msg("request id=%s %s%sdatabase: %s", ep->id,
+	    what != NULL ? what : "", what != NULL ? ": " : "",
 	    db_last_error(ep->ctx->db));
 	return rc == DB_UNAVAILABLE ? API_UNAVAILABLE : API_SERVER_ERROR;
 }

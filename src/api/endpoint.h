@@ -9,7 +9,7 @@
  *
  *	endpoint_open(&ep, ctx, io, ME_X);
  *	... work; on a database failure:
- *	    ep.why.error = endpoint_db_refusal(&ep, rc, API_...);
+ *	    ep.why.error = endpoint_db_refusal(&ep, rc, API_..., NULL);
  *	return endpoint_finish(&ep, 200, write_ok, arg, 0);
  */
 #ifndef AR_ENDPOINT_H
@@ -46,10 +46,11 @@ double endpoint_ms_since(const struct timespec *start);
 
 /* The one database-refusal path: DB_NOT_FOUND is the endpoint's own
  * answer (not_found); any other failure is counted (metrics_db_error),
- * logged with the request id and answered 503 (the database cannot be
- * reached) or 500. */
+ * logged with the request id ("request id=ID [WHAT: ]database: ERROR",
+ * what may be NULL) and answered 503 (the database cannot be reached) or
+ * 500. */
 enum api_error endpoint_db_refusal(struct endpoint *ep, enum db_result rc,
-    enum api_error not_found);
+    enum api_error not_found, const char *what);
 
 /* Logs that the last database call was run again (reconnects, moves to
  * another host, deadlocks, lock waits, certification failures), how many

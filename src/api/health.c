@@ -32,7 +32,7 @@ health_handle(struct responder_ctx *ctx, const struct io *io)
 	else if (db_ping(ctx->db) != DB_OK)
 		/* Whatever failed, this worker cannot serve: 503. */
 		ep.why.error = endpoint_db_refusal(&ep, DB_UNAVAILABLE,
-		    API_UNAVAILABLE);
+		    API_UNAVAILABLE, "health");
 	/* A 200 writes no line, so that polling does not fill the log. */
 	return endpoint_finish(&ep, 200, write_health, NULL, ENDPOINT_QUIET_OK);
 }

@@ -111,7 +111,8 @@ recover_queue(struct endpoint *ep, const struct recover_request *req)
 	    cfg->recover_limit, &limited, &ep->why.retry_after);
 	endpoint_note_reruns(ep, "recover queue");
 	if (rc != DB_OK) {
-		ep->why.error = endpoint_db_refusal(ep, rc, API_SERVER_ERROR);
+		ep->why.error = endpoint_db_refusal(ep, rc, API_SERVER_ERROR,
+		    NULL);
 		return;
 	}
 	ep->why.error = limited ? API_TOO_MANY_REQUESTS : API_OK;

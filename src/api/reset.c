@@ -126,7 +126,7 @@ find_code(struct endpoint *ep, const struct reset_request *req,
 		endpoint_note_reruns(ep, "code lookup");
 		if (rc != DB_OK)
 			return why->error = endpoint_db_refusal(ep, rc,
-			    API_INVALID_CODE);
+			    API_INVALID_CODE, NULL);
 		return API_OK;
 	}
 	rc = db_check_code(db, ep->client, cfg->attempt_window,
@@ -134,7 +134,7 @@ find_code(struct endpoint *ep, const struct reset_request *req,
 	endpoint_note_reruns(ep, "code lookup");
 	if (rc != DB_OK)
 		return why->error = endpoint_db_refusal(ep, rc,
-		    API_INVALID_CODE);
+		    API_INVALID_CODE, NULL);
 	if (look.failures >= (unsigned long long)cfg->attempt_limit) {
 		metrics_attempt_limited();
 		log_msg("request id=%s client %s is over the attempt limit (%d "
@@ -210,7 +210,7 @@ reset_apply(struct endpoint *ep, const struct reset_request *req,
 	endpoint_note_reruns(ep, "reset transaction");
 	if (rc != DB_OK)
 		return why->error = endpoint_db_refusal(ep, rc,
-		    API_INVALID_CODE);
+		    API_INVALID_CODE, NULL);
 	return API_OK;
 }
 
