@@ -21,7 +21,6 @@ as www-data, cannot read the option file, answers 500 in JSON, and the
 error log says why.
 """
 
-import grp
 import json
 import os
 import pwd

@@ -17,7 +17,6 @@ Postfix (issue 20, point 4), a private instance on loopback
   * Postfix stopped: retried, nothing lost; started again: delivered.
 """
 
-import os
 import re
 
 from harness import TAP, Fixture, expect, expect_eq

@@ -17,15 +17,16 @@ refuses otherwise rather than touch an operator's installation).
 """
 
 import grp
+import gzip
 import os
 import pwd
 import re
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
 
+from smtpd import free_port
 from harness import TAP, MariaDB, on_exit, parse_cgi_output, strong_password
 
 SRCDIR = os.path.abspath(os.environ.get("AR_SRCDIR") or
@@ -166,16 +167,28 @@ def main():
         return MariaDB(basedir=base, schema="/usr/share/account-reset/schema.sql").setup()
     db = t.setup(setup_db)
     os.chmod(db.socket, 0o777)
-    db.sql("CREATE USER 'account_reset'@'localhost' IDENTIFIED BY 'deb-test-pw';"
-           "GRANT SELECT, INSERT, UPDATE ON account_reset.* TO 'account_reset'@'localhost';"
-           "GRANT DELETE ON account_reset.attempt_failures TO 'account_reset'@'localhost';",
-           database=None)
-    with open(ETC + "/my.cnf") as f:
-        text = f.read()
-    text = re.sub(r"(?m)^socket\s*=.*$", "socket = " + db.socket, text)
-    text = re.sub(r"(?m)^password\s*=.*$", "password = deb-test-pw", text)
-    with open(ETC + "/my.cnf", "w") as f:  # keeps the file's mode and group
-        f.write(text)
+    # The database users and grants exactly as README.Debian gives them.
+    with gzip.open("/usr/share/doc/account-reset/README.Debian.gz", "rt") as f:
+        statements = [l.strip() for l in f if re.match(r"^\s+(CREATE USER|GRANT) ", l)]
+    passwords = {"account_reset": "deb-test-pw", "account_reset_mailer": "deb-mailer-pw"}
+    sql = []
+    for st in statements:
+        who = re.search(r"'(account_reset\w*)'@", st).group(1)
+        sql.append(st.replace("IDENTIFIED BY '...'", "IDENTIFIED BY '%s'" % passwords[who]))
+    t.ok(len(statements) >= 5, "README.Debian gives the database users and their grants",
+         repr(statements))
+    db.sql("\n".join(sql), database=None)
+
+    def point_at_db(path, user):
+        with open(path) as f:
+            text = f.read()
+        text = re.sub(r"(?m)^socket\s*=.*$", "socket = " + db.socket, text)
+        text = re.sub(r"(?m)^user\s*=.*$", "user = " + user, text)
+        text = re.sub(r"(?m)^password\s*=.*$", "password = " + passwords[user], text)
+        with open(path, "w") as f:  # keeps the file's mode and group
+            f.write(text)
+    point_at_db(ETC + "/my.cnf", "account_reset")
+    point_at_db(ETC + "/mailer.cnf", "account_reset_mailer")
 
     rc, out = run(["/usr/sbin/account-reset", "--check-config", "--user", "account-reset"])
     t.ok(rc == 0 and "OK" in out,
@@ -183,7 +196,7 @@ def main():
     with open(ETC + "/account-reset.conf", "a") as f:
         f.write("reset_url = https://app.example.org/reset\n"
                 "mail_from = no-reply@example.org\n"
-                "smtp_url = smtp://127.0.0.1:25\nsmtp_require_tls = off\n")
+                "smtp_url = smtp://127.0.0.1:%d\nsmtp_require_tls = off\n" % free_port())
     rc, out = run(["/usr/sbin/account-reset-mailer", "--check-config",
                    "--user", "account-reset-mailer"])
     t.ok(rc == 0 and "OK" in out, "/usr/sbin/account-reset-mailer --check-config "
@@ -205,6 +218,16 @@ def main():
         "WHERE u.email = 'deb@example.org'") == "1",
         "/usr/sbin/account-reset-admin create-user and issue-code write to the database",
         out + out2)
+    # The mailer as its unit runs it, on its own database user: the
+    # request is worked (no relay listens, so it waits for a retry).
+    db.sql("INSERT INTO mail_queue (request_id, client_key, email, locale, created_at, "
+           "enqueued_at, due_at) VALUES ('deb-1', '10.0.0.1', 'deb@example.org', 'en', "
+           "UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))")
+    rc, out = run(["/usr/sbin/account-reset-mailer", "--once", "--user", "account-reset-mailer"])
+    row = db.sql("SELECT state, attempts FROM mail_queue WHERE request_id = 'deb-1'")
+    t.ok(rc == 0 and row and row[0][1] == "1" and "state=retry" in out,
+         "/usr/sbin/account-reset-mailer --once, as account-reset-mailer through mailer.cnf "
+         "with README.Debian's grants, works the queue", "%r %s" % (row, out[-1500:]))
     env = dict(os.environ, GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD="GET",
                SCRIPT_NAME="/api/v2/account", PATH_INFO="/health", REMOTE_ADDR="127.0.0.1",
                SERVER_PROTOCOL="HTTP/1.1")
