@@ -48,6 +48,12 @@ def run(cmd, **kw):
     return r.returncode, out
 
 
+def debs_beside_source():
+    """The packages a build in the source tree itself would leave beside it."""
+    parent = os.path.dirname(SRCDIR)
+    return sorted(f for f in os.listdir(parent) if re.match(r"account-reset.*\.(deb|changes)$", f))
+
+
 def installed():
     rc, out = run(["dpkg-query", "-W", "-f=${Status}", PKG])
     return rc == 0 and "not-installed" not in out and out.strip() != ""
@@ -90,15 +96,24 @@ def main():
     src = os.path.join(build, "account-reset")
     shutil.copytree(SRCDIR, src, symlinks=True,
                     ignore=lambda d, names: [n for n in names if d == SRCDIR and n in SKIP_TOP])
+    before = sorted(os.listdir(os.path.join(SRCDIR, "debian"))), debs_beside_source()
     rc, out = run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=src)
     if not t.ok(rc == 0, "dpkg-buildpackage -us -uc -b builds the package", out[-4000:]):
         return t.done()
+    t.ok((sorted(os.listdir(os.path.join(SRCDIR, "debian"))), debs_beside_source()) == before,
+         "the build left the source tree as it was (it ran in a copy)")
     debs = [f for f in os.listdir(build) if re.match(r"account-reset_.*\.deb$", f)]
     changes = [f for f in os.listdir(build) if f.endswith(".changes")]
     if not t.ok(len(debs) == 1 and len(changes) == 1, "one .deb and one .changes",
                 "%r %r" % (debs, changes)):
         return t.done()
     deb = os.path.join(build, debs[0])
+    with open(os.path.join(SRCDIR, "configure.ac")) as f:
+        upstream = re.search(r"AC_INIT\(\[account-reset\], \[([^]]+)\]", f.read()).group(1)
+    rc, version = run(["dpkg-parsechangelog", "-S", "Version"], cwd=src)
+    t.ok(version.strip().rsplit("-", 1)[0] == upstream,
+         "debian/changelog's version is configure.ac's (%s) with a Debian revision" % upstream,
+         "debian/changelog: %s" % version.strip())
 
     # --- lintian ----------------------------------------------------------
     rc, out = run(["lintian", "--fail-on", "error", os.path.join(build, changes[0])])
