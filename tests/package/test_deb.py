@@ -169,6 +169,10 @@ def main():
     t.ok("ExecStart=/usr/sbin/account-reset " in unit and "/usr/local" not in
          "".join(l for l in unit.splitlines() if not l.startswith("#")),
          "the installed unit runs /usr/sbin/account-reset")
+    rc, out = run(["systemd-analyze", "verify", "--man=no"] +
+                  ["/lib/systemd/system/" + u for u in UNITS])
+    bad = [l for l in out.splitlines() if l.strip() and "account-reset" in l]
+    t.ok(not bad, "systemd-analyze verify accepts the installed units", out[-1500:])
     enabled = [u for u in UNITS
                if os.path.exists("/etc/systemd/system/sockets.target.wants/" + u) or
                os.path.exists("/etc/systemd/system/multi-user.target.wants/" + u)]
