@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
 
+#include "base/hex.h"
 #include "base/log.h"
 
 #define LINE_MAX_BYTES	1024
@@ -233,12 +233,12 @@ is_id_char(unsigned char c)
 	    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
+#define LOG_REQUEST_ID_RANDOM	8	/* random bytes of a fresh id */
+
 void
 log_request_id(const char *offered, char out[LOG_REQUEST_ID_MAX + 1])
 {
-	static const char	 hex[] = "0123456789abcdef";
-	unsigned char		 raw[8];
-	size_t			 i, n;
+	size_t	i, n;
 
 	if (offered != NULL) {
 		n = strlen(offered);
@@ -250,11 +250,9 @@ log_request_id(const char *offered, char out[LOG_REQUEST_ID_MAX + 1])
 			return;
 		}
 	}
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
-		memset(raw, 0, sizeof(raw));
-	for (i = 0; i < sizeof(raw); i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 0xf];
+	/* 16 hex digits; all zeros if the random source fails, as ever. */
+	if (hex_random(LOG_REQUEST_ID_RANDOM, out) == -1) {
+		memset(out, '0', 2 * LOG_REQUEST_ID_RANDOM);
+		out[2 * LOG_REQUEST_ID_RANDOM] = '\0';
 	}
-	out[2 * sizeof(raw)] = '\0';
 }
