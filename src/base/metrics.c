@@ -46,7 +46,6 @@ static struct slot	*region;	/* every slot; NULL when off */
 static int		 nslots;
 static struct slot	*mine;		/* this worker's slot, or NULL */
 static uint64_t		 restarts;	/* supervisor only */
-static void		(*extra)(struct metrics_text *);
 
 int
 metrics_init(int n)
@@ -139,12 +138,6 @@ void
 metrics_worker_restarted(void)
 {
 	restarts++;
-}
-
-void
-metrics_set_extra(void (*write)(struct metrics_text *))
-{
-	extra = write;
 }
 
 void
@@ -297,6 +290,4 @@ metrics_expose(struct metrics_text *t, int workers_configured,
 	    "account_reset_workers{state=\"configured\"} %d\n"
 	    "account_reset_workers{state=\"alive\"} %d\n",
 	    workers_configured, workers_alive);
-	if (extra != NULL)
-		extra(t);
 }

@@ -56,13 +56,9 @@ void metrics_printf(struct metrics_text *t, const char *fmt, ...)
 /*
  * Writes every metric in the Prometheus text exposition format (0.0.4):
  * the slots added up, and the supervisor's gauges (workers configured and
- * alive).  Then calls the extra writer, if one is set: the hook through
- * which another module (the mail queue by state) adds its own lines.
+ * alive).
  */
 void metrics_expose(struct metrics_text *t, int workers_configured,
     int workers_alive);
-
-/* Sets the hook (NULL: none). */
-void metrics_set_extra(void (*write)(struct metrics_text *t));
 
 #endif
