@@ -45,7 +45,13 @@ struct slot {
 static struct slot	*region;	/* every slot; NULL when off */
 static int		 nslots;
 static struct slot	*mine;		/* this worker's slot, or NULL */
-static uint64_t		 restarts;	/* supervisor only */
+/* The supervisor's numbers, shared with the process that serves the
+ * scrapes. */
+struct gauges {
+	uint64_t	restarts;
+	int		configured, alive;
+};
+static struct gauges	*gauges;	/* NULL when off */
 
 int
 metrics_init(int n)
@@ -60,6 +66,13 @@ metrics_init(int n)
 	}
 	region = p;		/* zero-filled by the kernel */
 	nslots = n;
+	p = mmap(NULL, sizeof(struct gauges), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		log_msg("metrics: mmap: %s", strerror(errno));
+		return -1;
+	}
+	gauges = p;
 	return 0;
 }
 
@@ -137,7 +150,17 @@ metrics_attempt_limited(void)
 void
 metrics_worker_restarted(void)
 {
-	restarts++;
+	if (gauges != NULL)
+		add(&gauges->restarts, 1);
+}
+
+void
+metrics_workers(int configured, int alive)
+{
+	if (gauges == NULL)
+		return;
+	__atomic_store_n(&gauges->configured, configured, __ATOMIC_RELAXED);
+	__atomic_store_n(&gauges->alive, alive, __ATOMIC_RELAXED);
 }
 
 void
@@ -208,13 +231,20 @@ counter(struct metrics_text *t, const char *name, const char *help,
 }
 
 void
-metrics_expose(struct metrics_text *t, int workers_configured,
-    int workers_alive)
+metrics_expose(struct metrics_text *t)
 {
+	struct gauges	 g = { 0, 0, 0 };
 	struct slot	 s;
 	uint64_t	 cum, count;
 	size_t		 e, k;
 
+	if (gauges != NULL) {
+		g.restarts = __atomic_load_n(&gauges->restarts,
+		    __ATOMIC_RELAXED);
+		g.configured = __atomic_load_n(&gauges->configured,
+		    __ATOMIC_RELAXED);
+		g.alive = __atomic_load_n(&gauges->alive, __ATOMIC_RELAXED);
+	}
 	if (region == NULL)
 		memset(&s, 0, sizeof(s));
 	else
@@ -283,11 +313,11 @@ metrics_expose(struct metrics_text *t, int workers_configured,
 	    "refused with 429 by the failed-code attempt limit.",
 	    s.attempt_limited);
 	counter(t, "account_reset_worker_restarts_total", "Workers that died "
-	    "in service and were replaced.", restarts);
+	    "in service and were replaced.", g.restarts);
 	metrics_printf(t, "# HELP account_reset_workers Worker processes: "
 	    "configured, and alive now.\n"
 	    "# TYPE account_reset_workers gauge\n"
 	    "account_reset_workers{state=\"configured\"} %d\n"
 	    "account_reset_workers{state=\"alive\"} %d\n",
-	    workers_configured, workers_alive);
+	    g.configured, g.alive);
 }

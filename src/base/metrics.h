@@ -41,6 +41,8 @@ void metrics_db_rerun(void);
 void metrics_attempt_limited(void);
 /* Supervisor: a worker that died in service was replaced. */
 void metrics_worker_restarted(void);
+/* Supervisor: the workers configured and alive now (the gauges). */
+void metrics_workers(int configured, int alive);
 
 /* A growing text buffer for the exposition. */
 struct metrics_text {
@@ -55,10 +57,10 @@ void metrics_printf(struct metrics_text *t, const char *fmt, ...)
 
 /*
  * Writes every metric in the Prometheus text exposition format (0.0.4):
- * the slots added up, and the supervisor's gauges (workers configured and
- * alive).
+ * the slots added up, and the supervisor's restarts and gauges (workers
+ * configured and alive), from shared memory: any process forked after
+ * metrics_init can serve them.
  */
-void metrics_expose(struct metrics_text *t, int workers_configured,
-    int workers_alive);
+void metrics_expose(struct metrics_text *t);
 
 #endif

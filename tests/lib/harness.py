@@ -1452,9 +1452,18 @@ class FastCGIResponder:
 
     def workers(self):
         """The pids serving requests: the children, or in listen mode the
-        supervisor's children (from /proc)."""
+        supervisor's children (from /proc) but for the one serving
+        --metrics."""
         if self.mode != "listen":
             return [p.pid for p in self.procs if p.poll() is None]
+        return [p for p in self._supervised() if _comm(p) != METRICS_PROCESS_NAME]
+
+    def metrics_process(self):
+        """The pid of the supervisor's child that serves --metrics, or None."""
+        found = [p for p in self._supervised() if _comm(p) == METRICS_PROCESS_NAME]
+        return found[0] if found else None
+
+    def _supervised(self):
         return _children_of(self.procs[0].pid) if self.procs else []
 
     def alive(self):
@@ -1536,6 +1545,18 @@ class FastCGIResponder:
         resp.via = "fastcgi"
         f._note_answer(resp)
         return resp
+
+
+# The name the --metrics child gives itself (src/server/metrics_http.h).
+METRICS_PROCESS_NAME = "ar-metrics"
+
+
+def _comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return None
 
 
 def _children_of(pid):

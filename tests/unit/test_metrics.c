@@ -17,7 +17,8 @@ expose(int configured, int alive)
 {
 	struct metrics_text	t = { NULL, 0, 0, 0 };
 
-	metrics_expose(&t, configured, alive);
+	metrics_workers(configured, alive);
+	metrics_expose(&t);
 	return t.failed ? NULL : t.buf;
 }
 
