@@ -91,6 +91,27 @@ wait_fd(int fd, short events, long deadline)
 	}
 }
 
+int
+metrics_http_head_complete(const char *buf)
+{
+	return strstr(buf, "\r\n\r\n") != NULL || strstr(buf, "\n\n") != NULL;
+}
+
+enum metrics_http_ask
+metrics_http_parse(const char *head)
+{
+	const char	*sp;
+	size_t		 plen;
+
+	if (strncmp(head, "GET ", 4) != 0 && strncmp(head, "HEAD ", 5) != 0)
+		return METRICS_ASK_BAD_METHOD;
+	sp = strchr(head, ' ') + 1;
+	plen = strcspn(sp, " ?\r\n");
+	if (plen != 8 || strncmp(sp, "/metrics", 8) != 0)
+		return METRICS_ASK_NOT_FOUND;
+	return head[0] == 'H' ? METRICS_ASK_HEAD : METRICS_ASK_GET;
+}
+
 /* Reads the request head (up to its empty line) into buf; its length, or
  * -1 when it is too long, cut off or too slow. */
 static ssize_t
@@ -109,7 +130,7 @@ read_head(int fd, char *buf, size_t size, long deadline)
 			return -1;
 		len += (size_t)r;
 		buf[len] = '\0';
-		if (strstr(buf, "\r\n\r\n") != NULL || strstr(buf, "\n\n") != NULL)
+		if (metrics_http_head_complete(buf))
 			return (ssize_t)len;
 	}
 	return -1;
@@ -159,19 +180,16 @@ serve(int fd)
 	char			 head[METRICS_HTTP_REQUEST_MAX];
 	long			 deadline = now_ms() + METRICS_HTTP_DEADLINE_MS;
 	const char		*text = "text/plain; charset=utf-8";
-	size_t			 plen;
-	char			*sp;
+	enum metrics_http_ask	 ask;
 
 	if (read_head(fd, head, sizeof(head), deadline) == -1)
 		return;		/* too long, cut off or too slow: just close */
-	if (strncmp(head, "GET ", 4) != 0 && strncmp(head, "HEAD ", 5) != 0) {
+	if ((ask = metrics_http_parse(head)) == METRICS_ASK_BAD_METHOD) {
 		answer(fd, "405 Method Not Allowed", text, "Allow: GET\r\n",
 		    "only GET\n", 9, deadline);
 		return;
 	}
-	sp = strchr(head, ' ') + 1;
-	plen = strcspn(sp, " ?\r\n");
-	if (plen != 8 || strncmp(sp, "/metrics", 8) != 0) {
+	if (ask == METRICS_ASK_NOT_FOUND) {
 		answer(fd, "404 Not Found", text, "", "only /metrics\n", 14,
 		    deadline);
 		return;
@@ -182,7 +200,7 @@ serve(int fd)
 		    "out of memory\n", 14, deadline);
 	else
 		answer(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8",
-		    "", t.buf, head[0] == 'H' ? 0 : t.len, deadline);
+		    "", t.buf, ask == METRICS_ASK_HEAD ? 0 : t.len, deadline);
 	free(t.buf);
 }
 

@@ -23,6 +23,22 @@ struct metrics_http;
  * socket is made 0600).  NULL (logged) on failure. */
 struct metrics_http *metrics_http_open(const char *spec);
 
+/* What a request head asks for. */
+enum metrics_http_ask {
+	METRICS_ASK_GET,		/* GET /metrics: 200 */
+	METRICS_ASK_HEAD,		/* HEAD /metrics: 200 without the body */
+	METRICS_ASK_NOT_FOUND,		/* GET or HEAD of another path: 404 */
+	METRICS_ASK_BAD_METHOD,		/* any other method: 405 */
+};
+
+/* 1 when buf (a NUL-terminated string) holds a whole request head: up
+ * to an empty line ("\r\n\r\n" or "\n\n"). */
+int metrics_http_head_complete(const char *buf);
+
+/* What the head (a NUL-terminated string) asks for.  Only the method and
+ * the path are read; the query is ignored. */
+enum metrics_http_ask metrics_http_parse(const char *head);
+
 /* Waits up to timeout_ms (-1: for ever) for a scrape and serves it (at
  * most about METRICS_HTTP_DEADLINE_MS more). */
 void metrics_http_poll(struct metrics_http *mh, int timeout_ms);
