@@ -37,7 +37,7 @@ import tempfile
 import time
 
 from harness import (HarnessError, _kill_process, _preexec_for_server,
-                     _unescape_batch, find_program, make_tempdir, on_exit)
+                     _unescape_batch, find_program, make_tempdir, on_exit, scaled)
 
 __all__ = ["Cluster", "Node", "free_ports", "template_dir"]
 
@@ -347,7 +347,7 @@ class Cluster:
     # -- start and wait
 
     def _wait(self, nodes, size, timeout):
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         while True:
             dead = [nd for nd in nodes if not nd.running()]
             if dead:

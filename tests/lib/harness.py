@@ -507,7 +507,7 @@ class MariaDB:
                                      stderr=subprocess.DEVNULL,
                                      preexec_fn=_preexec_for_server())
         self.frozen = False
-        deadline = time.monotonic() + self.start_timeout
+        deadline = time.monotonic() + scaled(self.start_timeout)
         while True:
             if self.proc.poll() is not None:
                 raise HarnessError("mariadbd exited with %d at start:\n%s"
@@ -588,7 +588,7 @@ class MariaDB:
         proc.stdin.write(("BEGIN; %s; SELECT 'ar-lock-held';\n" % statement).encode("utf-8"))
         proc.stdin.flush()
         seen = b""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         while b"ar-lock-held" not in seen:
             left = deadline - time.monotonic()
             ready = select.select([proc.stdout], [], [], max(0.0, left))[0] if left > 0 else []
@@ -603,13 +603,11 @@ class MariaDB:
         """True once some transaction waits for a lock (within timeout).
         Polls INNODB_TRX every 0.3 s: InnoDB refreshes that table only
         when it has not been read for 0.1 s."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def waiting():
             time.sleep(0.3)
-            if int(self.sql_value("SELECT COUNT(*) FROM information_schema.INNODB_TRX "
-                                  "WHERE trx_state = 'LOCK WAIT'") or 0) > 0:
-                return True
-        return False
+            return int(self.sql_value("SELECT COUNT(*) FROM information_schema.INNODB_TRX "
+                                      "WHERE trx_state = 'LOCK WAIT'") or 0) > 0
+        return wait_for(waiting, timeout, step=0)
 
     def _client_cmd(self, database):
         cmd = [self.client, "--no-defaults", "-S", self.socket, "-uroot",
@@ -1405,7 +1403,7 @@ class FastCGIResponder:
                                 env=self._env(), preexec_fn=_preexec_for_server())
 
     def _wait_for_socket(self):
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + scaled(10)
         while not os.path.exists(self.socket):
             if self.procs[0].poll() is not None or time.monotonic() > deadline:
                 raise HarnessError("no socket %s: %s" % (
