@@ -218,21 +218,12 @@ respond_error(const struct io *io, const struct outcome *why,
 }
 
 int
-respond_accepted(const struct io *io)
+respond_json(const struct io *io, int status, const char *json)
 {
 	char		body_buf[ANSWER_MAX];
 	struct strbuf	body = STRBUF_OVER(body_buf);
 
-	strbuf_str(&body, "{\"status\":\"accepted\"}\n");
-	return send_answer(io, 202, "Accepted", NULL, &body);
-}
-
-int
-respond_health(const struct io *io)
-{
-	char		body_buf[ANSWER_MAX];
-	struct strbuf	body = STRBUF_OVER(body_buf);
-
-	strbuf_str(&body, "{\"status\":\"ok\"}\n");
-	return send_answer(io, 200, "OK", NULL, &body);
+	strbuf_str(&body, json);
+	return send_answer(io, status, status == 202 ? "Accepted" : "OK",
+	    NULL, &body);
 }

@@ -11,6 +11,16 @@
 #include "api/request.h"
 #include "api/reset.h"
 
+/* The reset endpoint's members from a body already read. */
+static enum api_error
+reset_parse_body(const char *body, size_t len, struct reset_request *req,
+    struct outcome *why)
+{
+	const struct request_source	src = REQUEST_FROM_BODY(body, len);
+
+	return reset_take(&src, req, why);
+}
+
 static enum api_error
 headers(const char *method, const char *ct, const char *len)
 {
@@ -295,11 +305,12 @@ read_via_io(const char *len, const char *body)
 	struct fake		f = { "POST", "application/json", len, body,
 				    strlen(body), 0 };
 	struct io		io = { fake_param, fake_read, fake_write, &f };
+	const struct request_source src = REQUEST_FROM_IO(&io, 8192);
 	struct reset_request	req;
 	struct outcome		why;
 	enum api_error		rc;
 
-	rc = reset_read(&io, 8192, &req, &why);
+	rc = reset_take(&src, &req, &why);
 	if (rc == API_OK)
 		reset_free(&req);
 	return rc;
