@@ -440,7 +440,97 @@ def expect_eq(got, want, what="value"):
 # ------------------------------------------------------------------ MariaDB
 
 
-class MariaDB:
+class MariaDBProcess:
+    """What a mariadbd child of the tests offers, whether a lone server
+    (MariaDB) or a cluster node (galera.Node): its life as a process and
+    SQL through the mariadb client.  Needs self.proc, self.frozen,
+    self.error_log, self._client_cmd(database) and self.sql(query)."""
+
+    default_database = None
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.running() else None
+
+    def kill(self):
+        """SIGKILL: the server dies at once, as in a crash or a power cut."""
+        if self.proc is not None:
+            if self.frozen:
+                self.proc.send_signal(signal.SIGCONT)
+            _kill_process(self.proc)
+        self.frozen = False
+
+    def freeze(self):
+        """SIGSTOP: the server holds its socket but answers nothing."""
+        if self.running():
+            self.proc.send_signal(signal.SIGSTOP)
+            self.frozen = True
+
+    def thaw(self):
+        if self.running() and self.frozen:
+            self.proc.send_signal(signal.SIGCONT)
+        self.frozen = False
+
+    def error_log_tail(self, lines=40):
+        try:
+            with open(self.error_log, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        except OSError as e:
+            return "(no error log: %s)" % e
+        return "\n".join(text.splitlines()[-lines:])
+
+    def try_sql(self, query, database=AUTO, timeout=30.0):
+        """Runs one or more statements: (the rows of the last result as
+        lists of str, NULL as None; None), or (None, what went wrong)."""
+        db = self.default_database if database is AUTO else database
+        try:
+            r = subprocess.run(self._client_cmd(db) + ["-e", query],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None, "timed out after %.0f s" % timeout
+        if r.returncode != 0:
+            return None, "(%d) %s" % (r.returncode,
+                                      r.stderr.decode("utf-8", "replace").strip())
+        return [[_unescape_batch(v) for v in line.split("\t")]
+                for line in r.stdout.decode("utf-8").split("\n") if line != ""], None
+
+    def sql_value(self, query):
+        """The first column of the first row, or None when there is none."""
+        rows = self.sql(query)
+        return rows[0][0] if rows else None
+
+    def terminate(self, timeout=60.0):
+        """SIGTERM, then waits; True when the process ended by itself,
+        False when it had to be killed after timeout seconds."""
+        if not self.running():
+            return True
+        self.thaw()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return False
+        return True
+
+    def sql_script(self, text, database=AUTO, timeout=120.0):
+        """Feeds a script (bytes or str) to the client on stdin."""
+        db = self.default_database if database is AUTO else database
+        if isinstance(text, str):
+            text = text.encode("utf-8")
+        r = subprocess.run(self._client_cmd(db), input=text,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=timeout)
+        if r.returncode != 0:
+            raise HarnessError("SQL script on %s failed (%d): %s" % (
+                self.error_log, r.returncode, r.stderr.decode("utf-8", "replace")))
+
+
+class MariaDB(MariaDBProcess):
     """A private MariaDB server: datadir, Unix socket and error log in a
     temporary directory, no networking.  setup() installs the system
     tables, starts the server, creates the database and loads the schema.
@@ -527,53 +617,14 @@ class MariaDB:
                            stderr=subprocess.DEVNULL)
         return r.returncode == 0
 
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    @property
-    def pid(self):
-        return self.proc.pid if self.running() else None
-
     def stop(self, timeout=60.0):
         """Graceful shutdown (SIGTERM), waiting until the process is gone."""
-        if not self.running():
-            return
-        self.thaw()
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        if not self.terminate(timeout):
             raise HarnessError("mariadbd did not stop within %.0f s" % timeout)
-
-    def kill(self):
-        """SIGKILL: the server dies at once, as in a crash."""
-        if self.proc is not None:
-            _kill_process(self.proc)
-        self.frozen = False
-
-    def freeze(self):
-        """SIGSTOP: the server holds its socket but answers nothing."""
-        if self.running():
-            self.proc.send_signal(signal.SIGSTOP)
-            self.frozen = True
-
-    def thaw(self):
-        if self.running() and self.frozen:
-            self.proc.send_signal(signal.SIGCONT)
-        self.frozen = False
 
     def _cleanup(self):
         if self.proc is not None:
             _kill_process(self.proc)
-
-    def error_log_tail(self, lines=40):
-        try:
-            with open(self.error_log, "rb") as f:
-                text = f.read().decode("utf-8", "replace")
-        except OSError as e:
-            return "(no error log: %s)" % e
-        return "\n".join(text.splitlines()[-lines:])
 
     def hold_lock(self, statement, database=AUTO, timeout=10.0):
         """Opens a client session that runs BEGIN and statement (say a
@@ -609,6 +660,10 @@ class MariaDB:
                                       "WHERE trx_state = 'LOCK WAIT'") or 0) > 0
         return wait_for(waiting, timeout, step=0)
 
+    @property
+    def default_database(self):
+        return self.database
+
     def _client_cmd(self, database):
         cmd = [self.client, "--no-defaults", "-S", self.socket, "-uroot",
                "--default-character-set=utf8mb4", "-N", "-B"]
@@ -619,32 +674,10 @@ class MariaDB:
     def sql(self, query, database=AUTO, timeout=60.0):
         """Runs one or more statements; returns the rows of the last result
         as lists of str (NULL as None).  Raises HarnessError on failure."""
-        db = self.database if database is AUTO else database
-        r = subprocess.run(self._client_cmd(db) + ["-e", query],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=timeout)
-        if r.returncode != 0:
-            raise HarnessError("SQL failed (%d): %s\n%s" % (
-                r.returncode, query, r.stderr.decode("utf-8", "replace")))
-        return [[_unescape_batch(v) for v in line.split("\t")]
-                for line in r.stdout.decode("utf-8").split("\n") if line != ""]
-
-    def sql_value(self, query):
-        """The first column of the first row, or None when there is none."""
-        rows = self.sql(query)
-        return rows[0][0] if rows else None
-
-    def sql_script(self, text, database=AUTO, timeout=120.0):
-        """Feeds a script (bytes or str) to the client on stdin."""
-        db = self.database if database is AUTO else database
-        if isinstance(text, str):
-            text = text.encode("utf-8")
-        r = subprocess.run(self._client_cmd(db), input=text,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=timeout)
-        if r.returncode != 0:
-            raise HarnessError("SQL script failed (%d): %s" % (
-                r.returncode, r.stderr.decode("utf-8", "replace")))
+        rows, err = self.try_sql(query, database, timeout)
+        if rows is None:
+            raise HarnessError("SQL failed %s: %s" % (err, query))
+        return rows
 
 
 _BATCH_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", "0": "\0"}
