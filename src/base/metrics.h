@@ -44,16 +44,7 @@ void metrics_worker_restarted(void);
 /* Supervisor: the workers configured and alive now (the gauges). */
 void metrics_workers(int configured, int alive);
 
-/* A growing text buffer for the exposition. */
-struct metrics_text {
-	char	*buf;
-	size_t	 len, cap;
-	int	 failed;	/* out of memory: the text is cut */
-};
-
-/* Appends formatted text. */
-void metrics_printf(struct metrics_text *t, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+struct textbuf;
 
 /*
  * Writes every metric in the Prometheus text exposition format (0.0.4):
@@ -61,6 +52,6 @@ void metrics_printf(struct metrics_text *t, const char *fmt, ...)
  * configured and alive), from shared memory: any process forked after
  * metrics_init can serve them.
  */
-void metrics_expose(struct metrics_text *t);
+void metrics_expose(struct textbuf *t);
 
 #endif

@@ -27,6 +27,7 @@
 #include "base/metrics.h"
 #include "base/privsep.h"
 #include "base/sandbox.h"
+#include "base/strbuf.h"
 #include "server/metrics_http.h"
 
 struct metrics_http {
@@ -176,7 +177,7 @@ answer(int fd, const char *status, const char *type, const char *extra,
 static void
 serve(int fd)
 {
-	struct metrics_text	 t = { NULL, 0, 0, 0 };
+	struct textbuf		 t = TEXTBUF_EMPTY;
 	char			 head[METRICS_HTTP_REQUEST_MAX];
 	long			 deadline = now_ms() + METRICS_HTTP_DEADLINE_MS;
 	const char		*text = "text/plain; charset=utf-8";
@@ -195,13 +196,13 @@ serve(int fd)
 		return;
 	}
 	metrics_expose(&t);
-	if (t.failed || t.buf == NULL)
+	if (t.failed || t.p == NULL)
 		answer(fd, "500 Internal Server Error", text, "",
 		    "out of memory\n", 14, deadline);
 	else
 		answer(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8",
-		    "", t.buf, ask == METRICS_ASK_HEAD ? 0 : t.len, deadline);
-	free(t.buf);
+		    "", t.p, ask == METRICS_ASK_HEAD ? 0 : t.len, deadline);
+	textbuf_wipe(&t);
 }
 
 void

@@ -11,21 +11,22 @@
 
 #include "../tap.h"
 #include "base/metrics.h"
+#include "base/strbuf.h"
 
 static char *
 expose(int configured, int alive)
 {
-	struct metrics_text	t = { NULL, 0, 0, 0 };
+	struct textbuf		t = TEXTBUF_EMPTY;
 
 	metrics_workers(configured, alive);
 	metrics_expose(&t);
-	return t.failed ? NULL : t.buf;
+	return t.failed ? NULL : t.p;
 }
 
 int
 main(void)
 {
-	struct metrics_text	 big = { NULL, 0, 0, 0 };
+	struct textbuf		 big = TEXTBUF_EMPTY;
 	char			*text;
 	int			 i;
 
@@ -92,10 +93,10 @@ main(void)
 	free(text);
 
 	for (i = 0; i < 5000; i++)
-		metrics_printf(&big, "line %d of a long exposition\n", i);
+		textbuf_printf(&big, "line %d of a long exposition\n", i);
 	ok(!big.failed && big.len > 100000 &&
-	    strstr(big.buf, "line 4999 of a long exposition\n") != NULL,
+	    strstr(big.p, "line 4999 of a long exposition\n") != NULL,
 	    "the text buffer grows past its first size");
-	free(big.buf);
+	textbuf_wipe(&big);
 	return done_testing();
 }
