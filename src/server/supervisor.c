@@ -149,6 +149,17 @@ reap(struct supervisor *sv, int stopping)
 	}
 }
 
+/* Stops the metrics child, if any, and waits for it. */
+static void
+stop_metrics_child(struct supervisor *sv)
+{
+	if (sv->metrics_child.pid <= 0)
+		return;
+	kill(sv->metrics_child.pid, SIGTERM);
+	(void)waitpid(sv->metrics_child.pid, NULL, 0);
+	sv->metrics_child.pid = 0;
+}
+
 /* SIGHUP: a new configuration, new workers, and the old ones told to
  * finish what they hold.  The socket stays open throughout, so no
  * connection is refused. */
@@ -187,6 +198,9 @@ reload(struct supervisor *sv)
 		}
 		sv->slots[i].pid = 0;
 	}
+	/* A new metrics child too: it takes the new log file and the
+	 * seccomp setting (the socket stays open in the supervisor). */
+	stop_metrics_child(sv);
 	fill_slots(sv);
 	log_msg("configuration reloaded from %s", sv->opts->config_path);
 }
@@ -215,17 +229,6 @@ next_signal(const sigset_t *set)
 	struct timespec	tick = { 1, 0 };
 
 	return sigtimedwait(set, NULL, &tick);
-}
-
-/* Stops the metrics child, if any, and waits for it. */
-static void
-stop_metrics_child(struct supervisor *sv)
-{
-	if (sv->metrics_child.pid <= 0)
-		return;
-	kill(sv->metrics_child.pid, SIGTERM);
-	(void)waitpid(sv->metrics_child.pid, NULL, 0);
-	sv->metrics_child.pid = 0;
 }
 
 static int

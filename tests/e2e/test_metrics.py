@@ -278,6 +278,16 @@ def main():
         expect(value(parse(scrape(port)[2]), "account_reset_db_reconnects_total") >= 1,
                "no reconnect counted")
 
+    with t.claim("SIGHUP starts a new metrics child (with the new configuration), which "
+                 "answers, still not as root"):
+        before = resp.metrics_process()
+        os.kill(resp.procs[0].pid, signal.SIGHUP)
+        expect(wait_for(lambda: resp.metrics_process() not in (None, before), 20),
+               "still %r" % before)
+        expect_eq(scrape(port)[0], 200, "status")
+        expect(os.geteuid() != 0 or 0 not in proc_status(resp.metrics_process())["Uid"],
+               "root")
+
     with t.claim("the endpoint answers only GET /metrics: 404 for another path, 405 for "
                  "another method"):
         expect_eq(scrape(port, "/other")[0], 404, "other path")
