@@ -120,32 +120,37 @@ metrics_pbkdf2(double seconds)
 	add(&mine->pbkdf2_us, micros(seconds));
 }
 
+/* One more of a counter of this worker's slot, if it has one. */
+#define COUNT(field)	do {						\
+	if (mine != NULL)						\
+		add(&mine->field, 1);					\
+} while (0)
+
 void
 metrics_db_error(int unavailable)
 {
-	if (mine != NULL)
-		add(unavailable ? &mine->db_unavailable : &mine->db_error, 1);
+	if (unavailable)
+		COUNT(db_unavailable);
+	else
+		COUNT(db_error);
 }
 
 void
 metrics_db_reconnect(void)
 {
-	if (mine != NULL)
-		add(&mine->db_reconnects, 1);
+	COUNT(db_reconnects);
 }
 
 void
 metrics_db_rerun(void)
 {
-	if (mine != NULL)
-		add(&mine->db_reruns, 1);
+	COUNT(db_reruns);
 }
 
 void
 metrics_attempt_limited(void)
 {
-	if (mine != NULL)
-		add(&mine->attempt_limited, 1);
+	COUNT(attempt_limited);
 }
 
 void
