@@ -25,9 +25,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 from smtpd import free_port
-from harness import TAP, MariaDB, on_exit, parse_cgi_output, strong_password
+from harness import TAP, MariaDB, on_exit, parse_cgi_output, scaled, strong_password
 
 SRCDIR = os.path.abspath(os.environ.get("AR_SRCDIR") or
                          os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -46,6 +47,17 @@ def run(cmd, **kw):
     r = subprocess.run(cmd, **kw)
     out = r.stdout.decode("utf-8", "replace") if r.stdout is not None else ""
     return r.returncode, out
+
+
+def dpkg(*args):
+    """dpkg ARGS; while another apt or dpkg holds the lock (a parallel
+    install on a shared machine), waits for it, up to 10 minutes."""
+    deadline = time.monotonic() + scaled(600)
+    while True:
+        rc, out = run(["dpkg"] + list(args))
+        if rc == 0 or "lock" not in out or time.monotonic() > deadline:
+            return rc, out
+        time.sleep(2)
 
 
 def debs_beside_source():
@@ -89,7 +101,7 @@ def main():
     os.chmod(scratch, 0o755)  # the service users reach the database socket
     on_exit(lambda: shutil.rmtree(scratch, ignore_errors=True))
     # Whatever happens below, the machine is left without the package.
-    on_exit(lambda: installed() and run(["dpkg", "--purge", PKG]))
+    on_exit(lambda: installed() and dpkg("--purge", PKG))
 
     # --- build, in a copy ------------------------------------------------
     build = os.path.join(scratch, "build")
@@ -154,7 +166,7 @@ def main():
          repr(sorted(conf)))
 
     # --- install ------------------------------------------------------------
-    rc, out = run(["dpkg", "-i", deb])
+    rc, out = dpkg("-i", deb)
     if not t.ok(rc == 0 and installed(), "dpkg -i installs the package", out[-3000:]):
         return t.done()
     t.ok(all(user_exists(u) and pwd.getpwnam(u).pw_shell == "/usr/sbin/nologin"
@@ -264,11 +276,11 @@ def main():
     db.stop()
 
     # --- remove, then purge -------------------------------------------------
-    rc, out = run(["dpkg", "--remove", PKG])
+    rc, out = dpkg("--remove", PKG)
     t.ok(rc == 0 and not os.path.exists("/usr/sbin/account-reset") and
          os.path.exists(ETC + "/account-reset.conf") and os.path.exists(ETC + "/my.cnf"),
          "dpkg --remove removes the programs and keeps /etc/account-reset", out[-2000:])
-    rc, out = run(["dpkg", "--purge", PKG])
+    rc, out = dpkg("--purge", PKG)
     t.ok(rc == 0 and not installed(), "dpkg --purge purges the package", out[-2000:])
     left = sorted(p for p in paths if p not in ("/", "") and os.path.lexists(p)
                   and not os.path.isdir(p))
