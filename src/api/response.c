@@ -175,6 +175,8 @@ send_answer(const struct io *io, int status, const char *reason,
 	put(&head, "\r\n", 2);
 	if (extra_header != NULL)
 		puts_(&head, extra_header);
+	if (io->headers != NULL)
+		puts_(&head, io->headers);
 	puts_(&head, "\r\n");
 	if (head.overflow)
 		goto out;
@@ -264,4 +266,12 @@ respond_health(const struct io *io)
 
 	puts_(&body, "{\"status\":\"ok\"}\n");
 	return send_answer(io, 200, "OK", NULL, &body);
+}
+
+int
+respond_preflight(const struct io *io)
+{
+	struct out	body = { .len = 0 };
+
+	return send_answer(io, 204, "No Content", NULL, &body);
 }

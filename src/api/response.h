@@ -33,6 +33,10 @@ int respond_accepted(const struct io *io);
 int respond_error(const struct io *io, const struct outcome *why,
     long retry_after);
 
+/* Writes 204 with no body: the answer to a CORS preflight, whose
+ * headers come in io->headers (cors.h).  Returns 0 or -1. */
+int respond_preflight(const struct io *io);
+
 /* Writes the health answer: 200 {"status":"ok"}.  Returns 0 or -1. */
 int respond_health(const struct io *io);
 

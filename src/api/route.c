@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/cors.h"
 #include "api/envelope.h"
 #include "api/health.h"
 #include "base/log.h"
@@ -19,12 +20,13 @@ struct route {
 	const char		*path;		/* with its trailing slash */
 	route_handler		 handle;
 	enum metrics_endpoint	 metric;	/* counted under this name */
+	int			 cors;		/* browsers of cors_origins may POST */
 };
 
 static const struct route routes[] = {
-	{ "/api/v2/account/reset/", reset_handle, ME_RESET },
-	{ "/api/v2/account/recover/", recover_handle, ME_RECOVER },
-	{ "/api/v2/account/health/", health_handle, ME_HEALTH },
+	{ "/api/v2/account/reset/", reset_handle, ME_RESET, 1 },
+	{ "/api/v2/account/recover/", recover_handle, ME_RECOVER, 1 },
+	{ "/api/v2/account/health/", health_handle, ME_HEALTH, 0 },
 };
 
 #define PATH_MAX_CHARS	512
@@ -98,18 +100,43 @@ not_found(struct reset_ctx *ctx, const struct io *io)
 	return 404;
 }
 
+/* The answer to a CORS preflight that cors_origins allows. */
+static int
+preflight(struct reset_ctx *ctx, const struct io *io)
+{
+	struct envelope	env;
+
+	envelope_open(&env, io, ctx->cfg);
+	envelope_close(&env, io, 204, API_OK, respond_preflight(io));
+	return 204;
+}
+
 int
 route_dispatch(struct reset_ctx *ctx, const struct io *io)
 {
 	const struct route	*r = NULL;
 	struct timespec		 start, end;
+	struct io		 with_cors = *io;
 	char			 path[PATH_MAX_CHARS];
-	int			 status;
+	char			 cors[CORS_HEADERS_MAX];
+	route_handler		 handle;
+	int			 status, is_preflight = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (route_path(io, path, sizeof(path)) == 0)
 		r = find_row(path);
-	status = (r != NULL ? r->handle : not_found)(ctx, io);
+	handle = r != NULL ? r->handle : not_found;
+	/* The CORS headers ride on every answer of the row, refusals too,
+	 * so that a page of an allowed origin can read why. */
+	if (r != NULL && r->cors && ctx->cfg->cors_origins[0] != '\0') {
+		is_preflight = cors_is_preflight(io, ctx->cfg->cors_origins);
+		cors_headers(io, ctx->cfg->cors_origins, is_preflight, cors,
+		    sizeof(cors));
+		with_cors.headers = cors;
+		if (is_preflight)
+			handle = preflight;
+	}
+	status = handle(ctx, &with_cors);
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	metrics_request(r != NULL ? r->metric : ME_NOT_FOUND, status,
 	    (double)(end.tv_sec - start.tv_sec) +

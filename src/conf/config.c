@@ -29,7 +29,7 @@
 
 enum key_kind { KEY_LONG, KEY_ULONG, KEY_SIZE, KEY_INT, KEY_TEXT, KEY_PATH,
     KEY_ENGINE, KEY_BOOL, KEY_PROXIES, KEY_HEADER, KEY_OPT_PATH,
-    KEY_HOSTS };
+    KEY_HOSTS, KEY_ORIGINS };
 
 struct key {
 	const char	*name;
@@ -84,6 +84,7 @@ static const struct key keys[] = {
 	K("mailer_max_attempts", KEY_INT, mailer_max_attempts, 1, 100),
 	K("mailer_backoff", KEY_LONG, mailer_backoff, 1, 86400),
 	K("mailer_poll_interval", KEY_LONG, mailer_poll_interval, 1, 3600),
+	K("cors_origins", KEY_ORIGINS, cors_origins, 0, 0),
 };
 
 const char *
@@ -271,6 +272,57 @@ parse_db_hosts(const char *value, struct db_hosts *hosts)
 	return NULL;
 }
 
+/*
+ * cors_origins: exact origins (scheme://host[:port], lower case, no path),
+ * separated by spaces or commas, stored one space apart.  "*" and "null"
+ * are refused: an allow-list names the sites it trusts.
+ */
+static const char *
+parse_origins(const char *value, char *out, size_t outlen)
+{
+	const char	*p = value, *host;
+	size_t		 n, used = 0, i;
+	int		 colon;
+
+	out[0] = '\0';
+	for (;;) {
+		p += strspn(p, " \t,");
+		if (*p == '\0')
+			return NULL;
+		n = strcspn(p, " \t,");
+		if ((n == 1 && *p == '*') || (n == 4 && memcmp(p, "null", 4) == 0))
+			return "lists exact origins such as https://app.example; "
+			    "\"*\" and \"null\" are not allowed";
+		if (n > 8 && memcmp(p, "https://", 8) == 0)
+			host = p + 8;
+		else if (n > 7 && memcmp(p, "http://", 7) == 0)
+			host = p + 7;
+		else
+			return "each origin must start with http:// or https://";
+		colon = 0;
+		for (i = (size_t)(host - p); i < n; i++) {
+			if (p[i] == ':' && !colon)
+				colon = 1;
+			else if (colon ? !(p[i] >= '0' && p[i] <= '9') :
+			    !((p[i] >= 'a' && p[i] <= 'z') ||
+			    (p[i] >= '0' && p[i] <= '9') || p[i] == '.' ||
+			    p[i] == '-'))
+				return "each origin is scheme://host[:port] in "
+				    "lower case, without a path or a slash";
+		}
+		if (p[n - 1] == ':')
+			return "an origin's port is empty";
+		if (used + n + 2 > outlen)
+			return "too long";
+		if (used > 0)
+			out[used++] = ' ';
+		memcpy(out + used, p, n);
+		used += n;
+		out[used] = '\0';
+		p += n;
+	}
+}
+
 /* Stores one value; returns NULL or what is wrong with it. */
 static const char *
 set_key(struct config *cfg, const struct key *k, const char *value)
@@ -320,6 +372,8 @@ set_key(struct config *cfg, const struct key *k, const char *value)
 		return header_to_cgi(value, field, CONFIG_STR_MAX);
 	case KEY_HOSTS:
 		return parse_db_hosts(value, (struct db_hosts *)(void *)field);
+	case KEY_ORIGINS:
+		return parse_origins(value, field, CONFIG_STR_MAX);
 	case KEY_TEXT:
 	case KEY_PATH:
 	case KEY_OPT_PATH:

@@ -68,6 +68,9 @@ struct config {
 	int			mailer_max_attempts;
 	long			mailer_backoff;		/* seconds, first retry */
 	long			mailer_poll_interval;	/* seconds, idle daemon */
+	/* The browser front ends on other origins (CORS), one space apart;
+	 * "" (the default): the same origin only. */
+	char			cors_origins[CONFIG_STR_MAX];
 };
 
 /* The file used when neither --config nor ACCOUNT_RESET_CONFIG names one. */

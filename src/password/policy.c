@@ -78,10 +78,10 @@ policy_unload(void)
 unsigned
 policy_violations(const char *pw, size_t len)
 {
-	unsigned	v;
+	unsigned	v = password_violations(pw, len);
 
-	if ((v = password_violations(pw, len)) != 0)
-		return v;
+	/* All at once (issue 17): a user who fixes the classes must not meet
+	 * a second refusal for a password the blocklist already knew. */
 	if (context_repetitive(pw, len))
 		v |= RULE_REPETITIVE;
 	if (blocklist_contains(current, pw, len))

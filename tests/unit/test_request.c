@@ -269,7 +269,7 @@ read_via_io(const char *len, const char *body)
 {
 	struct fake		f = { "POST", "application/json", len, body,
 				    strlen(body), 0 };
-	struct io		io = { fake_param, fake_read, fake_write, &f };
+	struct io		io = { fake_param, fake_read, fake_write, &f, NULL };
 	struct reset_request	req;
 	struct outcome		why;
 	enum api_error		rc;

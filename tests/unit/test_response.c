@@ -107,7 +107,7 @@ static void
 test_error_answers(void)
 {
 	struct capture		 c = { .len = 0 };
-	struct io		 io = { no_param, no_read, cap_write, &c };
+	struct io		 io = { no_param, no_read, cap_write, &c, NULL };
 	struct outcome		 why = { .error = API_INVALID_PASSWORD,
 				    .violations = RULE_CONTROL_CHARACTER |
 				    RULE_TOO_SHORT };
@@ -174,7 +174,7 @@ static void
 test_token_answer(void)
 {
 	struct capture		 c = { .len = 0 };
-	struct io		 io = { no_param, no_read, cap_write, &c };
+	struct io		 io = { no_param, no_read, cap_write, &c, NULL };
 	struct issued_token	 t;
 	struct config		 cfg;
 	struct json_object	*o, *tok, *m;
