@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""test_pages_browser.py: the pages (README, "The pages") in a real browser
+against the real stack: MariaDB, the responder's own workers
+(account-reset --listen, as www-data), nginx rendered from
+nginx.conf.example serving the pages from a copy of www/, the mailer as a
+daemon and a real SMTP server (scripts/mail-sink).
+
+Debian's chromium is driven by playwright-core (npm, tests/browser/): each
+scenario of tests/browser/pages.cjs runs in its own browser and prints its
+checks; this file runs them in order, gives each what it needs (a mail's
+link, a code, site.js's afterResetUrl), checks the database, and turns
+every check into a TAP claim.  Screenshots of each state go to
+tests/browser/screenshots/ in the build directory.
+
+The scenarios: ask for a mail on the forgot page -> open the link from
+the delivered mail -> a weak password's violations -> a good one ->
+success, the token in sessionStorage and the new password stored; a used
+and an expired code; a pasted code; afterResetUrl; the German pages; the
+429 path; 503 and a network failure; no JavaScript; 320 px and 200% zoom.
+Keyboard alone, axe-core, no console error and no CSP violation along
+the way.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+
+from harness import (TAP, Fixture, HarnessError, expect, expect_eq, find_program,
+                     strong_password)
+from smtpd import CODE_RE, MailSink, Mailer, mail_settings
+from webservers import WEB_USER, Nginx, as_root, share_with_web_user, standalone_responder
+
+SRCDIR = os.path.abspath(os.environ.get("AR_SRCDIR") or
+                         os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILDDIR = os.path.abspath(os.environ.get("AR_BUILDDIR") or SRCDIR)
+BROWSER_DIR = os.path.join(SRCDIR, "tests", "browser")
+DRIVER = os.path.join(BROWSER_DIR, "pages.cjs")
+SHOTS = os.path.join(BUILDDIR, "tests", "browser", "screenshots")
+TOKEN_KEY = "account-reset.token"
+
+
+def node_modules():
+    """The directory holding playwright-core and axe-core: the source
+    tree's tests/browser/node_modules (scripts/install-deps test runs npm
+    ci there), else a copy installed into the build directory from the
+    same package-lock.json (a read-only source tree, make distcheck)."""
+    here = os.path.join(BROWSER_DIR, "node_modules")
+    if os.path.isdir(os.path.join(here, "playwright-core")):
+        return here
+    dest = os.path.join(BUILDDIR, "tests", "browser")
+    os.makedirs(dest, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy(os.path.join(BROWSER_DIR, name), dest)
+    env = dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")
+    r = subprocess.run([find_program("npm"), "ci", "--no-audit", "--no-fund"], cwd=dest,
+                       env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        raise HarnessError("npm ci in %s failed: %s" % (dest, r.stdout.decode()[-2000:]))
+    return os.path.join(dest, "node_modules")
+
+
+class Browser:
+    """Runs scenarios of pages.cjs; each check is a claim."""
+
+    def __init__(self, t, fixture, modules):
+        self.t = t
+        self.f = fixture
+        self.modules = modules
+        self.node = find_program("node")
+        self.chromium = find_program("chromium")
+
+    def run(self, scenario, **args):
+        for k in ("good", "weak", "code"):
+            self.f.note_secret(args.get(k))
+        env = dict(os.environ, NODE_PATH=self.modules, AR_SHOTS=SHOTS,
+                   AR_CHROMIUM=self.chromium)
+        p = subprocess.run([self.node, DRIVER, scenario, json.dumps(args)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                           timeout=600)
+        try:
+            out = json.loads(p.stdout.decode().strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            self.t.ok(False, "browser scenario %s ran" % scenario,
+                      "exit %d: %s" % (p.returncode, p.stderr.decode()[-3000:]))
+            return {}
+        for c in out["checks"]:
+            self.t.ok(c["ok"], c["name"], c["diag"])
+        data = out.get("data", {})
+        if data.get("token"):
+            tok = json.loads(data["token"])
+            for k in ("access_token", "refresh_token"):
+                self.f.note_secret(tok.get(k))
+            data["token"] = tok
+        return data
+
+
+def main():
+    t = TAP()
+    f = Fixture(iterations=1000, recover_account_interval=0, attempt_limit=5)
+    sink = MailSink(f)
+    f.settings.update(mail_settings(sink, smtp_url="smtp://localhost:%d" % sink.port))
+    t.setup(f.setup)
+    t.setup(sink.start)
+    if as_root():
+        os.chmod(sink.dir, 0o711)
+        os.chmod(sink.cert, 0o644)
+    modules = t.setup(node_modules)
+    resp = t.setup(standalone_responder, f, workers=2)
+    ng = t.setup(lambda: Nginx(resp.socket).start())
+    base = "http://127.0.0.1:%d" % ng.port
+    # The mail links to the reset page this nginx serves (reset_url).
+    f.settings["reset_url"] = base + "/account/reset/"
+    t.setup(f.write_config)
+    t.setup(share_with_web_user, f)
+    mailer = Mailer(f, args=(["--user", WEB_USER, "--group", WEB_USER]
+                             if as_root() else []))
+    t.setup(mailer.start)
+    b = Browser(t, f, modules)
+    site_js = os.path.join(ng.www, "site.js")
+    with open(site_js) as fh:
+        site_default = fh.read()
+
+    def set_after(url):
+        with open(site_js, "w") as fh:
+            fh.write(site_default.replace('afterResetUrl: ""',
+                                          'afterResetUrl: %s' % json.dumps(url)))
+
+    def mail_link(count):
+        """The link of the count-th delivered mail, its code noted."""
+        msgs = sink.wait_for(count, timeout=60)
+        expect(len(msgs) >= count, "no mail %d arrived: %s" % (count, mailer.log_text()))
+        body = msgs[count - 1][2].get_body(preferencelist=("plain",)).get_content()
+        link = next((w for w in body.split() if CODE_RE.search(w)), None)
+        expect(link is not None, "no link in the mail: %r" % body[:300])
+        f.note_secret(CODE_RE.search(link).group(1))
+        return link
+
+    email, old = t.setup(f.create_user)
+
+    # -- the whole flow: forgot page -> mail -> reset page -> success
+    b.run("forgot", base=base, email=email)
+    link = None
+    with t.claim("the forgot page's request brings a mail whose link opens this "
+                 "nginx's reset page with the code in the fragment"):
+        link = mail_link(1)
+        expect(link.startswith(base + "/account/reset/#code="), link)
+    good = strong_password("Browser")
+    if link:
+        data = b.run("reset", link=link, weak="aaaaaaaa", good=good,
+                     expect=["too_few_character_classes", "repetitive"])
+        with t.claim("the new password typed in the browser is stored (check-password), "
+                     "and the token in sessionStorage is the user's, in the database"):
+            expect_eq(f.check_password(email, good), 0, "check-password")
+            tok = data.get("token") or {}
+            row = f.token_row(tok.get("access_token", "x"))
+            expect(row is not None and row["user_id"] == f.user_id(email),
+                   "token row %r" % (row,))
+            expect_eq(tok.get("token_type"), "Bearer", "token_type")
+        b.run("used", link=link, good=strong_password("Again"), what="used")
+
+    # -- an expired code from the link
+    email2, _ = t.setup(f.create_user)
+    code2 = t.setup(f.issue_code, email2)
+    t.setup(f.expire_code, code2)
+    b.run("used", link=base + "/account/reset/#code=" + code2,
+          good=strong_password("Late"), what="expired")
+
+    # -- a pasted code, with and without afterResetUrl
+    code3 = t.setup(f.issue_code, email2)
+    good3 = strong_password("Pasted")
+    b.run("pasted", base=base, code=code3, good=good3)
+    with t.claim("the pasted code's password is stored"):
+        expect_eq(f.check_password(email2, good3), 0, "check-password")
+    set_after("/account/forgot/?welcome")
+    code4 = t.setup(f.issue_code, email2)
+    good4 = strong_password("After")
+    data = b.run("pasted", base=base, code=code4, good=good4, after="/account/forgot/?welcome")
+    with t.claim("the token handed to afterResetUrl is valid in the database and "
+                 "never in the address"):
+        tok = data.get("token") or {}
+        row = f.token_row(tok.get("access_token", "x"))
+        expect(row is not None and row["user_id"] == f.user_id(email2), "token %r" % (row,))
+        expect(tok.get("access_token", "x") not in data.get("url", ""), "token in the URL")
+    set_after("https://elsewhere.example/take")
+    code5 = t.setup(f.issue_code, email2)
+    b.run("pasted", base=base, code=code5, good=strong_password("Other"))
+    t.setup(lambda: set_after(""))
+
+    # -- German: the forgot page in a German browser, its mail's link
+    b.run("forgot", base=base, email=email, locale="de-DE", lang="de", tag="-de")
+    with t.claim("a request from the German page brings a German mail whose link "
+                 "carries lang=de"):
+        link_de = mail_link(2)
+        expect("&lang=de" in link_de, link_de)
+        msg = sink.messages()[1][2]
+        expect("Passwort" in msg.get_body(preferencelist=("plain",)).get_content(),
+               "not the German template")
+    b.run("german", link=link_de)
+
+    # -- no JavaScript, narrow screens
+    b.run("nojs", base=base)
+    b.run("narrow", base=base)
+
+    # -- the attempt limit (attempt_limit = 5): 429 with its wait
+    b.run("limit", base=base, good=strong_password("Limit"), tries=8)
+    t.setup(f.admin, "clear-attempts", "127.0.0.1")
+
+    # -- the service down: nginx answers 503 for the responder
+    t.setup(resp.stop)
+    b.run("down", base=base, email=email)
+
+    with t.claim("screenshots of each state are written under the build directory"):
+        names = sorted(os.listdir(SHOTS)) if os.path.isdir(SHOTS) else []
+        for want in ("forgot.png", "forgot-error.png", "forgot-sent.png", "reset.png",
+                     "reset-violations.png", "reset-done.png", "reset-used-code.png",
+                     "reset-paste.png", "reset-de.png", "reset-429.png",
+                     "forgot-nojs.png", "reset-320px.png"):
+            expect(want in names, "%s missing from %s: %s" % (want, SHOTS, names))
+    return t.done()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
