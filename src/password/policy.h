@@ -37,7 +37,8 @@ void policy_describe(char *buf, size_t len);
 void policy_unload(void);
 
 /* Steps 1 and 2 for valid UTF-8 pw: every violation among the rules,
- * repetitive and common_password, or 0. */
+ * repetitive (not for a password that is too short) and common_password,
+ * or 0. */
 unsigned policy_violations(const char *pw, size_t len);
 
 /* Step 3: RULE_CONTAINS_EMAIL or 0. */
