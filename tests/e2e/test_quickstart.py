@@ -124,6 +124,19 @@ def main():
         expect("127.0.0.1:%d" % pa in r.text, "port not shown")
     ea = env_of(a)
 
+    with t.claim("the quick start prints the forgot page's URL, nginx serves it with "
+                 "the pages' headers, and its mail links to the reset page it serves"):
+        forgot = "http://127.0.0.1:%d/account/forgot/" % pa
+        expect(forgot in r.text, "no forgot page URL in the output")
+        page = http_request("127.0.0.1", pa, "GET", "/account/forgot/", b"", {})
+        expect_eq(page.status, 200, "status")
+        expect("frame-ancestors 'none'" in page.header("content-security-policy", ""),
+               page.summary(300))
+        expect("http://127.0.0.1:%d/account/reset/#code=" % pa in r.text,
+               "the mail's link is not the reset page")
+        page = http_request("127.0.0.1", pa, "GET", "/account/reset/", b"", {})
+        expect_eq(page.status, 200, "reset page status")
+
     with t.claim("the runtime directory is the clone's own, and its option file is "
                  "root:www-data 0640"):
         expect(re.match(r"/run/account-reset-demo-[0-9a-f]{10}\Z", ea.get("rt", "")),
