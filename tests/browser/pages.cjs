@@ -306,8 +306,10 @@ scenarios.pasted = async (browser, a) => {
 		    page.url());
 	} else {
 		const o = await outcome(page);
-		check("a pasted code resets the password: the success message",
-		    o === "done", o + " " + (await visibleText(page, "#summary")));
+		check("a pasted code resets the password: the success message" +
+		    (a.note ? " (" + a.note + ")" : ""),
+		    o === "done" && new URL(page.url()).origin === a.base,
+		    o + " " + page.url() + " " + (await visibleText(page, "#summary")));
 	}
 	data.token = await page.evaluate((k) => sessionStorage.getItem(k), TOKEN_KEY);
 	data.url = page.url();

@@ -184,7 +184,8 @@ def main():
         expect(tok.get("access_token", "x") not in data.get("url", ""), "token in the URL")
     set_after("https://elsewhere.example/take")
     code5 = t.setup(f.issue_code, email2)
-    b.run("pasted", base=base, code=code5, good=strong_password("Other"))
+    b.run("pasted", base=base, code=code5, good=strong_password("Other"),
+          note="an afterResetUrl of another origin is not followed")
     t.setup(lambda: set_after(""))
 
     # -- German: the forgot page in a German browser, its mail's link

@@ -15,8 +15,6 @@
 		var busy = false;
 
 		AR.describe("email");
-		if (AR.params.email)
-			email.value = AR.params.email;
 		email.focus();
 
 		form.addEventListener("submit", function (ev) {
