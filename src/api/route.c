@@ -8,7 +8,8 @@
 #include <time.h>
 
 #include "api/cors.h"
-#include "api/envelope.h"
+#include "api/endpoint.h"
+#include "api/reset.h"
 #include "api/health.h"
 #include "base/log.h"
 #include "base/metrics.h"
@@ -19,14 +20,14 @@
 struct route {
 	const char		*path;		/* with its trailing slash */
 	route_handler		 handle;
-	enum metrics_endpoint	 metric;	/* counted under this name */
 	int			 cors;		/* browsers of cors_origins may POST */
+	enum metrics_endpoint	 metric;	/* what a preflight is counted under */
 };
 
 static const struct route routes[] = {
-	{ "/api/v2/account/reset/", reset_handle, ME_RESET, 1 },
-	{ "/api/v2/account/recover/", recover_handle, ME_RECOVER, 1 },
-	{ "/api/v2/account/health/", health_handle, ME_HEALTH, 0 },
+	{ "/api/v2/account/reset/", reset_handle, 1, ME_RESET },
+	{ "/api/v2/account/recover/", recover_handle, 1, ME_RECOVER },
+	{ "/api/v2/account/health/", health_handle, 0, ME_HEALTH },
 };
 
 #define PATH_MAX_CHARS	512
@@ -79,53 +80,59 @@ find_row(const char *path)
 	return NULL;
 }
 
-route_handler
-route_find(const char *path)
+/* The 404 answer's writer is never called: the request is refused. */
+static int
+write_nothing(const struct io *io, const void *arg, const struct config *cfg)
 {
-	const struct route	*r = find_row(path);
-
-	return r != NULL ? r->handle : NULL;
+	(void)io;
+	(void)arg;
+	(void)cfg;
+	return 0;
 }
 
 /* The answer for a path that no row names. */
 static int
-not_found(struct reset_ctx *ctx, const struct io *io)
+not_found(struct responder_ctx *ctx, const struct io *io)
 {
-	struct outcome	why = { .error = API_NOT_FOUND };
-	struct envelope	env;
+	struct endpoint	ep;
 
-	envelope_open(&env, io, ctx->cfg);
-	envelope_close(&env, io, 404, API_NOT_FOUND,
-	    respond_error(io, &why, ctx->cfg->retry_after));
-	return 404;
+	endpoint_open(&ep, ctx, io, ME_NOT_FOUND);
+	ep.why.error = API_NOT_FOUND;
+	return endpoint_finish(&ep, 404, write_nothing, NULL, 0);
 }
 
-/* The answer to a CORS preflight that cors_origins allows. */
+/* The preflight answer's writer: 204, the CORS headers in io. */
 static int
-preflight(struct reset_ctx *ctx, const struct io *io)
+write_preflight(const struct io *io, const void *arg,
+    const struct config *cfg)
 {
-	struct envelope	env;
+	(void)arg;
+	(void)cfg;
+	return respond_preflight(io);
+}
 
-	envelope_open(&env, io, ctx->cfg);
-	envelope_close(&env, io, 204, API_OK, respond_preflight(io));
-	return 204;
+/* The answer to a CORS preflight that cors_origins allows (cors.h). */
+static int
+preflight(struct responder_ctx *ctx, const struct io *io,
+    enum metrics_endpoint metric)
+{
+	struct endpoint	ep;
+
+	endpoint_open(&ep, ctx, io, metric);
+	return endpoint_finish(&ep, 204, write_preflight, NULL, 0);
 }
 
 int
-route_dispatch(struct reset_ctx *ctx, const struct io *io)
+route_dispatch(struct responder_ctx *ctx, const struct io *io)
 {
 	const struct route	*r = NULL;
-	struct timespec		 start, end;
 	struct io		 with_cors = *io;
 	char			 path[PATH_MAX_CHARS];
 	char			 cors[CORS_HEADERS_MAX];
-	route_handler		 handle;
-	int			 status, is_preflight = 0;
+	int			 is_preflight;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (route_path(io, path, sizeof(path)) == 0)
 		r = find_row(path);
-	handle = r != NULL ? r->handle : not_found;
 	/* The CORS headers ride on every answer of the row, refusals too,
 	 * so that a page of an allowed origin can read why. */
 	if (r != NULL && r->cors && ctx->cfg->cors_origins[0] != '\0') {
@@ -134,12 +141,9 @@ route_dispatch(struct reset_ctx *ctx, const struct io *io)
 		    sizeof(cors));
 		with_cors.headers = cors;
 		if (is_preflight)
-			handle = preflight;
+			return preflight(ctx, &with_cors, r->metric);
 	}
-	status = handle(ctx, &with_cors);
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	metrics_request(r != NULL ? r->metric : ME_NOT_FOUND, status,
-	    (double)(end.tv_sec - start.tv_sec) +
-	    (double)(end.tv_nsec - start.tv_nsec) / 1e9);
-	return status;
+	/* Each handler answers, logs and counts its request
+	 * (endpoint_finish). */
+	return (r != NULL ? r->handle : not_found)(ctx, &with_cors);
 }
