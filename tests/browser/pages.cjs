@@ -395,6 +395,18 @@ scenarios.down = async (browser, a) => {
 	await clean(page, "the forgot page with the service down");
 };
 
+/* A link cut in the middle of an escape: the page still works and asks
+ * for the code, and the fragment is still taken out of the address. */
+scenarios.cut = async (browser, a) => {
+	const page = await open(browser);
+	await page.goto(a.base + "/account/reset/#code=%E0%A4&lang=de");
+	await page.waitForSelector("#form:not([hidden])", { timeout: 30000 }).catch(() => null);
+	check("a link cut mid-escape still shows the reset page, asking for the code",
+	    (await page.isVisible("#form")) && (await page.isVisible("#code")) &&
+	    !page.url().includes("#"), page.url());
+	await clean(page, "the reset page from a cut link");
+};
+
 /* Without JavaScript the pages say what to do. */
 scenarios.nojs = async (browser, a) => {
 	for (const p of ["forgot", "reset"]) {

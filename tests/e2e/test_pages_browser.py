@@ -199,7 +199,8 @@ def main():
                "not the German template")
     b.run("german", link=link_de)
 
-    # -- no JavaScript, narrow screens
+    # -- a cut link, no JavaScript, narrow screens
+    b.run("cut", base=base)
     b.run("nojs", base=base)
     b.run("narrow", base=base)
 

@@ -10,14 +10,20 @@
 	var strings = window.AR_STRINGS || {};
 	var site = window.AR_SITE || {};
 
-	/* The fragment's parameters (#code=...&lang=de), parsed once. */
+	/* The fragment's parameters (#code=...&lang=de), parsed once; a part
+	 * that does not decode (a link cut mid-escape) is left out. */
 	function fragmentParams() {
 		var out = {};
 		location.hash.replace(/^#/, "").split("&").forEach(function (kv) {
 			var i = kv.indexOf("=");
-			if (i > 0)
+			if (i <= 0)
+				return;
+			try {
 				out[decodeURIComponent(kv.slice(0, i))] =
 				    decodeURIComponent(kv.slice(i + 1));
+			} catch (e) {
+				/* URIError: not a parameter we can use */
+			}
 		});
 		return out;
 	}
