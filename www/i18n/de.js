@@ -43,6 +43,7 @@ window.AR_STRINGS.de = {
 	"err.unavailable": "Der Dienst ist gerade nicht erreichbar. Versuchen Sie es in ein paar Minuten noch einmal.",
 	"err.network": "Der Dienst war nicht zu erreichen. Prüfen Sie Ihre Verbindung und versuchen Sie es noch einmal.",
 	"err.other": "Bei uns ist etwas schiefgegangen. Versuchen Sie es später noch einmal.",
+	"err.request": "Die Seite hat etwas geschickt, das der Dienst nicht lesen konnte. Laden Sie die Seite neu und versuchen Sie es noch einmal.",
 	"wait.seconds": "{n} Sekunden",
 	"wait.second": "1 Sekunde",
 	"wait.minutes": "{n} Minuten",

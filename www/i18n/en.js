@@ -43,6 +43,7 @@ window.AR_STRINGS.en = {
 	"err.unavailable": "The service is not available at the moment. Try again in a few minutes.",
 	"err.network": "The service could not be reached. Check your connection and try again.",
 	"err.other": "Something went wrong on our side. Try again later.",
+	"err.request": "The page sent something the service could not read. Load the page again and try once more.",
 	"wait.seconds": "{n} seconds",
 	"wait.second": "1 second",
 	"wait.minutes": "{n} minutes",

@@ -183,6 +183,10 @@
 			return t("err.unavailable");
 		if (res.status === 0)
 			return t("err.network");
+		/* 400 invalid_request, 411, 413, 415: the page's own request
+		 * was refused (an old cached page, a proxy in the way). */
+		if (res.status >= 400 && res.status < 500)
+			return t("err.request");
 		return t("err.other");
 	}
 
