@@ -140,14 +140,16 @@ const scenarios = {};
  * server refuses, then the one answer for every address. */
 scenarios.forgot = async (browser, a) => {
 	const page = await open(browser, { locale: a.locale || "en-US" });
+	const tag = a.tag || "";
+	const say = a.label ? " (" + a.label + ")" : "";
 	const resp = await page.goto(a.base + "/account/forgot/");
-	headersOk(resp, "the forgot page");
+	headersOk(resp, "the forgot page" + say);
 	await page.waitForSelector("#form:not([hidden])");
 	const s = await strings(page, a.lang || "en");
-	check("the forgot page opens with the e-mail field focused",
+	check("the forgot page opens with the e-mail field focused" + say,
 	    (await focused(page)) === "email", await focused(page));
-	await shot(page, "forgot" + (a.tag || ""));
-	await axe(page, "the forgot page" + (a.tag || ""));
+	await shot(page, "forgot" + tag);
+	await axe(page, "the forgot page" + say);
 	if (a.lang)
 		check("the forgot page speaks " + a.lang + " (html lang, heading)",
 		    (await page.evaluate(() => document.documentElement.lang)) === a.lang &&
@@ -158,18 +160,18 @@ scenarios.forgot = async (browser, a) => {
 	await outcome(page);
 	const desc = await page.getAttribute("#email", "aria-describedby");
 	check("an empty address: the error summary takes focus and the error sits " +
-	    "at the field, tied to it (aria-describedby, aria-invalid)",
+	    "at the field, tied to it (aria-describedby, aria-invalid)" + say,
 	    (await focused(page)) === "summary" &&
 	    (await visibleText(page, "#email-error")) === s["forgot.email.missing"] &&
 	    desc.split(" ").includes("email-error") &&
 	    (await page.getAttribute("#email", "aria-invalid")) === "true",
 	    [await focused(page), desc, await visibleText(page, "#email-error")].join(" | "));
-	await shot(page, "forgot-error" + (a.tag || ""));
-	await axe(page, "the forgot page with an error" + (a.tag || ""));
+	await shot(page, "forgot-error" + tag);
+	await axe(page, "the forgot page with an error" + say);
 
 	await page.keyboard.press("Tab");
 	await page.keyboard.press("Enter");
-	check("the summary's link takes the keyboard to the field",
+	check("the summary's link takes the keyboard to the field" + say,
 	    (await focused(page)) === "email", await focused(page));
 
 	if (!a.lang) {
@@ -178,7 +180,7 @@ scenarios.forgot = async (browser, a) => {
 		await page.waitForFunction(() =>
 		    !document.getElementById("email-error").hidden &&
 		    document.getElementById("email-error").textContent.includes("@"));
-		check("invalid_email from the server shows at the field, the address kept",
+		check("invalid_email from the server shows at the field, the address kept" + say,
 		    (await visibleText(page, "#email-error")) === s["forgot.email.invalid"] &&
 		    (await page.inputValue("#email")) === "not-an-address",
 		    await visibleText(page, "#email-error"));
@@ -187,12 +189,12 @@ scenarios.forgot = async (browser, a) => {
 	await selectAllAndType(page, a.email);
 	await page.keyboard.press("Enter");
 	const o = await outcome(page);
-	check("a valid address gets the one answer every address gets, focused",
+	check("a valid address gets the one answer every address gets, focused" + say,
 	    o === "done" && (await focused(page)) === "done" &&
 	    (await visibleText(page, "#done p")) === s["forgot.sent.body"],
 	    o + " " + (await visibleText(page, "#summary")));
-	await shot(page, "forgot-sent" + (a.tag || ""));
-	await clean(page, "the forgot page" + (a.tag || ""));
+	await shot(page, "forgot-sent" + tag);
+	await clean(page, "the forgot page" + say);
 };
 
 /* The reset page from the mail's link, by keyboard alone: the live
@@ -286,13 +288,14 @@ scenarios.used = async (browser, a) => {
 /* No fragment: the code is pasted. */
 scenarios.pasted = async (browser, a) => {
 	const page = await open(browser);
+	const say = a.after ? " (afterResetUrl " + a.after + ")" : a.note ? " (" + a.note + ")" : "";
 	await page.goto(a.base + "/account/reset/");
 	await page.waitForSelector("#form:not([hidden])");
-	check("without a fragment the page asks for the code, focused",
+	check("without a fragment the page asks for the code, focused" + say,
 	    (await page.isVisible("#code")) && (await focused(page)) === "code",
 	    await focused(page));
 	await shot(page, "reset-paste");
-	await axe(page, "the reset page asking for the code");
+	await axe(page, "the reset page asking for the code" + say);
 	await page.keyboard.type(a.code);
 	await page.fill("#password", a.good);
 	await page.fill("#confirm", a.good);
@@ -306,14 +309,13 @@ scenarios.pasted = async (browser, a) => {
 		    page.url());
 	} else {
 		const o = await outcome(page);
-		check("a pasted code resets the password: the success message" +
-		    (a.note ? " (" + a.note + ")" : ""),
+		check("a pasted code resets the password: the success message" + say,
 		    o === "done" && new URL(page.url()).origin === a.base,
 		    o + " " + page.url() + " " + (await visibleText(page, "#summary")));
 	}
 	data.token = await page.evaluate((k) => sessionStorage.getItem(k), TOKEN_KEY);
 	data.url = page.url();
-	await clean(page, "the reset page with a pasted code");
+	await clean(page, "the reset page with a pasted code" + say);
 };
 
 /* The reset page in German from the link's lang=, in an English browser. */

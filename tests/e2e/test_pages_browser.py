@@ -29,7 +29,8 @@ import subprocess
 from harness import (TAP, Fixture, HarnessError, expect, expect_eq, find_program,
                      strong_password)
 from smtpd import CODE_RE, MailSink, Mailer, mail_settings
-from webservers import WEB_USER, Nginx, as_root, share_with_web_user, standalone_responder
+from webservers import (WEB_USER, Apache, Nginx, as_root, share_with_web_user,
+                        standalone_responder)
 
 SRCDIR = os.path.abspath(os.environ.get("AR_SRCDIR") or
                          os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -189,7 +190,8 @@ def main():
     t.setup(lambda: set_after(""))
 
     # -- German: the forgot page in a German browser, its mail's link
-    b.run("forgot", base=base, email=email, locale="de-DE", lang="de", tag="-de")
+    b.run("forgot", base=base, email=email, locale="de-DE", lang="de", tag="-de",
+          label="German browser")
     with t.claim("a request from the German page brings a German mail whose link "
                  "carries lang=de"):
         link_de = mail_link(2)
@@ -203,6 +205,16 @@ def main():
     b.run("cut", base=base)
     b.run("nojs", base=base)
     b.run("narrow", base=base)
+
+    # -- the same forgot page through both Apache examples
+    ap = t.setup(lambda: Apache("fcgi", socket_path=resp.socket).start())
+    b.run("forgot", base="http://127.0.0.1:%d" % ap.port, email=email,
+          tag="-apache-fcgi", label="Apache mod_proxy_fcgi")
+    ap.stop()
+    ap = t.setup(lambda: Apache("cgi", config=f.config_path).start())
+    b.run("forgot", base="http://127.0.0.1:%d" % ap.port, email=email,
+          tag="-apache-cgi", label="Apache mod_cgid")
+    ap.stop()
 
     # -- the attempt limit (attempt_limit = 5): 429 with its wait
     b.run("limit", base=base, good=strong_password("Limit"), tries=8)
