@@ -312,6 +312,8 @@ parse_origins(const char *value, char *out, size_t outlen)
 		}
 		if (p[n - 1] == ':')
 			return "an origin's port is empty";
+		if (*host == ':')
+			return "an origin names no host";
 		if (used + n + 2 > outlen)
 			return "too long";
 		if (used > 0)

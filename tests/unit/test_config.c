@@ -247,6 +247,8 @@ test_cors_origins(void)
 	    "cors_origins refuses upper case (browsers send lower case)");
 	ok(refused("cors_origins = https://app.example:\n", "port is empty"),
 	    "cors_origins refuses an empty port");
+	ok(refused("cors_origins = https://:8080\n", "no host"),
+	    "cors_origins refuses an origin without a host");
 	ok(refused("cors_origins = https://a.example\rX: y\n", "cors_origins"),
 	    "cors_origins refuses anything that could end a header line");
 }
