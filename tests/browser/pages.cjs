@@ -409,6 +409,35 @@ scenarios.cut = async (browser, a) => {
 	await clean(page, "the reset page from a cut link");
 };
 
+/* A front end on another origin: a listed one gets through the preflight
+ * and reads the answer; another is stopped by the browser. */
+scenarios.cors = async (browser, a) => {
+	let page = await open(browser);
+	await page.goto(a.front + "/account/forgot/");
+	await page.waitForSelector("#form:not([hidden])");
+	await page.fill("#email", a.email);
+	await page.click("#submit");
+	let o = await outcome(page);
+	check("a page on an origin listed in cors_origins calls the API on another " +
+	    "origin: the preflight passes and the answer is read",
+	    o === "done", o + " " + (await visibleText(page, "#summary")));
+	await clean(page, "the forgot page on another origin");
+
+	page = await open(browser);
+	await page.goto(a.other + "/account/forgot/");
+	await page.waitForSelector("#form:not([hidden])");
+	const s = await strings(page);
+	await page.fill("#email", a.email);
+	await page.click("#submit");
+	o = await outcome(page);
+	check("a page on an origin not listed is stopped by the browser (CORS): " +
+	    "it says the service could not be reached, the address kept",
+	    o === "summary" && (await visibleText(page, "#summary-list")) === s["err.network"] &&
+	    page.problems.some((p) => /CORS/.test(p)) &&
+	    (await page.inputValue("#email")) === a.email,
+	    (await visibleText(page, "#summary-list")) + " | " + page.problems.join(" | "));
+};
+
 /* Without JavaScript the pages say what to do. */
 scenarios.nojs = async (browser, a) => {
 	for (const p of ["forgot", "reset"]) {

@@ -26,11 +26,11 @@ import os
 import shutil
 import subprocess
 
-from harness import (TAP, Fixture, HarnessError, expect, expect_eq, find_program,
-                     strong_password)
+from harness import (TAP, FastCGIResponder, Fixture, HarnessError, expect, expect_eq,
+                     find_program, make_tempdir, strong_password)
 from smtpd import CODE_RE, MailSink, Mailer, mail_settings
 from webservers import (WEB_USER, Apache, Nginx, as_root, share_with_web_user,
-                        standalone_responder)
+                        standalone_responder, web_user_args)
 
 SRCDIR = os.path.abspath(os.environ.get("AR_SRCDIR") or
                          os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -215,6 +215,33 @@ def main():
     b.run("forgot", base="http://127.0.0.1:%d" % ap.port, email=email,
           tag="-apache-cgi", label="Apache mod_cgid")
     ap.stop()
+
+    # -- another origin: a front end whose pages call this API from the
+    # browser.  The API: a second responder with cors_origins naming the
+    # front end, behind its own nginx; the front end: an nginx serving the
+    # pages, its CSP's connect-src naming the API, its site.js pointing
+    # there.  http://localhost:PORT of the same front end is an origin not
+    # on the list.
+    resp2 = FastCGIResponder(f, children=2, mode="listen",
+                             args=web_user_args() + ["--socket-group", WEB_USER])
+    os.chmod(resp2.dir, 0o711)
+    api = t.setup(lambda: Nginx(resp2.socket).start())
+    api_origin = "http://127.0.0.1:%d" % api.port
+    tmpl_dir = make_tempdir("ar-front-")
+    tmpl = os.path.join(tmpl_dir, "nginx.conf.example")
+    with open(os.path.join(SRCDIR, "nginx.conf.example")) as fh:
+        text = fh.read()
+    with open(tmpl, "w") as fh:
+        fh.write(text.replace("connect-src 'self'", "connect-src 'self' " + api_origin))
+    front = t.setup(lambda: Nginx(resp.socket, template=tmpl).start())
+    with open(os.path.join(front.www, "site.js"), "w") as fh:
+        fh.write(site_default.replace('api: "/api/v2/account/"',
+                                      'api: "%s/api/v2/account/"' % api_origin))
+    resp2.config = t.setup(f.write_config, "cors.conf",
+                           cors_origins="http://127.0.0.1:%d" % front.port)
+    t.setup(resp2.start)
+    b.run("cors", front="http://127.0.0.1:%d" % front.port,
+          other="http://localhost:%d" % front.port, email=email)
 
     # -- the attempt limit (attempt_limit = 5): 429 with its wait
     b.run("limit", base=base, good=strong_password("Limit"), tries=8)
