@@ -25,6 +25,9 @@ const { chromium } = require("playwright-core");
 const AXE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const SHOTS = process.env.AR_SHOTS || path.join(process.cwd(), "screenshots");
 const TOKEN_KEY = "account-reset.token";
+/* Every wait is 30 s times AR_TIME_SCALE (the harness's scale for slow
+ * builds: sanitizers, valgrind). */
+const WAIT = 30000 * Math.max(1, parseFloat(process.env.AR_TIME_SCALE) || 1);
 
 const checks = [];
 const data = {};
@@ -42,6 +45,7 @@ async function open(browser, opts) {
 		locale: "en-US", viewport: { width: 1024, height: 800 }
 	}, opts || {}));
 	const page = await context.newPage();
+	page.setDefaultTimeout(WAIT);
 	page.problems = [];
 	page.on("console", (m) => {
 		/* The browser logs every 4xx/5xx of fetch as an error: the API's
@@ -107,7 +111,7 @@ async function visibleText(page, sel) {
 /* Waits for the summary or the done box; returns which. */
 async function outcome(page) {
 	await page.waitForSelector("#summary:not([hidden]), #done:not([hidden])",
-	    { timeout: 30000 });
+	    { timeout: WAIT });
 	return (await page.$("#done:not([hidden])")) ? "done" : "summary";
 }
 
@@ -302,7 +306,7 @@ scenarios.pasted = async (browser, a) => {
 	await page.click("#submit");
 	if (a.after) {
 		await page.waitForURL((u) => u.pathname + u.search === a.after,
-		    { timeout: 30000 }).catch(() => null);
+		    { timeout: WAIT }).catch(() => null);
 		check("with afterResetUrl, the page moves to it (same origin) and the " +
 		    "token is there for it in sessionStorage",
 		    new URL(page.url()).pathname + new URL(page.url()).search === a.after,
@@ -402,7 +406,7 @@ scenarios.down = async (browser, a) => {
 scenarios.cut = async (browser, a) => {
 	const page = await open(browser);
 	await page.goto(a.base + "/account/reset/#code=%E0%A4&lang=de");
-	await page.waitForSelector("#form:not([hidden])", { timeout: 30000 }).catch(() => null);
+	await page.waitForSelector("#form:not([hidden])", { timeout: WAIT }).catch(() => null);
 	check("a link cut mid-escape still shows the reset page, asking for the code",
 	    (await page.isVisible("#form")) && (await page.isVisible("#code")) &&
 	    !page.url().includes("#"), page.url());

@@ -27,7 +27,7 @@ import shutil
 import subprocess
 
 from harness import (TAP, FastCGIResponder, Fixture, HarnessError, expect, expect_eq,
-                     find_program, make_tempdir, strong_password)
+                     find_program, make_tempdir, scaled, strong_password)
 from smtpd import CODE_RE, MailSink, Mailer, mail_settings
 from webservers import (WEB_USER, Apache, Nginx, as_root, share_with_web_user,
                         standalone_responder, web_user_args)
@@ -76,9 +76,14 @@ class Browser:
             self.f.note_secret(args.get(k))
         env = dict(os.environ, NODE_PATH=self.modules, AR_SHOTS=SHOTS,
                    AR_CHROMIUM=self.chromium)
-        p = subprocess.run([self.node, DRIVER, scenario, json.dumps(args)],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                           timeout=600)
+        try:
+            p = subprocess.run([self.node, DRIVER, scenario, json.dumps(args)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                               timeout=scaled(600))
+        except subprocess.TimeoutExpired as e:
+            self.t.ok(False, "browser scenario %s ran" % scenario,
+                      "no end after %d s: %s" % (e.timeout, (e.stderr or b"").decode()[-3000:]))
+            return {}
         try:
             out = json.loads(p.stdout.decode().strip().splitlines()[-1])
         except (ValueError, IndexError):
@@ -129,7 +134,7 @@ def main():
 
     def mail_link(count):
         """The link of the count-th delivered mail, its code noted."""
-        msgs = sink.wait_for(count, timeout=60)
+        msgs = sink.wait_for(count, timeout=scaled(60))
         expect(len(msgs) >= count, "no mail %d arrived: %s" % (count, mailer.log_text()))
         body = msgs[count - 1][2].get_body(preferencelist=("plain",)).get_content()
         link = next((w for w in body.split() if CODE_RE.search(w)), None)
