@@ -373,6 +373,30 @@ scenarios.limit = async (browser, a) => {
 	await clean(page, "the reset page over the attempt limit");
 };
 
+/* The forgot page over nginx's limit_req: 429 with Retry-After; the page
+ * says when to try again and keeps the address.  (An address the server
+ * refuses keeps the form on the page between tries.) */
+scenarios.forgot429 = async (browser, a) => {
+	const page = await open(browser);
+	await page.goto(a.base + "/account/forgot/");
+	await page.waitForSelector("#form:not([hidden])");
+	const s = await strings(page);
+	const want = s["err.too_many"].split("{wait}")[0];
+	let text = "";
+	await page.fill("#email", "not-an-address");
+	for (let i = 0; i < a.tries && !text.startsWith(want); i++) {
+		await page.click("#submit");
+		await outcome(page);
+		text = (await visibleText(page, "#summary-list")) || "";
+	}
+	check("the forgot page over the request limit (429) says to try again in " +
+	    "the time Retry-After gives, the address kept",
+	    text === s["err.too_many"].replace("{wait}", s["wait.second"]) &&
+	    (await page.inputValue("#email")) === "not-an-address", text);
+	await shot(page, "forgot-429");
+	await clean(page, "the forgot page over the request limit");
+};
+
 /* The service down (nginx's 503) and the network failing: try later, the
  * address kept. */
 scenarios.down = async (browser, a) => {

@@ -251,6 +251,16 @@ def main():
     b.run("cors", front="http://127.0.0.1:%d" % front.port,
           other="http://localhost:%d" % front.port, email=email)
 
+    # -- nginx's own limit (limit_req at 1 request a minute, burst 1, so
+    # that the third try is refused however slow the machine): 429 on the
+    # forgot page, with nginx's Retry-After: 1
+    slow_tmpl = os.path.join(tmpl_dir, "nginx-slow.conf.example")
+    with open(slow_tmpl, "w") as fh:
+        fh.write(text.replace("rate=10r/s", "rate=1r/m"))
+    slow = t.setup(lambda: Nginx(resp.socket, rate=None, burst=1, template=slow_tmpl).start())
+    b.run("forgot429", base="http://127.0.0.1:%d" % slow.port, tries=10)
+    slow.stop()
+
     # -- the attempt limit (attempt_limit = 5): 429 with its wait
     b.run("limit", base=base, good=strong_password("Limit"), tries=8)
     t.setup(f.admin, "clear-attempts", "127.0.0.1")
