@@ -269,6 +269,24 @@ scenarios.reset = async (browser, a) => {
 	await clean(page, "the reset page");
 };
 
+/* A mail's link as it is: open it, set a good password, see success
+ * (the quick start's mail, tests/e2e/test_quickstart.py). */
+scenarios.link = async (browser, a) => {
+	const page = await open(browser);
+	await page.goto(a.link);
+	await page.waitForSelector("#form:not([hidden])");
+	await page.fill("#password", a.good);
+	await page.fill("#confirm", a.good);
+	await page.click("#submit");
+	const o = await outcome(page);
+	check("the link from the " + a.what + " opens the reset page in Chromium and " +
+	    "a new password is set there",
+	    o === "done" && !page.url().includes("code="),
+	    o + " " + page.url() + " " + (await visibleText(page, "#summary")));
+	await shot(page, a.shot);
+	await clean(page, "the reset page from the " + a.what);
+};
+
 /* A code that is used or expired: its sentence, and a link to a new mail. */
 scenarios.used = async (browser, a) => {
 	const page = await open(browser);

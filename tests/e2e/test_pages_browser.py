@@ -23,82 +23,16 @@ the way.
 
 import json
 import os
-import shutil
-import subprocess
 
-from harness import (TAP, FastCGIResponder, Fixture, HarnessError, expect, expect_eq,
-                     find_program, make_tempdir, scaled, strong_password)
+from harness import (TAP, FastCGIResponder, Fixture, expect, expect_eq, make_tempdir,
+                     scaled, strong_password)
+from browser import SHOTS, Browser
 from smtpd import CODE_RE, MailSink, Mailer, mail_settings
 from webservers import (WEB_USER, Apache, Nginx, as_root, share_with_web_user,
                         standalone_responder, web_user_args)
 
 SRCDIR = os.path.abspath(os.environ.get("AR_SRCDIR") or
                          os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILDDIR = os.path.abspath(os.environ.get("AR_BUILDDIR") or SRCDIR)
-BROWSER_DIR = os.path.join(SRCDIR, "tests", "browser")
-DRIVER = os.path.join(BROWSER_DIR, "pages.cjs")
-SHOTS = os.path.join(BUILDDIR, "tests", "browser", "screenshots")
-TOKEN_KEY = "account-reset.token"
-
-
-def node_modules():
-    """The directory holding playwright-core and axe-core: the source
-    tree's tests/browser/node_modules (scripts/install-deps test runs npm
-    ci there), else a copy installed into the build directory from the
-    same package-lock.json (a read-only source tree, make distcheck)."""
-    here = os.path.join(BROWSER_DIR, "node_modules")
-    if os.path.isdir(os.path.join(here, "playwright-core")):
-        return here
-    dest = os.path.join(BUILDDIR, "tests", "browser")
-    os.makedirs(dest, exist_ok=True)
-    for name in ("package.json", "package-lock.json"):
-        shutil.copy(os.path.join(BROWSER_DIR, name), dest)
-    env = dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")
-    r = subprocess.run([find_program("npm"), "ci", "--no-audit", "--no-fund"], cwd=dest,
-                       env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    if r.returncode != 0:
-        raise HarnessError("npm ci in %s failed: %s" % (dest, r.stdout.decode()[-2000:]))
-    return os.path.join(dest, "node_modules")
-
-
-class Browser:
-    """Runs scenarios of pages.cjs; each check is a claim."""
-
-    def __init__(self, t, fixture, modules):
-        self.t = t
-        self.f = fixture
-        self.modules = modules
-        self.node = find_program("node")
-        self.chromium = find_program("chromium")
-
-    def run(self, scenario, **args):
-        for k in ("good", "weak", "code"):
-            self.f.note_secret(args.get(k))
-        env = dict(os.environ, NODE_PATH=self.modules, AR_SHOTS=SHOTS,
-                   AR_CHROMIUM=self.chromium)
-        try:
-            p = subprocess.run([self.node, DRIVER, scenario, json.dumps(args)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                               timeout=scaled(600))
-        except subprocess.TimeoutExpired as e:
-            self.t.ok(False, "browser scenario %s ran" % scenario,
-                      "no end after %d s: %s" % (e.timeout, (e.stderr or b"").decode()[-3000:]))
-            return {}
-        try:
-            out = json.loads(p.stdout.decode().strip().splitlines()[-1])
-        except (ValueError, IndexError):
-            self.t.ok(False, "browser scenario %s ran" % scenario,
-                      "exit %d: %s" % (p.returncode, p.stderr.decode()[-3000:]))
-            return {}
-        for c in out["checks"]:
-            self.t.ok(c["ok"], c["name"], c["diag"])
-        data = out.get("data", {})
-        if data.get("token"):
-            tok = json.loads(data["token"])
-            for k in ("access_token", "refresh_token"):
-                self.f.note_secret(tok.get(k))
-            data["token"] = tok
-        return data
 
 
 def main():
@@ -114,7 +48,6 @@ def main():
     if as_root():
         os.chmod(sink.dir, 0o711)
         os.chmod(sink.cert, 0o644)
-    modules = t.setup(node_modules)
     resp = t.setup(standalone_responder, f, workers=2)
     ng = t.setup(lambda: Nginx(resp.socket).start())
     base = "http://127.0.0.1:%d" % ng.port
@@ -125,7 +58,7 @@ def main():
     mailer = Mailer(f, args=(["--user", WEB_USER, "--group", WEB_USER]
                              if as_root() else []))
     t.setup(mailer.start)
-    b = Browser(t, f, modules)
+    b = t.setup(Browser, t, f.note_secret)
     site_js = os.path.join(ng.www, "site.js")
     with open(site_js) as fh:
         site_default = fh.read()
