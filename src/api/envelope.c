@@ -5,6 +5,35 @@
 
 #include "api/envelope.h"
 #include "api/response.h"
+#include "base/metrics.h"
+
+/* At most one line a minute for requests without a client key: an
+ * attacker who can cause them must not be able to flood the log. */
+#define UNKEYED_LOG_INTERVAL	60
+
+/* A request no client key could be found for runs without any limit
+ * per client (it fails open): count it, and say so in the log, with how
+ * many went unlogged since the last line. */
+static void
+note_unkeyed(const char *request_id)
+{
+	static time_t		last;
+	static unsigned long	unlogged;
+	struct timespec		now;
+
+	metrics_client_unkeyed();
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (last != 0 && now.tv_sec - last < UNKEYED_LOG_INTERVAL) {
+		unlogged++;
+		return;
+	}
+	log_msg("request id=%s has no client key (no usable REMOTE_ADDR, or "
+	    "an unusable last hop from a trusted proxy): no per-client limit "
+	    "applies to it (%lu more since the last such line)", request_id,
+	    unlogged);
+	last = now.tv_sec == 0 ? 1 : now.tv_sec;
+	unlogged = 0;
+}
 
 void
 envelope_open(struct envelope *e, const struct io *io,
@@ -19,8 +48,10 @@ envelope_open(struct envelope *e, const struct io *io,
 	log_request_id(offered, e->id);
 	if (client_key(io->param(io->ctx, "REMOTE_ADDR"),
 	    io->param(io->ctx, cfg->proxy_header), &cfg->trusted_proxies,
-	    e->client) == -1)
+	    e->client) == -1) {
 		e->client[0] = '\0';
+		note_unkeyed(e->id);
+	}
 }
 
 double

@@ -40,6 +40,7 @@ struct slot {
 	uint64_t	db_unavailable, db_error;
 	uint64_t	db_reconnects, db_reruns;
 	uint64_t	attempt_limited;
+	uint64_t	client_unkeyed;
 };
 
 static struct slot	*region;	/* every slot; NULL when off */
@@ -133,6 +134,13 @@ metrics_attempt_limited(void)
 {
 	if (mine != NULL)
 		add(&mine->attempt_limited, 1);
+}
+
+void
+metrics_client_unkeyed(void)
+{
+	if (mine != NULL)
+		add(&mine->client_unkeyed, 1);
 }
 
 void
@@ -289,6 +297,9 @@ metrics_expose(struct metrics_text *t, int workers_configured,
 	counter(t, "account_reset_attempt_limit_refusals_total", "Requests "
 	    "refused with 429 by the failed-code attempt limit.",
 	    s.attempt_limited);
+	counter(t, "account_reset_requests_unkeyed_total", "Requests no client "
+	    "key could be found for (no usable address): no limit per client "
+	    "applied to them.", s.client_unkeyed);
 	counter(t, "account_reset_worker_restarts_total", "Workers that died "
 	    "in service and were replaced.", restarts);
 	metrics_printf(t, "# HELP account_reset_workers Worker processes: "
