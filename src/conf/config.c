@@ -453,9 +453,14 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: not a regular file", path);
 		goto out;
 	}
-	if (st.st_mode & S_IWOTH) {
-		snprintf(err, errlen, "%s: writable by others; refusing it",
-		    path);
+	/* Whoever can write the config chooses the option file, the log
+	 * and the limits: only its owner may (as ssh refuses a key file
+	 * others can use). */
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen, "%s: mode %04o: writable by %s; refusing "
+		    "it (chmod 0640 or 0600)", path,
+		    (unsigned)(st.st_mode & 07777),
+		    st.st_mode & S_IWOTH ? "others" : "its group");
 		goto out;
 	}
 	if (st.st_size > CONFIG_FILE_MAX) {
@@ -482,17 +487,20 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, msg);
 		goto out;
 	}
-	/* The option file holds the database password: it must exist and
-	 * must not be writable by others. */
+	/* The option file holds the database password: it must exist, and
+	 * others may neither read nor write it (its group, the service's,
+	 * may read it). */
 	if (stat(cfg->mysql_option_file, &st) == -1) {
 		snprintf(err, errlen, "%s: key 'mysql_option_file': %s: %s",
 		    path, cfg->mysql_option_file, strerror(errno));
 		goto out;
 	}
-	if (st.st_mode & S_IWOTH) {
-		snprintf(err, errlen, "%s: key 'mysql_option_file': %s is "
-		    "writable by others; refusing it", path,
-		    cfg->mysql_option_file);
+	if (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) {
+		snprintf(err, errlen, "%s: key 'mysql_option_file': %s has mode "
+		    "%04o: %s by %s; refusing it (chmod 0640 or 0600)", path,
+		    cfg->mysql_option_file, (unsigned)(st.st_mode & 07777),
+		    st.st_mode & (S_IWOTH | S_IWGRP) ? "writable" : "readable",
+		    st.st_mode & (S_IROTH | S_IWOTH) ? "others" : "its group");
 		goto out;
 	}
 	rc = 0;
