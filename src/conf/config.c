@@ -70,6 +70,8 @@ static const struct key keys[] = {
 	K("recover_window", KEY_LONG, recover_window, 10, 86400),
 	K("recover_account_interval", KEY_LONG, recover_account_interval, 0, 86400),
 	K("recover_account_daily_limit", KEY_INT, recover_account_daily_limit, 1, 1000),
+	K("recover_account_daily_ceiling", KEY_INT, recover_account_daily_ceiling, 1, 10000),
+	K("notify_domain_daily_limit", KEY_INT, notify_domain_daily_limit, 1, 1000000),
 	K("recover_retention", KEY_LONG, recover_retention, 86400, 31536000),
 	K("notify_unknown_recipients", KEY_BOOL, notify_unknown_recipients, 0, 0),
 	K("reset_url", KEY_TEXT, reset_url, 0, 0),
@@ -84,6 +86,7 @@ static const struct key keys[] = {
 	K("mailer_max_attempts", KEY_INT, mailer_max_attempts, 1, 100),
 	K("mailer_backoff", KEY_LONG, mailer_backoff, 1, 86400),
 	K("mailer_poll_interval", KEY_LONG, mailer_poll_interval, 1, 3600),
+	K("mailer_min_row_ms", KEY_LONG, mailer_min_row_ms, 0, 10000),
 };
 
 const char *
@@ -137,6 +140,8 @@ config_defaults(struct config *cfg)
 	cfg->recover_window = 3600;
 	cfg->recover_account_interval = 60;
 	cfg->recover_account_daily_limit = 5;
+	cfg->recover_account_daily_ceiling = 20;
+	cfg->notify_domain_daily_limit = 100;
 	cfg->recover_retention = 604800;
 	snprintf(cfg->mail_template_dir, sizeof(cfg->mail_template_dir),
 	    "%s/account-reset/mail", SYSCONFDIR);
@@ -147,6 +152,7 @@ config_defaults(struct config *cfg)
 	cfg->mailer_max_attempts = 8;
 	cfg->mailer_backoff = 30;
 	cfg->mailer_poll_interval = 2;
+	cfg->mailer_min_row_ms = 50;
 }
 
 /* Printable ASCII without the JSON-special '"' and '\\': the value is
