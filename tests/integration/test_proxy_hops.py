@@ -63,7 +63,7 @@ def main():
             expect_error(guess("unknown"), 400, "invalid_validation_code")
         after = counter(scrape(port), "account_reset_requests_unkeyed_total")
         expect_eq(after, 5.0, "unkeyed requests counted")
-        lines = [l for l in fc.log_lines() if b"has no client key" in l]
+        lines = [l for l in fc.log_lines() if b"no client address" in l]
         expect_eq(len(lines), 1, "log lines about requests without a key")
 
     return t.done()
