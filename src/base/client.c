@@ -183,6 +183,29 @@ parse_hop(const char *s, size_t len, int *family, unsigned char addr[16])
 	return 0;
 }
 
+int
+client_key_network(const char *key, char out[CLIENT_KEY_MAX])
+{
+	unsigned char	addr[16];
+	char		text[INET6_ADDRSTRLEN];
+	const char	*slash = strchr(key, '/');
+	int		family;
+
+	if (parse_addr(key, slash != NULL ? (size_t)(slash - key) :
+	    strlen(key), &family, addr) == -1)
+		return -1;
+	if (family == AF_INET) {
+		addr[3] = 0;
+		inet_ntop(AF_INET, addr, text, sizeof(text));
+		snprintf(out, CLIENT_KEY_MAX, "%s/24", text);
+	} else {
+		memset(addr + 6, 0, 10);
+		inet_ntop(AF_INET6, addr, text, sizeof(text));
+		snprintf(out, CLIENT_KEY_MAX, "%s/48", text);
+	}
+	return 0;
+}
+
 /* The hop before position end of the header: its text in *start, *len.
  * Returns the position of the separating comma (or hdr). */
 static const char *

@@ -70,6 +70,7 @@ static const struct key keys[] = {
 	K("recover_window", KEY_LONG, recover_window, 10, 86400),
 	K("recover_account_interval", KEY_LONG, recover_account_interval, 0, 86400),
 	K("recover_account_daily_limit", KEY_INT, recover_account_daily_limit, 1, 1000),
+	K("recover_network_limit", KEY_INT, recover_network_limit, 0, 100000000),
 	K("recover_account_daily_ceiling", KEY_INT, recover_account_daily_ceiling, 1, 10000),
 	K("notify_domain_daily_limit", KEY_INT, notify_domain_daily_limit, 1, 1000000),
 	K("recover_retention", KEY_LONG, recover_retention, 86400, 31536000),
@@ -141,6 +142,7 @@ config_defaults(struct config *cfg)
 	cfg->recover_account_interval = 60;
 	cfg->recover_account_daily_limit = 5;
 	cfg->recover_account_daily_ceiling = 20;
+	cfg->recover_network_limit = 100;
 	cfg->notify_domain_daily_limit = 100;
 	cfg->recover_retention = 604800;
 	snprintf(cfg->mail_template_dir, sizeof(cfg->mail_template_dir),

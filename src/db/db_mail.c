@@ -12,6 +12,7 @@
 
 enum {
 	RECOVER_COUNT,
+	RECOVER_COUNT_NET,
 	RECOVER_ENQUEUE,
 	CLAIM,
 	LEASED,
@@ -50,11 +51,17 @@ static const struct stmt_def stmts[NSTMTS] = {
 	    "UTC_TIMESTAMP(6), MIN(created_at) + INTERVAL ? SECOND) / 1000000), "
 	    "1) FROM mail_queue WHERE client_key = ? AND created_at > "
 	    "UTC_TIMESTAMP(6) - INTERVAL ? SECOND", 3, 2 },
+	/* The same for the client's network (an IPv4 /24, an IPv6 /48). */
+	[RECOVER_COUNT_NET] = {
+	    "SELECT COUNT(*), COALESCE(CEIL(TIMESTAMPDIFF(MICROSECOND, "
+	    "UTC_TIMESTAMP(6), MIN(created_at) + INTERVAL ? SECOND) / 1000000), "
+	    "1) FROM mail_queue WHERE client_net = ? AND created_at > "
+	    "UTC_TIMESTAMP(6) - INTERVAL ? SECOND", 3, 2 },
 	/* One INSERT answers every valid recover request; no user lookup. */
 	[RECOVER_ENQUEUE] = {
-	    "INSERT INTO mail_queue (request_id, client_key, email, locale, "
-	    "created_at, enqueued_at, due_at) VALUES (?, ?, ?, ?, "
-	    "UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))", 4, 0 },
+	    "INSERT INTO mail_queue (request_id, client_key, client_net, email, "
+	    "locale, created_at, enqueued_at, due_at) VALUES (?, ?, ?, ?, ?, "
+	    "UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))", 5, 0 },
 	/* A lease: the row is the mailer's until due_at, then anyone's. */
 	/* id = LAST_INSERT_ID(id): the session learns which row it took,
 	 * without an index on lease_token. */
@@ -126,9 +133,10 @@ static const struct stmt_def stmts[NSTMTS] = {
 	    "smtp_status = NULLIF(?, 0), lease_token = NULL "
 	    "WHERE id = ? AND lease_token = ?", 4, 0 },
 	[WIPE] = {
-	    "UPDATE mail_queue SET email = NULL, client_key = '' WHERE "
-	    "created_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND AND "
-	    "(email IS NOT NULL OR client_key <> '') LIMIT 500", 1, 0 },
+	    "UPDATE mail_queue SET email = NULL, client_key = '', client_net = '' "
+	    "WHERE created_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND AND "
+	    "(email IS NOT NULL OR client_key <> '' OR client_net <> '') "
+	    "LIMIT 500", 1, 0 },
 	[STATE_COUNT] = {
 	    "SELECT COUNT(*), COALESCE(MAX(TIMESTAMPDIFF(SECOND, enqueued_at, "
 	    "UTC_TIMESTAMP(6))), 0) FROM mail_queue WHERE state = ?", 1, 2 },
@@ -139,31 +147,50 @@ static const struct stmt_def stmts[NSTMTS] = {
 	    "WHERE id = ? AND state <> 'queued' AND email IS NOT NULL", 1, 0 },
 };
 
-enum db_result
-db_recover_enqueue(struct db *db, const char *request_id,
-    const char *client_key, const char *email, const char *locale,
-    long window, int limit, int *limited, long *retry_after)
+/* Whether key has limit rows or more in the window (per stmt); *left
+ * gets when the oldest leaves it. */
+static enum db_result
+over_limit(struct db *db, int stmt, const char *key, long window, int limit,
+    int *over, long *retry_after)
 {
 	long long		 w = window, left = 1;
 	unsigned long long	 count = 0;
+	struct val		 in[] = { I64(&w), TEXT_IN(key), I64(&w) };
+	struct val		 out[] = { U64(&count), I64(&left) };
+	enum db_result		 rc;
+
+	*over = 0;
+	if (limit <= 0 || key[0] == '\0')
+		return DB_OK;
+	rc = dbi_statement(db, &stmts[stmt], in, NELEM(in), out, NELEM(out),
+	    NULL);
+	if (rc == DB_OK && count >= (unsigned long long)limit) {
+		*over = 1;
+		*retry_after = left > 0 ? (long)left : 1;
+	}
+	return rc;
+}
+
+enum db_result
+db_recover_enqueue(struct db *db, const char *request_id,
+    const char *client_key, const char *client_net, const char *email,
+    const char *locale, long window, int limit, int net_limit, int *limited,
+    long *retry_after)
+{
 	struct val		 in[] = { TEXT_IN(request_id), TEXT_IN(client_key),
-				    TEXT_IN(email), TEXT_IN(locale) };
-	struct val		 cnt_in[] = { I64(&w), TEXT_IN(client_key), I64(&w) };
-	struct val		 cnt_out[] = { U64(&count), I64(&left) };
+				    TEXT_IN(client_net), TEXT_IN(email),
+				    TEXT_IN(locale) };
 	enum db_result		 rc;
 
 	*limited = 0;
-	if (limit > 0 && client_key[0] != '\0') {
-		rc = dbi_statement(db, &stmts[RECOVER_COUNT], cnt_in,
-		    NELEM(cnt_in), cnt_out, NELEM(cnt_out), NULL);
-		if (rc != DB_OK)
-			return rc;
-		if (count >= (unsigned long long)limit) {
-			*limited = 1;
-			*retry_after = left > 0 ? (long)left : 1;
-			return DB_OK;
-		}
-	}
+	rc = over_limit(db, RECOVER_COUNT, client_key, window, limit, limited,
+	    retry_after);
+	if (rc != DB_OK || *limited)
+		return rc;
+	rc = over_limit(db, RECOVER_COUNT_NET, client_net, window, net_limit,
+	    limited, retry_after);
+	if (rc != DB_OK || *limited)
+		return rc;
 	return dbi_statement(db, &stmts[RECOVER_ENQUEUE], in, NELEM(in), NULL,
 	    0, NULL);
 }

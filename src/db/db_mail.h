@@ -17,8 +17,9 @@
  * of one client may each see the count below the limit and all insert:
  * the overshoot is at most the number of requests in flight at once. */
 enum db_result db_recover_enqueue(struct db *db, const char *request_id,
-    const char *client_key, const char *email, const char *locale,
-    long window, int limit, int *limited, long *retry_after);
+    const char *client_key, const char *client_net, const char *email,
+    const char *locale, long window, int limit, int net_limit, int *limited,
+    long *retry_after);
 
 #define MAIL_LEASE_CHARS	32
 #define MAIL_EMAIL_MAX		254

@@ -106,5 +106,19 @@ main(void)
 	ok(is(key("unix:", NULL, "unix"), "none") &&
 	    is(key("unix:", "junk", "unix"), "none"),
 	    "a trusted unix peer without a usable header has no key");
+	{
+		char	net[CLIENT_KEY_MAX];
+
+		ok(client_key_network("2001:db8:1:2::/64", net) == 0 &&
+		    is(net, "2001:db8:1::/48") &&
+		    client_key_network("2001:db8:1:ffff::/64", net) == 0 &&
+		    is(net, "2001:db8:1::/48"),
+		    "every /64 of a /48 is in one network (issue 19, point 3)");
+		ok(client_key_network("192.0.2.77", net) == 0 &&
+		    is(net, "192.0.2.0/24"), "an IPv4 key's network is its /24");
+		ok(client_key_network("", net) == -1 &&
+		    client_key_network("junk", net) == -1,
+		    "no key, or garbage, has no network");
+	}
 	return done_testing();
 }
