@@ -134,6 +134,15 @@ def main():
         expect_eq(grp.getgrgid(st.st_gid).gr_name, "www-data", "group")
         expect_eq(api_status(pa), (400, "invalid_validation_code"), "answer through nginx")
 
+    with t.claim("another local user cannot log in to the quick start's MariaDB as root "
+                 "(root authenticates by its unix socket; issue 19, point 10)") as cl:
+        r = subprocess.run(["runuser", "-u", "nobody", "--", "mariadb", "--no-defaults",
+                            "-S", ea["sock"], "-uroot", "-e", "SELECT 1"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           stdin=subprocess.DEVNULL, timeout=60)
+        cl.note(r.stdout.decode("utf-8", "replace"))
+        expect(r.returncode != 0, "nobody logged in as MariaDB root")
+
     for bad in ("0", "70000", "http"):
         with t.claim("--port %s is refused before anything starts" % bad):
             r = quickstart(b, "--port", bad)
