@@ -59,9 +59,10 @@ static const struct stmt_def stmts[NSTMTS] = {
 	    "UTC_TIMESTAMP(6) - INTERVAL ? SECOND", 3, 2 },
 	/* One INSERT answers every valid recover request; no user lookup. */
 	[RECOVER_ENQUEUE] = {
-	    "INSERT INTO mail_queue (request_id, client_key, client_net, email, "
-	    "locale, created_at, enqueued_at, due_at) VALUES (?, ?, ?, ?, ?, "
-	    "UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))", 5, 0 },
+	    "INSERT INTO mail_queue (request_id, client_key, client_net, "
+	    "fair_rank, email, locale, created_at, enqueued_at, due_at) VALUES "
+	    "(?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), "
+	    "UTC_TIMESTAMP(6))", 6, 0 },
 	/* A lease: the row is the mailer's until due_at, then anyone's. */
 	/* id = LAST_INSERT_ID(id): the session learns which row it took,
 	 * without an index on lease_token. */
@@ -70,7 +71,7 @@ static const struct stmt_def stmts[NSTMTS] = {
 	    "due_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, "
 	    "id = LAST_INSERT_ID(id) "
 	    "WHERE state = 'queued' AND due_at <= UTC_TIMESTAMP(6) "
-	    "ORDER BY due_at LIMIT 1", 2, 0 },
+	    "ORDER BY fair_rank, due_at LIMIT 1", 2, 0 },
 	[LEASED] = {
 	    "SELECT id, attempts, TIMESTAMPDIFF(SECOND, enqueued_at, "
 	    "UTC_TIMESTAMP(6)), request_id, client_key FROM mail_queue "
@@ -148,23 +149,24 @@ static const struct stmt_def stmts[NSTMTS] = {
 };
 
 /* Whether key has limit rows or more in the window (per stmt); *left
- * gets when the oldest leaves it. */
+ * gets when the oldest leaves it, *count how many there are (also with
+ * the limit off, for the fair order). */
 static enum db_result
 over_limit(struct db *db, int stmt, const char *key, long window, int limit,
-    int *over, long *retry_after)
+    int *over, long *retry_after, unsigned long long *count)
 {
 	long long		 w = window, left = 1;
-	unsigned long long	 count = 0;
 	struct val		 in[] = { I64(&w), TEXT_IN(key), I64(&w) };
-	struct val		 out[] = { U64(&count), I64(&left) };
+	struct val		 out[] = { U64(count), I64(&left) };
 	enum db_result		 rc;
 
 	*over = 0;
-	if (limit <= 0 || key[0] == '\0')
+	*count = 0;
+	if (key[0] == '\0')
 		return DB_OK;
 	rc = dbi_statement(db, &stmts[stmt], in, NELEM(in), out, NELEM(out),
 	    NULL);
-	if (rc == DB_OK && count >= (unsigned long long)limit) {
+	if (rc == DB_OK && limit > 0 && *count >= (unsigned long long)limit) {
 		*over = 1;
 		*retry_after = left > 0 ? (long)left : 1;
 	}
@@ -177,20 +179,26 @@ db_recover_enqueue(struct db *db, const char *request_id,
     const char *locale, long window, int limit, int net_limit, int *limited,
     long *retry_after)
 {
+	unsigned long long	 n_key = 0, n_net = 0, rank;
 	struct val		 in[] = { TEXT_IN(request_id), TEXT_IN(client_key),
-				    TEXT_IN(client_net), TEXT_IN(email),
+				    TEXT_IN(client_net), U64(&rank), TEXT_IN(email),
 				    TEXT_IN(locale) };
 	enum db_result		 rc;
 
 	*limited = 0;
 	rc = over_limit(db, RECOVER_COUNT, client_key, window, limit, limited,
-	    retry_after);
+	    retry_after, &n_key);
 	if (rc != DB_OK || *limited)
 		return rc;
 	rc = over_limit(db, RECOVER_COUNT_NET, client_net, window, net_limit,
-	    limited, retry_after);
+	    limited, retry_after, &n_net);
 	if (rc != DB_OK || *limited)
 		return rc;
+	/* Fair order (issue 19, point 3): the rows its network (or, with
+	 * none, its client) queued in the window before this one.  The
+	 * mailer takes due rows by this rank first, so everyone's first
+	 * request goes before a flood's second. */
+	rank = client_net[0] != '\0' ? n_net : n_key;
 	return dbi_statement(db, &stmts[RECOVER_ENQUEUE], in, NELEM(in), NULL,
 	    0, NULL);
 }
