@@ -18,7 +18,7 @@ import socket
 import time
 
 from harness import TAP, Fixture, expect, expect_eq, expect_error, run_parallel, wait_for
-from webservers import Nginx, standalone_responder
+from webservers import Apache, Nginx, share_with_web_user, standalone_responder
 
 API = "/api/v2/account/reset/"
 RECOVER = "/api/v2/account/recover/"
@@ -47,6 +47,9 @@ def main():
     f = t.setup(lambda: Fixture(iterations=1000).setup())
     resp = t.setup(standalone_responder, f, workers=1)
     ng = t.setup(lambda: Nginx(resp.socket, rate=None, burst=None).start())
+    t.setup(share_with_web_user, f)  # the CGI program reads the config as www-data
+    apf = t.setup(lambda: Apache("fcgi", socket_path=resp.socket).start())
+    apc = t.setup(lambda: Apache("cgi", config=f.config_path).start())
     codes = []
 
     def code():
@@ -89,6 +92,22 @@ def main():
         leaked = [c for c in codes if c in text or c[:16] in text]
         expect(not leaked, "codes in the logs: %d; %s" % (
             len(leaked), [l for l in text.splitlines() if any(c[:16] in l for c in leaked)][:3]))
+
+    for name, server in (("Apache mod_proxy_fcgi", apf), ("Apache mod_cgid", apc)):
+        with t.claim("%s: a POST with ?validation_code=... and a body over the limit, and "
+                     "one with the responder stopped: the code is in no Apache log" % name):
+            c = code()
+            body = b"x" * 20000
+            raw(server.port, ("POST %s?validation_code=%s HTTP/1.1\r\nHost: localhost\r\n"
+                              "Content-Type: application/json\r\nContent-Length: %d\r\n"
+                              "Connection: close\r\n\r\n" % (API, c, len(body))).encode()
+                + body)
+            server.request("POST", b"{}", {"Content-Type": "application/json"},
+                           path=API + "?validation_code=" + c)
+            time.sleep(0.3)
+            text = server.logs()
+            expect(c not in text and c[:16] not in text, "the code is in %s's logs: %s" % (
+                name, [l for l in text.splitlines() if c[:16] in l][:2]))
 
     with t.claim("the health endpoint has a limit of its own: a burst well past it gets "
                  "429 in the program's JSON"):
