@@ -323,11 +323,12 @@ scenarios.pasted = async (browser, a) => {
 	await page.fill("#confirm", a.good);
 	await page.click("#submit");
 	if (a.after) {
-		await page.waitForURL((u) => u.pathname + u.search === a.after,
+		const here = (u) => u.pathname + u.search + u.hash;
+		await page.waitForURL((u) => here(u) === a.after,
 		    { timeout: WAIT }).catch(() => null);
 		check("with afterResetUrl, the page moves to it (same origin) and the " +
 		    "token is there for it in sessionStorage",
-		    new URL(page.url()).pathname + new URL(page.url()).search === a.after,
+		    here(new URL(page.url())) === a.after,
 		    page.url());
 	} else {
 		const o = await outcome(page);

@@ -114,10 +114,10 @@ def main():
     b.run("pasted", base=base, code=code3, good=good3)
     with t.claim("the pasted code's password is stored"):
         expect_eq(f.check_password(email2, good3), 0, "check-password")
-    set_after("/account/forgot/?welcome")
+    set_after("/account/forgot/#after-reset")
     code4 = t.setup(f.issue_code, email2)
     good4 = strong_password("After")
-    data = b.run("pasted", base=base, code=code4, good=good4, after="/account/forgot/?welcome")
+    data = b.run("pasted", base=base, code=code4, good=good4, after="/account/forgot/#after-reset")
     with t.claim("the token handed to afterResetUrl is valid in the database and "
                  "never in the address"):
         tok = data.get("token") or {}
