@@ -51,6 +51,17 @@ static const struct status_row status_table[API_ERROR_COUNT] = {
 	    "There is no endpoint at this path." },
 	[API_GET_ONLY] = { 405, "Method Not Allowed", "method_not_allowed",
 	    "Only GET and HEAD are allowed here." },
+	[API_TOKEN_MISSING] = { 401, "Unauthorized", "unauthorized",
+	    "Send the access token in an Authorization: Bearer header." },
+	[API_INVALID_TOKEN] = { 401, "Unauthorized", "invalid_token",
+	    "The access token is malformed, unknown, expired or revoked." },
+	[API_INVALID_GRANT] = { 400, "Bad Request", "invalid_grant",
+	    "The refresh token is unknown, expired, revoked or already used." },
+	[API_UNSUPPORTED_GRANT_TYPE] = { 400, "Bad Request",
+	    "unsupported_grant_type",
+	    "The only grant_type taken here is refresh_token." },
+	[API_INVALID_CLIENT] = { 401, "Unauthorized", "invalid_client",
+	    "Authenticate with HTTP Basic: the client id and its secret." },
 };
 
 /* The row for error, or the 500 row for anything out of the table. */
@@ -201,9 +212,10 @@ respond_token(const struct io *io, const struct issued_token *token,
 	puts_(&body, ",\"token_type\":\"Bearer\",\"refresh_token\":");
 	put_json_string(&body, token->refresh_token);
 	puts_(&body, ",\"client_id\":");
-	put_json_string(&body, cfg->client_id);
+	put_json_string(&body, token->client_id != NULL ? token->client_id :
+	    cfg->client_id);
 	puts_(&body, ",\"scope\":");
-	put_json_string(&body, cfg->scope);
+	put_json_string(&body, token->scope != NULL ? token->scope : cfg->scope);
 	puts_(&body, "}}\n");
 	return send_answer(io, 200, "OK", NULL, &body);
 }
@@ -238,6 +250,14 @@ respond_error(const struct io *io, const struct outcome *why,
 
 	if (why->error == API_GET_ONLY)
 		extra = "Allow: GET, HEAD\r\n";
+	else if (why->error == API_TOKEN_MISSING)
+		extra = "WWW-Authenticate: Bearer realm=\"account-reset\"\r\n";
+	else if (why->error == API_INVALID_TOKEN)
+		extra = "WWW-Authenticate: Bearer realm=\"account-reset\", "
+		    "error=\"invalid_token\"\r\n";
+	else if (why->error == API_INVALID_CLIENT)
+		extra = "WWW-Authenticate: Basic realm=\"account-reset "
+		    "introspection\"\r\n";
 	else if (r->status == 405)
 		extra = "Allow: POST\r\n";
 	else if (r->status == 503 || r->status == 429) {
@@ -263,5 +283,79 @@ respond_health(const struct io *io)
 	struct out	body = { .len = 0 };
 
 	puts_(&body, "{\"status\":\"ok\"}\n");
+	return send_answer(io, 200, "OK", NULL, &body);
+}
+
+/* True when s can go into a header line as it is: printable ASCII (the
+ * database's client_id and scope are utf8mb4; a site could store any). */
+static int
+header_safe(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
+int
+respond_authorized(const struct io *io, unsigned long long user_id,
+    const char *client_id, const char *scope, int authorizer)
+{
+	struct out	head = { .len = 0 };
+	const char	*user_h, *scope_h, *client_h;
+
+	if (!header_safe(client_id) || !header_safe(scope))
+		return -2;
+	/* nginx's auth_request reads X-* headers of the subrequest's answer
+	 * (auth_request_set $x $upstream_http_x_user_id); Apache's
+	 * mod_authnz_fcgi moves Variable-NAME headers into the request's
+	 * environment as NAME. */
+	user_h = authorizer ? "Variable-USER_ID: " : "X-User-Id: ";
+	scope_h = authorizer ? "Variable-SCOPE: " : "X-Scope: ";
+	client_h = authorizer ? "Variable-CLIENT_ID: " : "X-Client-Id: ";
+	puts_(&head, "Status: 200 OK\r\nCache-Control: no-store\r\n");
+	puts_(&head, user_h);
+	put_uint(&head, (size_t)user_id);
+	puts_(&head, "\r\n");
+	puts_(&head, scope_h);
+	puts_(&head, scope);
+	puts_(&head, "\r\n");
+	puts_(&head, client_h);
+	puts_(&head, client_id);
+	puts_(&head, "\r\nContent-Length: 0\r\n\r\n");
+	if (head.overflow)
+		return -2;
+	return io->write(io->ctx, head.buf, head.len);
+}
+
+int
+respond_introspection(const struct io *io, int active,
+    unsigned long long user_id, const char *client_id, const char *scope,
+    long long exp)
+{
+	struct out	body = { .len = 0 };
+	char		num[64];
+
+	if (!active) {
+		puts_(&body, "{\"active\":false}\n");
+		return send_answer(io, 200, "OK", NULL, &body);
+	}
+	puts_(&body, "{\"active\":true,\"scope\":");
+	put_json_string(&body, scope);
+	puts_(&body, ",\"client_id\":");
+	put_json_string(&body, client_id);
+	snprintf(num, sizeof(num), ",\"sub\":\"%llu\",\"exp\":%lld", user_id,
+	    exp);
+	puts_(&body, num);
+	puts_(&body, ",\"token_type\":\"Bearer\"}\n");
+	return send_answer(io, 200, "OK", NULL, &body);
+}
+
+int
+respond_revoked(const struct io *io)
+{
+	struct out	body = { .len = 0 };
+
+	puts_(&body, "{}\n");
 	return send_answer(io, 200, "OK", NULL, &body);
 }

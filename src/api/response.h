@@ -11,9 +11,11 @@
 #include "password/token.h"
 
 struct issued_token {
-	char	access_token[TOKEN_CHARS + 1];
-	char	refresh_token[TOKEN_CHARS + 1];
-	long	expires_in;
+	char		 access_token[TOKEN_CHARS + 1];
+	char		 refresh_token[TOKEN_CHARS + 1];
+	long		 expires_in;
+	const char	*client_id;	/* NULL: the configured one */
+	const char	*scope;		/* NULL: the configured one */
 };
 
 int		 api_error_status(enum api_error error);
@@ -35,5 +37,22 @@ int respond_error(const struct io *io, const struct outcome *why,
 
 /* Writes the health answer: 200 {"status":"ok"}.  Returns 0 or -1. */
 int respond_health(const struct io *io);
+
+/* The auth check's 200 (nginx auth_request, or with authorizer set the
+ * FastCGI Authorizer role): no body, the grant in headers (X-User-Id,
+ * X-Scope, X-Client-Id; or Variable-USER_ID, Variable-SCOPE,
+ * Variable-CLIENT_ID).  0, -1 (write failed) or -2 (nothing written: a
+ * value that cannot be a header; answer 500). */
+int respond_authorized(const struct io *io, unsigned long long user_id,
+    const char *client_id, const char *scope, int authorizer);
+
+/* RFC 7662 2.2: {"active":false}, or active with scope, client_id, sub
+ * (the user id, a string), exp and token_type.  0 or -1. */
+int respond_introspection(const struct io *io, int active,
+    unsigned long long user_id, const char *client_id, const char *scope,
+    long long exp);
+
+/* RFC 7009 2.2: 200, whether or not the token was known.  0 or -1. */
+int respond_revoked(const struct io *io);
 
 #endif

@@ -7,8 +7,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/authcheck.h"
 #include "api/envelope.h"
 #include "api/health.h"
+#include "api/introspect.h"
+#include "api/revoke.h"
+#include "api/token_endpoint.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "api/recover.h"
@@ -25,7 +29,27 @@ static const struct route routes[] = {
 	{ "/api/v2/account/reset/", reset_handle, ME_RESET },
 	{ "/api/v2/account/recover/", recover_handle, ME_RECOVER },
 	{ "/api/v2/account/health/", health_handle, ME_HEALTH },
+	{ "/api/v2/account/token/", token_endpoint_handle, ME_TOKEN },
+	{ "/api/v2/account/token/check/", authcheck_handle, ME_AUTH_CHECK },
+	{ "/api/v2/account/token/introspect/", introspect_handle,
+	    ME_INTROSPECT },
+	{ "/api/v2/account/token/revoke/", revoke_handle, ME_REVOKE },
 };
+
+/* A FastCGI request in the Authorizer role (libfcgi puts FCGI_ROLE first
+ * among the parameters, so a web server's own cannot shadow it) is a
+ * token check, whatever its path: the path is the protected resource's. */
+static const struct route authorizer_route = {
+	"", authcheck_authorize, ME_AUTH_CHECK
+};
+
+static int
+is_authorizer(const struct io *io)
+{
+	const char	*role = io->param(io->ctx, "FCGI_ROLE");
+
+	return role != NULL && strcmp(role, "AUTHORIZER") == 0;
+}
 
 #define PATH_MAX_CHARS	512
 
@@ -107,7 +131,9 @@ route_dispatch(struct reset_ctx *ctx, const struct io *io)
 	int			 status;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	if (route_path(io, path, sizeof(path)) == 0)
+	if (is_authorizer(io))
+		r = &authorizer_route;
+	else if (route_path(io, path, sizeof(path)) == 0)
 		r = find_row(path);
 	status = (r != NULL ? r->handle : not_found)(ctx, io);
 	clock_gettime(CLOCK_MONOTONIC, &end);

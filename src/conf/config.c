@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/clients.h"
 #include "conf/config.h"
 #include "base/number.h"
 
@@ -84,6 +85,9 @@ static const struct key keys[] = {
 	K("mailer_max_attempts", KEY_INT, mailer_max_attempts, 1, 100),
 	K("mailer_backoff", KEY_LONG, mailer_backoff, 1, 86400),
 	K("mailer_poll_interval", KEY_LONG, mailer_poll_interval, 1, 3600),
+	K("introspection_clients_file", KEY_OPT_PATH, introspection_clients_file,
+	    0, 0),
+	K("token_attempt_limit", KEY_INT, token_attempt_limit, 0, 1000000),
 };
 
 const char *
@@ -147,6 +151,7 @@ config_defaults(struct config *cfg)
 	cfg->mailer_max_attempts = 8;
 	cfg->mailer_backoff = 30;
 	cfg->mailer_poll_interval = 2;
+	cfg->token_attempt_limit = 10;
 }
 
 /* Printable ASCII without the JSON-special '"' and '\\': the value is
@@ -493,6 +498,15 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: key 'mysql_option_file': %s is "
 		    "writable by others; refusing it", path,
 		    cfg->mysql_option_file);
+		goto out;
+	}
+	/* The introspection callers are read now, while privileged, like
+	 * the rest of the configuration (a reload reads them again). */
+	if (cfg->introspection_clients_file[0] != '\0' &&
+	    clients_load(cfg->introspection_clients_file,
+	    &cfg->introspection_clients, msg, sizeof(msg)) == -1) {
+		snprintf(err, errlen, "%s: key 'introspection_clients_file': %s",
+		    path, msg);
 		goto out;
 	}
 	rc = 0;
