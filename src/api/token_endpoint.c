@@ -36,7 +36,9 @@ refresh(struct reset_ctx *ctx, const struct io *io, const char *client,
 		{ "client_id", f.client_id, sizeof(f.client_id), 0, 0 },
 	};
 	unsigned long long	window_start = 0;
+	const char		*rerun_why;
 	enum db_result		rc;
+	int			reruns;
 	enum api_error		e;
 
 	/* A value longer than its buffer (a refresh token longer than
@@ -70,6 +72,9 @@ refresh(struct reset_ctx *ctx, const struct io *io, const char *client,
 	sha256_hex(token->refresh_token, TOKEN_CHARS, r->new_refresh_sha256);
 	r->client_id = fields[2].seen ? f.client_id : NULL;
 	rc = db_refresh(ctx->db, r);
+	if ((reruns = db_reruns(ctx->db, &rerun_why)) > 0)
+		log_msg("request id=%s refresh rerun %d time%s; the last after: %s",
+		    request_id, reruns, reruns == 1 ? "" : "s", rerun_why);
 	if (rc != DB_OK) {
 		e = why->error = oauth_db_refusal(ctx, rc, "refresh", request_id);
 		goto out;
