@@ -10,7 +10,8 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_client \
 	tests/fuzz/fuzz_blocklist \
 	tests/fuzz/fuzz_email \
-	tests/fuzz/fuzz_mailmsg
+	tests/fuzz/fuzz_mailmsg \
+	tests/fuzz/fuzz_form
 if ENABLE_FUZZING
 noinst_PROGRAMS = $(FUZZ_TARGETS)
 endif
@@ -31,6 +32,8 @@ tests_fuzz_fuzz_email_SOURCES = tests/fuzz/fuzz_email.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_email_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_mailmsg_SOURCES = tests/fuzz/fuzz_mailmsg.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_mailmsg_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_form_SOURCES = tests/fuzz/fuzz_form.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_form_LDFLAGS = $(FUZZ_LDFLAGS)
 
 # The seeds and the dictionary go into the tarball whatever configure said.
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/json.dict
