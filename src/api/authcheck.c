@@ -11,73 +11,76 @@
 #include <openssl/crypto.h>
 
 #include "api/authcheck.h"
-#include "api/envelope.h"
+#include "api/endpoint.h"
 #include "api/oauth.h"
 #include "api/response.h"
 #include "base/log.h"
 #include "db/db_tokens.h"
 
+struct grant_answer {
+	const struct db_grant	*g;
+	int			 authorizer;
+};
+
 static int
-check(struct reset_ctx *ctx, const struct io *io, int authorizer)
+write_grant(const struct io *io, const void *arg, const struct config *cfg)
 {
-	struct outcome	 why = { .error = API_OK };
-	struct envelope	 env;
-	struct db_grant	 g;
-	char		 token[OAUTH_TOKEN_MAX + 1];
-	char		 digest[SHA256_HEX_CHARS + 1];
-	size_t		 len;
-	enum db_result	 rc;
-	int		 status, wrote = 0;
+	const struct grant_answer	*a = arg;
+
+	(void)cfg;
+	return respond_authorized(io, a->g->user_id, a->g->client_id,
+	    a->g->scope, a->authorizer);
+}
+
+static int
+check(struct responder_ctx *ctx, const struct io *io, int authorizer)
+{
+	struct endpoint		ep;
+	struct db_grant		g;
+	struct grant_answer	answer = { &g, authorizer };
+	char			token[OAUTH_TOKEN_MAX + 1];
+	char			digest[SHA256_HEX_CHARS + 1];
+	size_t			len;
+	enum db_result		rc;
 
 	memset(&g, 0, sizeof(g));
-	envelope_open(&env, io, ctx->cfg);
+	endpoint_open(&ep, ctx, io, ME_AUTH_CHECK);
 	switch (oauth_bearer(io, token, &len)) {
 	case -1:
-		why.error = API_TOKEN_MISSING;
+		ep.why.error = API_TOKEN_MISSING;
 		break;
 	case -2:
-		why.error = API_INVALID_TOKEN;
-		why.detail = "The Authorization header is not a Bearer token.";
+		ep.why.error = API_INVALID_TOKEN;
+		ep.why.detail = "The Authorization header is not a Bearer token.";
 		break;
 	default:
 		sha256_hex(token, len, digest);
 		OPENSSL_cleanse(token, sizeof(token));
 		rc = db_access_grant(ctx->db, digest, &g);
-		if (rc == DB_NOT_FOUND)
-			why.error = API_INVALID_TOKEN;
-		else if (rc != DB_OK)
-			why.error = oauth_db_refusal(ctx, rc, "token check",
-			    env.id);
-		break;
-	}
-	if (why.error == API_OK) {
-		status = 200;
-		wrote = respond_authorized(io, g.user_id, g.client_id, g.scope,
-		    authorizer);
-		if (wrote == -2) {
+		if (rc != DB_OK)
+			ep.why.error = endpoint_db_refusal(&ep, rc,
+			    API_INVALID_TOKEN, "token check");
+		else if (!respond_header_safe(g.client_id) ||
+		    !respond_header_safe(g.scope)) {
 			log_msg("request id=%s token check: the client_id or "
 			    "scope of user %llu cannot go into a header",
-			    env.id, g.user_id);
-			why.error = API_SERVER_ERROR;
+			    ep.id, g.user_id);
+			ep.why.error = API_SERVER_ERROR;
 		}
+		break;
 	}
-	if (why.error != API_OK) {
-		status = api_error_status(why.error);
-		wrote = respond_error(io, &why, ctx->cfg->retry_after);
-	}
-	if (status != 200 || wrote == -1)
-		envelope_close(&env, io, status, why.error, wrote);
-	return status;
+	return endpoint_finish(&ep, 200, write_grant, &answer,
+	    ENDPOINT_QUIET_OK);
 }
 
 int
-authcheck_handle(struct reset_ctx *ctx, const struct io *io)
+authcheck_handle(struct responder_ctx *ctx, const struct io *io)
 {
 	return check(ctx, io, 0);
 }
 
 int
-authcheck_authorize(struct reset_ctx *ctx, const struct io *io)
+authcheck_authorize(struct responder_ctx *ctx, const struct io *io)
 {
 	return check(ctx, io, 1);
 }

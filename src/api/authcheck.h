@@ -7,7 +7,7 @@
 #ifndef AR_AUTHCHECK_H
 #define AR_AUTHCHECK_H
 
-#include "api/reset.h"
+#include "api/context.h"
 #include "base/io.h"
 
 /* The auth_request location: "Authorization: Bearer <access token>" ->
@@ -16,11 +16,11 @@
  * expired or revoked; 503 when the database cannot answer; never 2xx
  * otherwise.  Any method (nginx's subrequest has the original request's),
  * and no body is read. */
-int authcheck_handle(struct reset_ctx *ctx, const struct io *io);
+int authcheck_handle(struct responder_ctx *ctx, const struct io *io);
 
 /* The same for the FastCGI Authorizer role, whatever the path: 200 with
  * Variable-USER_ID, Variable-SCOPE and Variable-CLIENT_ID, or the
  * refusal, which the web server sends to its client. */
-int authcheck_authorize(struct reset_ctx *ctx, const struct io *io);
+int authcheck_authorize(struct responder_ctx *ctx, const struct io *io);
 
 #endif

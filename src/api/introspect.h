@@ -6,7 +6,7 @@
 #ifndef AR_INTROSPECT_H
 #define AR_INTROSPECT_H
 
-#include "api/reset.h"
+#include "api/context.h"
 #include "base/io.h"
 
 /* The caller authenticates with HTTP Basic as one of the callers of
@@ -15,6 +15,6 @@
  * refresh_token] as a form -> 200 {"active":true, scope, client_id, sub,
  * exp, token_type} or {"active":false}; 503 when the database cannot
  * answer. */
-int introspect_handle(struct reset_ctx *ctx, const struct io *io);
+int introspect_handle(struct responder_ctx *ctx, const struct io *io);
 
 #endif

@@ -225,56 +225,46 @@ token_key(const char *client, char out[CLIENT_KEY_MAX])
 }
 
 enum api_error
-oauth_attempt_check(struct reset_ctx *ctx, const char *client,
-    unsigned long long *window_start, struct outcome *why,
-    const char *request_id)
+oauth_attempt_check(struct endpoint *ep, unsigned long long *window_start)
 {
-	char			key[CLIENT_KEY_MAX];
-	unsigned long long	failures = 0;
-	long			left = 0;
-	enum db_result		rc;
+	const struct config	*cfg = ep->ctx->cfg;
+	char			 key[CLIENT_KEY_MAX];
+	unsigned long long	 failures = 0;
+	long			 left = 0;
+	enum db_result		 rc;
 
 	*window_start = 0;
-	if (ctx->cfg->token_attempt_limit == 0 || client[0] == '\0')
+	endpoint_warn_no_client(ep, cfg->token_attempt_limit > 0,
+	    "token attempt limits do not apply");
+	if (cfg->token_attempt_limit == 0 || ep->client[0] == '\0')
 		return API_OK;
-	token_key(client, key);
-	rc = db_token_attempts(ctx->db, key, ctx->cfg->attempt_window,
+	token_key(ep->client, key);
+	rc = db_token_attempts(ep->ctx->db, key, cfg->attempt_window,
 	    &failures, window_start, &left);
 	if (rc != DB_OK)
-		return why->error = oauth_db_refusal(ctx, rc, "attempt count",
-		    request_id);
-	if (failures >= (unsigned long long)ctx->cfg->token_attempt_limit) {
+		return ep->why.error = endpoint_db_refusal(ep, rc,
+		    API_SERVER_ERROR, "token attempt count");
+	if (failures >= (unsigned long long)cfg->token_attempt_limit) {
 		metrics_attempt_limited();
 		log_msg("request id=%s client %s is over the token attempt "
-		    "limit (%d failures in %ld s)", request_id, client,
-		    ctx->cfg->token_attempt_limit, ctx->cfg->attempt_window);
-		why->retry_after = left;
-		return why->error = API_TOO_MANY_REQUESTS;
+		    "limit (%d failures in %ld s)", ep->id, ep->client,
+		    cfg->token_attempt_limit, cfg->attempt_window);
+		ep->why.retry_after = left;
+		return ep->why.error = API_TOO_MANY_REQUESTS;
 	}
 	return API_OK;
 }
 
 void
-oauth_attempt_failed(struct reset_ctx *ctx, const char *client,
-    unsigned long long window_start, const char *request_id)
+oauth_attempt_failed(struct endpoint *ep, unsigned long long window_start)
 {
 	char	key[CLIENT_KEY_MAX];
 
-	if (ctx->cfg->token_attempt_limit == 0 || client[0] == '\0' ||
+	if (ep->ctx->cfg->token_attempt_limit == 0 || ep->client[0] == '\0' ||
 	    window_start == 0)
 		return;
-	token_key(client, key);
-	if (db_attempt_failed(ctx->db, key, window_start) != DB_OK)
+	token_key(ep->client, key);
+	if (db_attempt_failed(ep->ctx->db, key, window_start) != DB_OK)
 		log_msg("request id=%s counting a failed token attempt: %s",
-		    request_id, db_last_error(ctx->db));
-}
-
-enum api_error
-oauth_db_refusal(struct reset_ctx *ctx, enum db_result rc, const char *what,
-    const char *request_id)
-{
-	metrics_db_error(rc == DB_UNAVAILABLE);
-	log_msg("request id=%s %s: database: %s", request_id, what,
-	    db_last_error(ctx->db));
-	return rc == DB_UNAVAILABLE ? API_UNAVAILABLE : API_SERVER_ERROR;
+		    ep->id, db_last_error(ep->ctx->db));
 }

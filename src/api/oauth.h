@@ -10,8 +10,8 @@
 
 #include <stddef.h>
 
+#include "api/endpoint.h"
 #include "api/form.h"
-#include "api/reset.h"
 #include "base/io.h"
 #include "base/outcome.h"
 #include "conf/clients.h"
@@ -41,21 +41,15 @@ int oauth_bearer(const struct io *io, char *out, size_t *len);
 const struct introspection_client *oauth_basic_client(const struct io *io,
     const struct introspection_clients *clients);
 
-/* With token_attempt_limit on and a client address: the client's failed
- * token secrets in this window.  API_OK (*window_start set), or 429 /
- * 503 / 500 in why.  what names the endpoint in the log. */
-enum api_error oauth_attempt_check(struct reset_ctx *ctx, const char *client,
-    unsigned long long *window_start, struct outcome *why,
-    const char *request_id);
+/* With token_attempt_limit on and a client address: the request's
+ * client's failed token secrets in this window.  API_OK (*window_start
+ * set), or 429 / 503 / 500 in ep->why. */
+enum api_error oauth_attempt_check(struct endpoint *ep,
+    unsigned long long *window_start);
 
-/* Counts one failed token secret of client (after oauth_attempt_check
- * gave window_start); a failure to count is logged, not answered. */
-void oauth_attempt_failed(struct reset_ctx *ctx, const char *client,
-    unsigned long long window_start, const char *request_id);
-
-/* Logs a database failure (no secret is ever in its text) and maps it to
- * 503 or 500. */
-enum api_error oauth_db_refusal(struct reset_ctx *ctx, enum db_result rc,
-    const char *what, const char *request_id);
+/* Counts one failed token secret of the request's client (after
+ * oauth_attempt_check gave window_start); a failure to count is logged,
+ * not answered. */
+void oauth_attempt_failed(struct endpoint *ep, unsigned long long window_start);
 
 #endif

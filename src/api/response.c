@@ -288,8 +288,8 @@ respond_health(const struct io *io)
 
 /* True when s can go into a header line as it is: printable ASCII (the
  * database's client_id and scope are utf8mb4; a site could store any). */
-static int
-header_safe(const char *s)
+int
+respond_header_safe(const char *s)
 {
 	for (; *s != '\0'; s++)
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
@@ -304,8 +304,8 @@ respond_authorized(const struct io *io, unsigned long long user_id,
 	struct out	head = { .len = 0 };
 	const char	*user_h, *scope_h, *client_h;
 
-	if (!header_safe(client_id) || !header_safe(scope))
-		return -2;
+	if (!respond_header_safe(client_id) || !respond_header_safe(scope))
+		return -1;
 	/* nginx's auth_request reads X-* headers of the subrequest's answer
 	 * (auth_request_set $x $upstream_http_x_user_id); Apache's
 	 * mod_authnz_fcgi moves Variable-NAME headers into the request's
@@ -324,7 +324,7 @@ respond_authorized(const struct io *io, unsigned long long user_id,
 	puts_(&head, client_id);
 	puts_(&head, "\r\nContent-Length: 0\r\n\r\n");
 	if (head.overflow)
-		return -2;
+		return -1;
 	return io->write(io->ctx, head.buf, head.len);
 }
 

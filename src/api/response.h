@@ -38,11 +38,14 @@ int respond_error(const struct io *io, const struct outcome *why,
 /* Writes the health answer: 200 {"status":"ok"}.  Returns 0 or -1. */
 int respond_health(const struct io *io);
 
+/* True when s can go into a header line as it is: printable ASCII. */
+int respond_header_safe(const char *s);
+
 /* The auth check's 200 (nginx auth_request, or with authorizer set the
  * FastCGI Authorizer role): no body, the grant in headers (X-User-Id,
  * X-Scope, X-Client-Id; or Variable-USER_ID, Variable-SCOPE,
- * Variable-CLIENT_ID).  0, -1 (write failed) or -2 (nothing written: a
- * value that cannot be a header; answer 500). */
+ * Variable-CLIENT_ID).  0, or -1 (write failed; nothing is written when
+ * a value fails respond_header_safe, which the caller checks first). */
 int respond_authorized(const struct io *io, unsigned long long user_id,
     const char *client_id, const char *scope, int authorizer);
 

@@ -5,18 +5,25 @@
 
 #include <string.h>
 
-#include "api/envelope.h"
+#include "api/endpoint.h"
 #include "api/oauth.h"
 #include "api/response.h"
 #include "api/revoke.h"
 #include "base/log.h"
 #include "db/db_tokens.h"
 
-int
-revoke_handle(struct reset_ctx *ctx, const struct io *io)
+static int
+write_revoked(const struct io *io, const void *arg, const struct config *cfg)
 {
-	struct outcome		why = { .error = API_OK };
-	struct envelope		env;
+	(void)arg;
+	(void)cfg;
+	return respond_revoked(io);
+}
+
+int
+revoke_handle(struct responder_ctx *ctx, const struct io *io)
+{
+	struct endpoint		ep;
 	char			token[OAUTH_TOKEN_MAX + 1];
 	char			hint[32];
 	char			digest[SHA256_HEX_CHARS + 1];
@@ -25,33 +32,27 @@ revoke_handle(struct reset_ctx *ctx, const struct io *io)
 		{ "token_type_hint", hint, sizeof(hint), 0, 0 },
 	};
 	enum db_result		rc;
-	int			status, wrote, found = 0;
+	int			found = 0;
 
-	envelope_open(&env, io, ctx->cfg);
-	if (oauth_read_form(io, ctx->cfg->max_body_bytes, fields, 2, &why) !=
-	    API_OK)
+	endpoint_open(&ep, ctx, io, ME_REVOKE);
+	if (oauth_read_form(io, ctx->cfg->max_body_bytes, fields, 2,
+	    &ep.why) != API_OK)
 		goto answer;
 	if (!fields[0].seen || fields[0].len == 0) {
-		why.error = API_INVALID_REQUEST;
-		why.detail = "The parameter token is missing.";
+		ep.why.error = API_INVALID_REQUEST;
+		ep.why.detail = "The parameter token is missing.";
 		goto answer;
 	}
 	sha256_hex(token, fields[0].len, digest);
 	rc = db_revoke_token(ctx->db, digest, &found);
+	endpoint_note_reruns(&ep, "revocation");
 	if (rc != DB_OK)
-		why.error = oauth_db_refusal(ctx, rc, "revocation", env.id);
+		ep.why.error = endpoint_db_refusal(&ep, rc, API_SERVER_ERROR,
+		    "revocation");
 	else if (found)
 		log_msg("request id=%s a token was revoked by its client",
-		    env.id);
+		    ep.id);
 answer:
 	form_wipe(fields, 2);
-	if (why.error == API_OK) {
-		status = 200;
-		wrote = respond_revoked(io);
-	} else {
-		status = api_error_status(why.error);
-		wrote = respond_error(io, &why, ctx->cfg->retry_after);
-	}
-	envelope_close(&env, io, status, why.error, wrote);
-	return status;
+	return endpoint_finish(&ep, 200, write_revoked, NULL, 0);
 }

@@ -5,7 +5,7 @@
 #ifndef AR_REVOKE_H
 #define AR_REVOKE_H
 
-#include "api/reset.h"
+#include "api/context.h"
 #include "base/io.h"
 
 /* token=...[&token_type_hint=...] as a form.  An access token ends with
@@ -14,6 +14,6 @@
  * answer tells nothing about it); invalid_request without a token; 503
  * when the database cannot answer.  Holding the token is the
  * authorisation, as for the public clients our tokens are issued to. */
-int revoke_handle(struct reset_ctx *ctx, const struct io *io);
+int revoke_handle(struct responder_ctx *ctx, const struct io *io);
 
 #endif

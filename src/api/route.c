@@ -8,7 +8,8 @@
 #include <time.h>
 
 #include "api/authcheck.h"
-#include "api/envelope.h"
+#include "api/endpoint.h"
+#include "api/reset.h"
 #include "api/health.h"
 #include "api/introspect.h"
 #include "api/revoke.h"
@@ -22,27 +23,21 @@
 struct route {
 	const char		*path;		/* with its trailing slash */
 	route_handler		 handle;
-	enum metrics_endpoint	 metric;	/* counted under this name */
 };
 
 static const struct route routes[] = {
-	{ "/api/v2/account/reset/", reset_handle, ME_RESET },
-	{ "/api/v2/account/recover/", recover_handle, ME_RECOVER },
-	{ "/api/v2/account/health/", health_handle, ME_HEALTH },
-	{ "/api/v2/account/token/", token_endpoint_handle, ME_TOKEN },
-	{ "/api/v2/account/token/check/", authcheck_handle, ME_AUTH_CHECK },
-	{ "/api/v2/account/token/introspect/", introspect_handle,
-	    ME_INTROSPECT },
-	{ "/api/v2/account/token/revoke/", revoke_handle, ME_REVOKE },
+	{ "/api/v2/account/reset/", reset_handle },
+	{ "/api/v2/account/recover/", recover_handle },
+	{ "/api/v2/account/health/", health_handle },
+	{ "/api/v2/account/token/", token_endpoint_handle },
+	{ "/api/v2/account/token/check/", authcheck_handle },
+	{ "/api/v2/account/token/introspect/", introspect_handle },
+	{ "/api/v2/account/token/revoke/", revoke_handle },
 };
 
 /* A FastCGI request in the Authorizer role (libfcgi puts FCGI_ROLE first
  * among the parameters, so a web server's own cannot shadow it) is a
  * token check, whatever its path: the path is the protected resource's. */
-static const struct route authorizer_route = {
-	"", authcheck_authorize, ME_AUTH_CHECK
-};
-
 static int
 is_authorizer(const struct io *io)
 {
@@ -101,44 +96,38 @@ find_row(const char *path)
 	return NULL;
 }
 
-route_handler
-route_find(const char *path)
+/* The 404 answer's writer is never called: the request is refused. */
+static int
+write_nothing(const struct io *io, const void *arg, const struct config *cfg)
 {
-	const struct route	*r = find_row(path);
-
-	return r != NULL ? r->handle : NULL;
+	(void)io;
+	(void)arg;
+	(void)cfg;
+	return 0;
 }
 
 /* The answer for a path that no row names. */
 static int
-not_found(struct reset_ctx *ctx, const struct io *io)
+not_found(struct responder_ctx *ctx, const struct io *io)
 {
-	struct outcome	why = { .error = API_NOT_FOUND };
-	struct envelope	env;
+	struct endpoint	ep;
 
-	envelope_open(&env, io, ctx->cfg);
-	envelope_close(&env, io, 404, API_NOT_FOUND,
-	    respond_error(io, &why, ctx->cfg->retry_after));
-	return 404;
+	endpoint_open(&ep, ctx, io, ME_NOT_FOUND);
+	ep.why.error = API_NOT_FOUND;
+	return endpoint_finish(&ep, 404, write_nothing, NULL, 0);
 }
 
 int
-route_dispatch(struct reset_ctx *ctx, const struct io *io)
+route_dispatch(struct responder_ctx *ctx, const struct io *io)
 {
 	const struct route	*r = NULL;
-	struct timespec		 start, end;
 	char			 path[PATH_MAX_CHARS];
-	int			 status;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (is_authorizer(io))
-		r = &authorizer_route;
-	else if (route_path(io, path, sizeof(path)) == 0)
+		return authcheck_authorize(ctx, io);
+	if (route_path(io, path, sizeof(path)) == 0)
 		r = find_row(path);
-	status = (r != NULL ? r->handle : not_found)(ctx, io);
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	metrics_request(r != NULL ? r->metric : ME_NOT_FOUND, status,
-	    (double)(end.tv_sec - start.tv_sec) +
-	    (double)(end.tv_nsec - start.tv_nsec) / 1e9);
-	return status;
+	/* Each handler answers, logs and counts its request
+	 * (endpoint_finish). */
+	return (r != NULL ? r->handle : not_found)(ctx, io);
 }

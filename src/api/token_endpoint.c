@@ -9,7 +9,7 @@
 
 #include <openssl/crypto.h>
 
-#include "api/envelope.h"
+#include "api/endpoint.h"
 #include "api/oauth.h"
 #include "api/response.h"
 #include "api/token_endpoint.h"
@@ -25,10 +25,11 @@ struct refresh_form {
 /* Everything between the request and the answer: API_OK with token (and
  * r's client id and scope) filled, or the refusal in why. */
 static enum api_error
-refresh(struct reset_ctx *ctx, const struct io *io, const char *client,
-    struct db_refresh *r, struct issued_token *token, struct outcome *why,
-    const char *request_id)
+refresh(struct endpoint *ep, struct db_refresh *r, struct issued_token *token)
 {
+	struct responder_ctx	*ctx = ep->ctx;
+	struct outcome		*why = &ep->why;
+	const char		*request_id = ep->id;
 	struct refresh_form	f;
 	struct form_field	fields[] = {
 		{ "grant_type", f.grant_type, sizeof(f.grant_type), 0, 0 },
@@ -36,14 +37,12 @@ refresh(struct reset_ctx *ctx, const struct io *io, const char *client,
 		{ "client_id", f.client_id, sizeof(f.client_id), 0, 0 },
 	};
 	unsigned long long	window_start = 0;
-	const char		*rerun_why;
 	enum db_result		rc;
-	int			reruns;
 	enum api_error		e;
 
 	/* A value longer than its buffer (a refresh token longer than
 	 * OAUTH_TOKEN_MAX) is refused as invalid_request here. */
-	if ((e = oauth_read_form(io, ctx->cfg->max_body_bytes, fields, 3,
+	if ((e = oauth_read_form(ep->io, ctx->cfg->max_body_bytes, fields, 3,
 	    why)) != API_OK)
 		return e;
 	if (!fields[0].seen || f.grant_type[0] == '\0') {
@@ -55,8 +54,7 @@ refresh(struct reset_ctx *ctx, const struct io *io, const char *client,
 		why->detail = "The parameter refresh_token is missing.";
 		e = why->error = API_INVALID_REQUEST;
 	} else
-		e = oauth_attempt_check(ctx, client, &window_start, why,
-		    request_id);
+		e = oauth_attempt_check(ep, &window_start);
 	if (e != API_OK)
 		goto out;
 
@@ -72,11 +70,10 @@ refresh(struct reset_ctx *ctx, const struct io *io, const char *client,
 	sha256_hex(token->refresh_token, TOKEN_CHARS, r->new_refresh_sha256);
 	r->client_id = fields[2].seen ? f.client_id : NULL;
 	rc = db_refresh(ctx->db, r);
-	if ((reruns = db_reruns(ctx->db, &rerun_why)) > 0)
-		log_msg("request id=%s refresh rerun %d time%s; the last after: %s",
-		    request_id, reruns, reruns == 1 ? "" : "s", rerun_why);
+	endpoint_note_reruns(ep, "refresh");
 	if (rc != DB_OK) {
-		e = why->error = oauth_db_refusal(ctx, rc, "refresh", request_id);
+		e = why->error = endpoint_db_refusal(ep, rc, API_SERVER_ERROR,
+		    "refresh");
 		goto out;
 	}
 	switch (r->outcome) {
@@ -94,7 +91,7 @@ refresh(struct reset_ctx *ctx, const struct io *io, const char *client,
 		    r->family_id);
 		/* FALLTHROUGH */
 	default:
-		oauth_attempt_failed(ctx, client, window_start, request_id);
+		oauth_attempt_failed(ep, window_start);
 		e = why->error = API_INVALID_GRANT;
 		break;
 	}
@@ -103,27 +100,26 @@ out:
 	return e;
 }
 
-int
-token_endpoint_handle(struct reset_ctx *ctx, const struct io *io)
+static int
+write_token(const struct io *io, const void *arg, const struct config *cfg)
 {
-	struct outcome		why = { .error = API_OK };
+	return respond_token(io, arg, cfg);
+}
+
+int
+token_endpoint_handle(struct responder_ctx *ctx, const struct io *io)
+{
 	struct issued_token	token;
 	struct db_refresh	r;
-	struct envelope		env;
-	int			status, wrote;
+	struct endpoint		ep;
+	int			status;
 
 	memset(&token, 0, sizeof(token));
 	memset(&r, 0, sizeof(r));
-	envelope_open(&env, io, ctx->cfg);
-	if (refresh(ctx, io, env.client, &r, &token, &why, env.id) == API_OK) {
-		status = 200;
-		wrote = respond_token(io, &token, ctx->cfg);
-	} else {
-		status = api_error_status(why.error);
-		wrote = respond_error(io, &why, ctx->cfg->retry_after);
-	}
+	endpoint_open(&ep, ctx, io, ME_TOKEN);
+	refresh(&ep, &r, &token);
+	status = endpoint_finish(&ep, 200, write_token, &token, 0);
 	OPENSSL_cleanse(&token, sizeof(token));
 	OPENSSL_cleanse(&r, sizeof(r));
-	envelope_close(&env, io, status, why.error, wrote);
 	return status;
 }

@@ -6,7 +6,7 @@
 #ifndef AR_TOKEN_ENDPOINT_H
 #define AR_TOKEN_ENDPOINT_H
 
-#include "api/reset.h"
+#include "api/context.h"
 #include "base/io.h"
 
 /* grant_type=refresh_token&refresh_token=...[&client_id=...] as
@@ -14,6 +14,6 @@
  * token shape (the old refresh token ends), or an RFC 6749 5.2 error:
  * invalid_request, unsupported_grant_type, invalid_grant; 429 over
  * token_attempt_limit; 503 when the database cannot answer. */
-int token_endpoint_handle(struct reset_ctx *ctx, const struct io *io);
+int token_endpoint_handle(struct responder_ctx *ctx, const struct io *io);
 
 #endif
