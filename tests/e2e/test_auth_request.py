@@ -21,13 +21,18 @@ import os
 import subprocess
 import threading
 
-from harness import (TAP, Fixture, HarnessError, expect, expect_eq, on_exit, sha256_hex,
-                     strong_password)
-from tokens import login
-from webservers import (SRCDIR, WEB_USER, _WebServer, as_root, find_program, free_port,
-                        kill_tree, share_with_web_user, standalone_responder, web_user_args)
+import base64
+import urllib.parse
+
+from harness import (TAP, Fixture, HarnessError, expect, expect_eq, expect_error, expect_token,
+                     on_exit, sha256_hex, strong_password)
+from tokens import INTROSPECT_PATH, REVOKE_PATH, TOKEN_PATH, CHECK_PATH, login, write_clients_file
+from webservers import (SRCDIR, WEB_USER, Apache, Nginx, _WebServer, as_root, find_program,
+                        free_port, kill_tree, share_with_web_user, standalone_responder,
+                        web_user_args)
 
 PAGE = b"the protected page\n"
+RS_ID, RS_SECRET = "rs-e2e", "rs-secret-" + "Zq8" * 11
 MODULES = "/usr/lib/apache2/modules"
 
 
@@ -191,14 +196,44 @@ def expect_refused(server, token=None, header=None, error="invalid_token"):
 def main():
     t = TAP()
     f = t.setup(lambda: Fixture(iterations=1000).setup())
+    f.settings["introspection_clients_file"] = write_clients_file(f, {RS_ID: RS_SECRET})
+    f.write_config()
     share_with_web_user(f, config=True)
     docroot = make_docroot(f)
     app_port = start_app()
     resp = t.setup(standalone_responder, f, workers=2)
     fcgi_addr, _ = t.setup(tcp_responder, f)
     ng = t.setup(lambda: NginxSite(resp.socket, docroot, app_port).start())
+    api_ng = t.setup(lambda: Nginx(resp.socket).start())
+    api_ap = t.setup(lambda: Apache("fcgi", socket_path=resp.socket).start())
     ap = t.setup(lambda: ApacheSite(fcgi_addr, docroot, app_port).start())
     servers = (("nginx auth_request", ng), ("Apache mod_authnz_fcgi", ap))
+
+    for name, s in (("nginx.conf.example", api_ng), ("apache-fcgi.conf.example", api_ap)):
+        with t.claim("%s routes the token endpoints: refresh, check, introspection "
+                     "(Basic), revocation" % name):
+            _, uid0, tok0 = login(f)
+            form = {"Content-Type": "application/x-www-form-urlencoded"}
+            r = s.request("POST", urllib.parse.urlencode(
+                {"grant_type": "refresh_token", "refresh_token": tok0["refresh_token"]}).encode(),
+                headers=form, path=TOKEN_PATH)
+            new = expect_token(r, f.settings["client_id"], "read write", 3600)
+            f.note_secret(new["access_token"])
+            f.note_secret(new["refresh_token"])
+            r = s.request("GET", path=CHECK_PATH,
+                          headers={"Authorization": "Bearer " + new["access_token"]})
+            expect(r.status == 200 and r.header("x-user-id") == str(uid0), r.summary())
+            auth = "Basic " + base64.b64encode(("%s:%s" % (RS_ID, RS_SECRET)).encode()).decode()
+            r = s.request("POST", urllib.parse.urlencode({"token": new["access_token"]}).encode(),
+                          headers=dict(form, Authorization=auth), path=INTROSPECT_PATH)
+            expect(r.status == 200 and r.json.get("active") is True
+                   and r.json.get("sub") == str(uid0), r.summary())
+            r = s.request("POST", urllib.parse.urlencode({"token": new["refresh_token"]}).encode(),
+                          headers=form, path=REVOKE_PATH)
+            expect_eq((r.status, r.json), (200, {}), "revocation")
+            r = s.request("GET", path=CHECK_PATH,
+                          headers={"Authorization": "Bearer " + new["access_token"]})
+            expect_eq(r.status, 401, "the check after the revocation")
 
     email, uid, tok = t.setup(login, f)
     for name, s in servers:
