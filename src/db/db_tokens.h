@@ -35,8 +35,8 @@ enum db_result db_refresh_grant(struct db *db, const char *refresh_sha256,
 /* What a refresh came to. */
 enum db_refresh_outcome {
 	DB_REFRESHED,		/* the new pair is stored, the old row ended */
-	DB_REFRESH_INVALID,	/* unknown, expired, revoked: nothing changed
-				 * but the end of its family, if it had one */
+	DB_REFRESH_INVALID,	/* unknown, expired, revoked, or bound to
+				 * another client: nothing changed */
 	DB_REFRESH_REUSED	/* rotated before: its whole family is ended */
 };
 
