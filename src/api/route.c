@@ -7,10 +7,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/authcheck.h"
 #include "api/cors.h"
 #include "api/endpoint.h"
 #include "api/reset.h"
 #include "api/health.h"
+#include "api/introspect.h"
+#include "api/revoke.h"
+#include "api/token_endpoint.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "api/recover.h"
@@ -28,7 +32,23 @@ static const struct route routes[] = {
 	{ "/api/v2/account/reset/", reset_handle, 1, ME_RESET },
 	{ "/api/v2/account/recover/", recover_handle, 1, ME_RECOVER },
 	{ "/api/v2/account/health/", health_handle, 0, ME_HEALTH },
+	/* The token endpoints: same origin only (section 14). */
+	{ "/api/v2/account/token/", token_endpoint_handle, 0, ME_TOKEN },
+	{ "/api/v2/account/token/check/", authcheck_handle, 0, ME_AUTH_CHECK },
+	{ "/api/v2/account/token/introspect/", introspect_handle, 0, ME_INTROSPECT },
+	{ "/api/v2/account/token/revoke/", revoke_handle, 0, ME_REVOKE },
 };
+
+/* A FastCGI request in the Authorizer role (libfcgi puts FCGI_ROLE first
+ * among the parameters, so a web server's own cannot shadow it) is a
+ * token check, whatever its path: the path is the protected resource's. */
+static int
+is_authorizer(const struct io *io)
+{
+	const char	*role = io->param(io->ctx, "FCGI_ROLE");
+
+	return role != NULL && strcmp(role, "AUTHORIZER") == 0;
+}
 
 #define PATH_MAX_CHARS	512
 
@@ -121,6 +141,8 @@ route_dispatch(struct responder_ctx *ctx, const struct io *io)
 	char			 cors[CORS_HEADERS_MAX];
 	int			 is_preflight;
 
+	if (is_authorizer(io))
+		return authcheck_authorize(ctx, io);
 	if (route_path(io, path, sizeof(path)) == 0)
 		r = find_row(path);
 	/* The CORS headers ride on every answer of the row, refusals too,

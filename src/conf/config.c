@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/clients.h"
 #include "conf/config.h"
 #include "base/number.h"
 
@@ -89,6 +90,9 @@ static const struct key keys[] = {
 	K("mailer_poll_interval", KEY_LONG, mailer_poll_interval, 1, 3600),
 	K("mailer_min_row_ms", KEY_LONG, mailer_min_row_ms, 0, 10000),
 	K("cors_origins", KEY_ORIGINS, cors_origins, 0, 0),
+	K("introspection_clients_file", KEY_OPT_PATH, introspection_clients_file,
+	    0, 0),
+	K("token_attempt_limit", KEY_INT, token_attempt_limit, 0, 1000000),
 };
 
 const char *
@@ -156,6 +160,7 @@ config_defaults(struct config *cfg)
 	cfg->mailer_backoff = 30;
 	cfg->mailer_poll_interval = 2;
 	cfg->mailer_min_row_ms = 50;
+	cfg->token_attempt_limit = 10;
 }
 
 /* Printable ASCII without the JSON-special '"' and '\\': the value is
@@ -565,6 +570,15 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		    cfg->mysql_option_file, (unsigned)(st.st_mode & 07777),
 		    st.st_mode & (S_IWOTH | S_IWGRP) ? "writable" : "readable",
 		    st.st_mode & (S_IROTH | S_IWOTH) ? "others" : "its group");
+		goto out;
+	}
+	/* The introspection callers are read now, while privileged, like
+	 * the rest of the configuration (a reload reads them again). */
+	if (cfg->introspection_clients_file[0] != '\0' &&
+	    clients_load(cfg->introspection_clients_file,
+	    &cfg->introspection_clients, msg, sizeof(msg)) == -1) {
+		snprintf(err, errlen, "%s: key 'introspection_clients_file': %s",
+		    path, msg);
 		goto out;
 	}
 	rc = 0;
