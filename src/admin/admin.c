@@ -39,6 +39,8 @@
 #include "base/secure.h"
 #include "password/token.h"
 #include "base/utf8.h"
+#include "admin/migrate.h"
+#include "db/db_schema.h"
 
 #define PASSWORD_READ_MAX	4096
 
@@ -61,6 +63,7 @@ enum arg_kind { ARG_EMAIL, ARG_ADDRESS, ARG_ANY };
 /* What a command needs before it runs. */
 #define NEEDS_DB	0x1	/* the config and a database handle */
 #define NEEDS_POLICY	0x2	/* the password policy (blocklist) loaded */
+#define ANY_SCHEMA	0x4	/* runs on a schema of any version */
 
 struct command {
 	const char	*name;
@@ -519,6 +522,13 @@ cmd_requeue(struct admin *a)
 	}
 }
 
+/* migrate: the schema up to date (docs/UPGRADING.md). */
+static int
+cmd_migrate(struct admin *a)
+{
+	return admin_migrate(a->db);
+}
+
 /* The commands, one row each. */
 static const struct command commands[] = {
 	{ "create-user", ARG_EMAIL, 1, NEEDS_DB | NEEDS_POLICY, 0,
@@ -542,6 +552,8 @@ static const struct command commands[] = {
 	    "the recover queue's rows by state, with the oldest's age" },
 	{ "requeue", ARG_ANY, 1, NEEDS_DB, 0, cmd_requeue, "ID",
 	    "queue a finished recover request again, due now" },
+	{ "migrate", ARG_ANY, 0, NEEDS_DB | ANY_SCHEMA, 0, cmd_migrate, "",
+	    "bring the database's schema up to date (safe to run again)" },
 	{ "blocklist", ARG_ANY, 3, 0, 0, cmd_blocklist, "build LIST OUT",
 	    "write the compact password blocklist OUT from LIST (no config)" },
 };
@@ -669,6 +681,15 @@ main(int argc, char *argv[])
 		return EXIT_ERROR;
 	}
 	a.cfg = &cfg;
+	if (cmd->needs & ANY_SCHEMA)
+		db_schema_check_off(a.db);
+	else if (db_open(a.db) != DB_OK && db_schema_refused(a.db)) {
+		fprintf(stderr, "account-reset-admin: %s\n",
+		    db_last_error(a.db));
+		db_free(a.db);
+		policy_unload();
+		return EXIT_ERROR;
+	}
 	rc = cmd->run(&a);
 	db_free(a.db);
 	policy_unload();

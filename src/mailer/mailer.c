@@ -40,6 +40,7 @@
 #include "conf/config.h"
 #include "db/db.h"
 #include "db/db_mail.h"
+#include "db/db_schema.h"
 #include "base/email.h"
 #include "base/log.h"
 #include "mailer/mailmsg.h"
@@ -595,7 +596,14 @@ main(int argc, char *argv[])
 		log_msg("out of memory");
 		return 1;
 	}
-	if (db_open(m.db) != DB_OK) {
+	if (db_open(m.db) == DB_OK)
+		;
+	else if (db_schema_refused(m.db)) {
+		log_msg("not serving: %s", db_last_error(m.db));
+		db_free(m.db);
+		setup_free(m.setup);
+		return 1;
+	} else {
 		log_msg("database not reachable yet: %s", db_last_error(m.db));
 		db_preload_plugins();
 	}

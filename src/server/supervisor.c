@@ -15,6 +15,7 @@
 
 #include "server/fcgi.h"
 #include "server/listen.h"
+#include "server/lockdown.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "server/metrics_http.h"
@@ -37,6 +38,7 @@ struct supervisor {
 	pid_t				 retiring[SUPERVISOR_MAX_WORKERS * 4];
 	size_t				 nretiring;
 	struct metrics_http		*metrics;	/* or NULL */
+	int				 refused; /* a worker refused the schema */
 };
 
 /* Forks the worker of slot i (its metrics slot too). */
@@ -102,6 +104,12 @@ reap(struct supervisor *sv, int stopping)
 			sv->slots[i].pid = 0;
 			if (stopping)
 				break;
+			if (WIFEXITED(status) &&
+			    WEXITSTATUS(status) == EXIT_SCHEMA) {
+				/* logged by the worker: no worker would serve */
+				sv->refused = 1;
+				break;
+			}
 			if (WIFSIGNALED(status))
 				log_msg("worker %ld killed by signal %d; "
 				    "replacing it", (long)pid, WTERMSIG(status));
@@ -232,6 +240,12 @@ supervise(struct supervisor *sv)
 		} else if (sig == SIGHUP && !stopping)
 			reload(sv);
 		reap(sv, stopping);
+		if (sv->refused && !stopping) {
+			log_msg("stopping: the database's schema is not this "
+			    "version's (run account-reset-admin migrate)");
+			stopping = 1;
+			stop_at = time(NULL) + GRACE_SECONDS;
+		}
 		if (stopping && live_workers(sv) == 0)
 			break;
 		if (stopping && time(NULL) >= stop_at) {
@@ -245,7 +259,7 @@ supervise(struct supervisor *sv)
 	listen_remove(sv->opts->listen_spec);
 	metrics_http_free(sv->metrics);
 	log_msg("stopped");
-	return 0;
+	return sv->refused ? 1 : 0;
 }
 
 int
