@@ -18,7 +18,7 @@
 #include "server/lockdown.h"
 #include "base/log.h"
 #include "base/metrics.h"
-#include "server/metrics_http.h"
+#include "base/metrics_http.h"
 #include "password/policy.h"
 #include "base/privsep.h"
 #include "server/supervisor.h"
@@ -195,6 +195,16 @@ live_workers(const struct supervisor *sv)
 	return n;
 }
 
+/* A scrape: the workers' counters and the supervisor's gauges. */
+static void
+expose(struct metrics_text *t, void *arg)
+{
+	struct supervisor	*sv = arg;
+
+	metrics_expose(t, sv->opts->workers,
+	    live_workers(sv) - (int)sv->nretiring);
+}
+
 /* The next signal, or -1 after about a second without one.  With
  * --metrics, scrapes are served while waiting: each is bounded in time
  * (metrics_http.h), so a signal waits at most that long. */
@@ -208,8 +218,7 @@ next_signal(struct supervisor *sv, const sigset_t *set)
 		return sigtimedwait(set, NULL, &tick);
 	if ((sig = sigtimedwait(set, NULL, &none)) > 0)
 		return sig;
-	metrics_http_poll(sv->metrics, 250, sv->opts->workers,
-	    live_workers(sv) - (int)sv->nretiring);
+	metrics_http_poll(sv->metrics, 250, expose, sv);
 	return sigtimedwait(set, NULL, &none);
 }
 

@@ -17,10 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/listen.h"
+#include "base/listen_socket.h"
 #include "base/log.h"
 #include "base/metrics.h"
-#include "server/metrics_http.h"
+#include "base/metrics_http.h"
 
 struct metrics_http {
 	int		 fd;
@@ -30,28 +30,24 @@ struct metrics_http {
 struct metrics_http *
 metrics_http_open(const char *spec)
 {
-	struct listen_opts	 lo;
 	struct metrics_http	*mh;
 
 	if (spec == NULL || *spec == '\0') {
 		log_msg("--metrics: expected host:port or unix:/path");
 		return NULL;
 	}
-	memset(&lo, 0, sizeof(lo));
-	lo.spec = spec;
-	lo.socket_mode = 0600;
-	lo.backlog = 16;
 	if ((mh = calloc(1, sizeof(*mh))) == NULL ||
 	    (mh->spec = strdup(spec)) == NULL) {
 		free(mh);
 		return NULL;
 	}
-	if ((mh->fd = listen_open(&lo)) == -1) {
+	if ((mh->fd = listen_socket_open("--metrics", spec, 0600, NULL,
+	    16)) == -1) {
 		free(mh->spec);
 		free(mh);
 		return NULL;
 	}
-	/* accept() must never block the supervisor. */
+	/* accept() must never block the program's loop. */
 	(void)fcntl(mh->fd, F_SETFL, fcntl(mh->fd, F_GETFL) | O_NONBLOCK);
 	log_msg("metrics on %s (GET /metrics)", spec);
 	return mh;
@@ -146,7 +142,7 @@ answer(int fd, const char *status, const char *type, const char *extra,
 
 /* Serves one connection. */
 static void
-serve(int fd, int workers_configured, int workers_alive)
+serve(int fd, metrics_http_expose_fn *expose, void *arg)
 {
 	struct metrics_text	 t = { NULL, 0, 0, 0 };
 	char			 head[METRICS_HTTP_REQUEST_MAX];
@@ -169,7 +165,7 @@ serve(int fd, int workers_configured, int workers_alive)
 		    deadline);
 		return;
 	}
-	metrics_expose(&t, workers_configured, workers_alive);
+	expose(&t, arg);
 	if (t.failed || t.buf == NULL)
 		answer(fd, "500 Internal Server Error", text, "",
 		    "out of memory\n", 14, deadline);
@@ -181,7 +177,7 @@ serve(int fd, int workers_configured, int workers_alive)
 
 void
 metrics_http_poll(struct metrics_http *mh, int timeout_ms,
-    int workers_configured, int workers_alive)
+    metrics_http_expose_fn *expose, void *arg)
 {
 	struct pollfd	pfd = { mh->fd, POLLIN, 0 };
 	int		c;
@@ -191,7 +187,7 @@ metrics_http_poll(struct metrics_http *mh, int timeout_ms,
 	c = accept4(mh->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (c == -1)
 		return;
-	serve(c, workers_configured, workers_alive);
+	serve(c, expose, arg);
 	close(c);
 }
 
@@ -210,7 +206,7 @@ metrics_http_free(struct metrics_http *mh)
 	if (mh == NULL)
 		return;
 	metrics_http_close_inherited(mh);
-	listen_remove(mh->spec);
+	listen_socket_remove(mh->spec);
 	free(mh->spec);
 	free(mh);
 }
