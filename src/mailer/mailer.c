@@ -43,6 +43,8 @@
 #include "db/db_schema.h"
 #include "base/email.h"
 #include "base/log.h"
+#include "base/metrics_http.h"
+#include "mailer/mailer_metrics.h"
 #include "mailer/mailmsg.h"
 #include "base/privsep.h"
 #include "base/sandbox.h"
@@ -69,6 +71,8 @@ struct mailer {
 	int		 once;
 	time_t		 last_sweep;
 	unsigned long	 sent, given_up, retried;
+	const char	*metrics_spec;	/* --metrics, or NULL */
+	struct metrics_http *metrics;
 };
 
 static void
@@ -77,6 +81,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: account-reset-mailer [--config FILE] [--once]\n"
 	    "                            [--user USER] [--group GROUP] [--allow-root]\n"
+	    "                            [--metrics HOST:PORT|unix:/PATH]\n"
 	    "       account-reset-mailer --check-config [--config FILE]\n"
 	    "       account-reset-mailer --version\n");
 }
@@ -216,6 +221,7 @@ record(struct mailer *m, const struct mail_job *job, const char *state,
 	if (lost)
 		log_msg("mail request id=%s queue_id=%llu lease lost before "
 		    "recording state=%s", job->request_id, job->id, state);
+	mailer_metrics_outcome(state);
 	log_outcome(job, state, smtp_status, detail);
 }
 
@@ -231,12 +237,17 @@ send_and_record(struct mailer *m, const struct mail_job *job,
 {
 	const struct config	*cfg = &m->setup->cfg;
 	enum smtp_outcome	 out;
+	struct timespec		 t0, t1;
 	char			 detail[300];
 	long			 status = 0, delay;
 	int			 lost = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	out = smtp_send(m->setup->smtp, rcpt, msg, len, &status, detail,
 	    sizeof(detail));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	mailer_metrics_smtp((double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (out == SMTP_SENT) {
 		m->sent++;
 		record(m, job, "sent", user_id, status, 0, NULL);
@@ -257,6 +268,7 @@ send_and_record(struct mailer *m, const struct mail_job *job,
 		return;
 	}
 	m->retried++;
+	mailer_metrics_retry();
 	if (db_mail_retry(m->db, job, delay, status, &lost) != DB_OK) {
 		log_msg("mail request id=%s queue_id=%llu recording a retry: "
 		    "%s", job->request_id, job->id, db_last_error(m->db));
@@ -428,13 +440,48 @@ reload(struct mailer *m)
 	log_msg("configuration reloaded from %s", m->config_path);
 }
 
+/* A scrape of --metrics. */
+static void
+expose(struct metrics_text *t, void *arg)
+{
+	struct mailer	*m = arg;
+
+	mailer_metrics_expose(t, m->db);
+}
+
+/* Waits up to seconds for a signal, serving scrapes meanwhile; the
+ * signal, or -1. */
+static int
+idle_wait(struct mailer *m, const sigset_t *sigs, long seconds)
+{
+	struct timespec	 idle = { seconds, 0 }, zero = { 0, 0 }, now;
+	long		 left_ms;
+	int		 sig;
+
+	if (m->metrics == NULL)
+		return sigtimedwait(sigs, NULL, &idle);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left_ms = seconds * 1000;
+	while (left_ms > 0) {
+		metrics_http_poll(m->metrics, left_ms < 250 ? (int)left_ms :
+		    250, expose, m);
+		if ((sig = sigtimedwait(sigs, NULL, &zero)) > 0)
+			return sig;
+		idle = now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left_ms -= (now.tv_sec - idle.tv_sec) * 1000 +
+		    (now.tv_nsec - idle.tv_nsec) / 1000000;
+	}
+	return -1;
+}
+
 /* The queue until it is empty (--once) or until SIGTERM.  A signal that
  * comes while a message is under way waits, blocked, until it is done. */
 static int
 run(struct mailer *m, const sigset_t *sigs)
 {
 	struct mail_job		 job;
-	struct timespec		 zero = { 0, 0 }, idle;
+	struct timespec		 zero = { 0, 0 };
 	enum db_result		 rc;
 	int			 sig, failures = 0;
 
@@ -445,6 +492,8 @@ run(struct mailer *m, const sigset_t *sigs)
 			else
 				goto stop;
 		}
+		if (m->metrics != NULL)
+			metrics_http_poll(m->metrics, 0, expose, m);
 		if (time(NULL) - m->last_sweep >= SWEEP_EVERY)
 			sweep(m);
 		memset(&job, 0, sizeof(job));
@@ -465,9 +514,7 @@ run(struct mailer *m, const sigset_t *sigs)
 				return 1;
 		} else if (m->once)
 			goto stop;
-		idle.tv_sec = m->setup->cfg.mailer_poll_interval;
-		idle.tv_nsec = 0;
-		sig = sigtimedwait(sigs, NULL, &idle);
+		sig = idle_wait(m, sigs, m->setup->cfg.mailer_poll_interval);
 		if (sig == SIGHUP)
 			reload(m);
 		else if (sig > 0)
@@ -512,6 +559,7 @@ main(int argc, char *argv[])
 		{ "group", required_argument, NULL, 'g' },
 		{ "allow-root", no_argument, NULL, 'R' },
 		{ "check-config", no_argument, NULL, 'C' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -527,7 +575,7 @@ main(int argc, char *argv[])
 	secure_stdio();
 	secure_process();
 	memset(&m, 0, sizeof(m));
-	while ((ch = getopt_long(argc, argv, "c:ou:g:RCVh", longopts,
+	while ((ch = getopt_long(argc, argv, "c:ou:g:RCM:Vh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -547,6 +595,9 @@ main(int argc, char *argv[])
 			break;
 		case 'C':
 			check_only = 1;
+			break;
+		case 'M':
+			m.metrics_spec = optarg;
 			break;
 		case 'V':
 			printf("%s\n", PACKAGE_STRING);
@@ -588,7 +639,14 @@ main(int argc, char *argv[])
 		setup_free(m.setup);
 		return 0;
 	}
+	/* Before privileges go: a port below 1024, a socket in /run. */
+	if (m.metrics_spec != NULL &&
+	    (m.metrics = metrics_http_open(m.metrics_spec)) == NULL) {
+		setup_free(m.setup);
+		return 1;
+	}
 	if (privsep_drop(&ps) == -1) {
+		metrics_http_free(m.metrics);
 		setup_free(m.setup);
 		return 1;
 	}
@@ -600,6 +658,7 @@ main(int argc, char *argv[])
 		;
 	else if (db_schema_refused(m.db)) {
 		log_msg("not serving: %s", db_last_error(m.db));
+		metrics_http_free(m.metrics);
 		db_free(m.db);
 		setup_free(m.setup);
 		return 1;
@@ -608,6 +667,7 @@ main(int argc, char *argv[])
 		db_preload_plugins();
 	}
 	if (mailer_lockdown(&m) == -1) {
+		metrics_http_free(m.metrics);
 		setup_free(m.setup);
 		return 1;
 	}
@@ -615,6 +675,7 @@ main(int argc, char *argv[])
 	    "serving the queue", m.setup->cfg.smtp_url,
 	    lease_seconds(&m.setup->cfg));
 	rc = run(&m, &sigs);
+	metrics_http_free(m.metrics);
 	db_free(m.db);
 	setup_free(m.setup);
 	curl_global_cleanup();
