@@ -40,6 +40,7 @@
 #include "password/token.h"
 #include "base/utf8.h"
 #include "admin/migrate.h"
+#include "db/db_retention.h"
 #include "db/db_schema.h"
 
 #define PASSWORD_READ_MAX	4096
@@ -522,6 +523,33 @@ cmd_requeue(struct admin *a)
 	}
 }
 
+/* purge: every table's rows past retention, in batches, until none is
+ * left (README section 5, "Retention"). */
+static int
+cmd_purge(struct admin *a)
+{
+	unsigned long long	cursor, deleted;
+	long			retention;
+	int			t, more;
+
+	for (t = 0; t < RT_COUNT; t++) {
+		retention = db_retention_of(a->cfg, (enum retention_table)t);
+		cursor = deleted = 0;
+		if (db_retention_purge(a->db, a->cfg, (enum retention_table)t,
+		    0, &cursor, &deleted, &more) != DB_OK)
+			return db_failed(a->db, "purge");
+		if (retention == 0)
+			printf("%-12s kept (retention 0)\n",
+			    db_retention_table((enum retention_table)t));
+		else
+			printf("%-12s %llu rows deleted (past %ld s)\n",
+			    db_retention_table((enum retention_table)t), deleted,
+			    retention < db_retention_floor((enum retention_table)t) ?
+			    db_retention_floor((enum retention_table)t) : retention);
+	}
+	return fflush(stdout) == 0 ? EXIT_DONE : EXIT_ERROR;
+}
+
 /* migrate: the schema up to date (docs/UPGRADING.md). */
 static int
 cmd_migrate(struct admin *a)
@@ -552,6 +580,8 @@ static const struct command commands[] = {
 	    "the recover queue's rows by state, with the oldest's age" },
 	{ "requeue", ARG_ANY, 1, NEEDS_DB, 0, cmd_requeue, "ID",
 	    "queue a finished recover request again, due now" },
+	{ "purge", ARG_ANY, 0, NEEDS_DB, 0, cmd_purge, "",
+	    "delete codes, tokens and queue rows past their retention" },
 	{ "migrate", ARG_ANY, 0, NEEDS_DB | ANY_SCHEMA, 0, cmd_migrate, "",
 	    "bring the database's schema up to date (safe to run again)" },
 	{ "blocklist", ARG_ANY, 3, 0, 0, cmd_blocklist, "build LIST OUT",

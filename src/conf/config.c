@@ -84,6 +84,10 @@ static const struct key keys[] = {
 	K("mailer_max_attempts", KEY_INT, mailer_max_attempts, 1, 100),
 	K("mailer_backoff", KEY_LONG, mailer_backoff, 1, 86400),
 	K("mailer_poll_interval", KEY_LONG, mailer_poll_interval, 1, 3600),
+	K("retention_codes", KEY_LONG, retention_codes, 0, 315360000),
+	K("retention_tokens", KEY_LONG, retention_tokens, 0, 315360000),
+	K("retention_mail_queue", KEY_LONG, retention_mail_queue, 0, 315360000),
+	K("purge_batch", KEY_LONG, purge_batch, 10, 10000),
 };
 
 const char *
@@ -147,6 +151,10 @@ config_defaults(struct config *cfg)
 	cfg->mailer_max_attempts = 8;
 	cfg->mailer_backoff = 30;
 	cfg->mailer_poll_interval = 2;
+	cfg->retention_codes = 2592000;
+	cfg->retention_tokens = 2592000;
+	cfg->retention_mail_queue = 2592000;
+	cfg->purge_batch = 500;
 }
 
 /* Printable ASCII without the JSON-special '"' and '\\': the value is

@@ -68,6 +68,11 @@ struct config {
 	int			mailer_max_attempts;
 	long			mailer_backoff;		/* seconds, first retry */
 	long			mailer_poll_interval;	/* seconds, idle daemon */
+	/* Retention (db_retention.c): seconds, 0 = keep for ever. */
+	long			retention_codes;	/* after expiry or use */
+	long			retention_tokens;	/* after expiry or revocation */
+	long			retention_mail_queue;	/* after the request */
+	long			purge_batch;		/* rows a DELETE */
 };
 
 /* The file used when neither --config nor ACCOUNT_RESET_CONFIG names one. */

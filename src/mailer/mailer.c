@@ -40,6 +40,7 @@
 #include "conf/config.h"
 #include "db/db.h"
 #include "db/db_mail.h"
+#include "db/db_retention.h"
 #include "db/db_schema.h"
 #include "base/email.h"
 #include "base/log.h"
@@ -54,6 +55,7 @@
 #include "password/token.h"
 
 #define SWEEP_EVERY	60	/* seconds between retention sweeps */
+#define PURGE_BATCHES	20	/* batches a table a sweep (db_retention.h) */
 #define LINK_MAX	(CONFIG_STR_MAX + CODE_CHARS + 8)
 
 /* What a configuration comes to once checked: the SMTP handle with its
@@ -70,6 +72,8 @@ struct mailer {
 	struct db	*db;
 	int		 once;
 	time_t		 last_sweep;
+	unsigned long long purge_cursor[RT_COUNT]; /* where purging goes on */
+	time_t		 purge_logged[RT_COUNT]; /* the last failure logged */
 	unsigned long	 sent, given_up, retried;
 	const char	*metrics_spec;	/* --metrics, or NULL */
 	struct metrics_http *metrics;
@@ -398,6 +402,39 @@ work(struct mailer *m, struct mail_job *job)
 	OPENSSL_cleanse(job->email, sizeof(job->email));
 }
 
+/* Deletes codes, tokens and queue rows past their retention: a few
+ * batches of each table a sweep, going on where the last stopped, so
+ * that mailing never waits long. */
+static void
+purge(struct mailer *m)
+{
+	unsigned long long	n;
+	int			t, more;
+
+	for (t = 0; t < RT_COUNT; t++) {
+		n = 0;
+		if (db_retention_purge(m->db, &m->setup->cfg,
+		    (enum retention_table)t, PURGE_BATCHES,
+		    &m->purge_cursor[t], &n, &more) != DB_OK &&
+		    time(NULL) - m->purge_logged[t] >= 3600) {
+			/* At most hourly: a user without DELETE would
+			 * otherwise fill the log. */
+			m->purge_logged[t] = time(NULL);
+			log_msg("retention: purging %s: %s (the mailer's "
+			    "database user needs DELETE on it; retention_* = 0 "
+			    "turns purging off)",
+			    db_retention_table((enum retention_table)t),
+			    db_last_error(m->db));
+		}
+		mailer_metrics_purged(db_retention_table(
+		    (enum retention_table)t), n);
+		if (n > 0)
+			log_msg("retention: deleted %llu rows of %s%s", n,
+			    db_retention_table((enum retention_table)t),
+			    more ? " (more next sweep)" : "");
+	}
+}
+
 /* Wipes addresses past recover_retention, 500 rows a statement. */
 static void
 sweep(struct mailer *m)
@@ -416,6 +453,7 @@ sweep(struct mailer *m)
 	if (total > 0)
 		log_msg("retention: wiped the addresses of %llu queue rows "
 		    "older than %ld s", total, m->setup->cfg.recover_retention);
+	purge(m);
 }
 
 /* SIGHUP: everything again from the file; a bad one keeps the old. */

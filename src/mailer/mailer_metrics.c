@@ -19,6 +19,11 @@ static const char *const states[] = { "queued", "sent", "suppressed",
     "unknown", "failed", "expired" };
 #define NSTATE		(sizeof(states) / sizeof(states[0]))
 
+/* The tables retention purges (db_retention.h). */
+static const char *const purged_tables[] = { "reset_codes", "tokens",
+    "mail_queue" };
+#define NPURGED		(sizeof(purged_tables) / sizeof(purged_tables[0]))
+
 /* SMTP transaction buckets, seconds. */
 static const double buckets[] = { 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
     60 };
@@ -30,7 +35,18 @@ static struct {
 	unsigned long long	smtp_bucket[NBUCKET];
 	unsigned long long	smtp_count;
 	double			smtp_sum;
+	unsigned long long	purged[NPURGED];
 } c;
+
+void
+mailer_metrics_purged(const char *table, unsigned long long n)
+{
+	size_t	i;
+
+	for (i = 0; i < NPURGED; i++)
+		if (strcmp(purged_tables[i], table) == 0)
+			c.purged[i] += n;
+}
 
 void
 mailer_metrics_outcome(const char *state)
@@ -75,6 +91,12 @@ counters(struct metrics_text *t)
 	    "SMTP failures to be tried again.\n"
 	    "# TYPE account_reset_mailer_retries_total counter\n"
 	    "account_reset_mailer_retries_total %llu\n", c.retried);
+	metrics_printf(t, "# HELP account_reset_mailer_purged_rows_total Rows "
+	    "deleted past their retention, by table.\n"
+	    "# TYPE account_reset_mailer_purged_rows_total counter\n");
+	for (i = 0; i < NPURGED; i++)
+		metrics_printf(t, "account_reset_mailer_purged_rows_total"
+		    "{table=\"%s\"} %llu\n", purged_tables[i], c.purged[i]);
 	metrics_printf(t, "# HELP account_reset_mailer_smtp_duration_seconds "
 	    "SMTP transactions, connect to QUIT, whatever their outcome.\n"
 	    "# TYPE account_reset_mailer_smtp_duration_seconds histogram\n");

@@ -19,6 +19,9 @@ void mailer_metrics_retry(void);
 /* One SMTP transaction (connect to QUIT) and how long it took. */
 void mailer_metrics_smtp(double seconds);
 
+/* Rows retention deleted from table. */
+void mailer_metrics_purged(const char *table, unsigned long long n);
+
 /* The exposition: the counters, then the queue read through db (a
  * failed read is a gauge account_reset_mailer_queue_up 0). */
 void mailer_metrics_expose(struct metrics_text *t, struct db *db);
