@@ -12,7 +12,10 @@ of the oldest.  The listener answers only GET /metrics, and the metrics
 hold no address and no code.
 """
 
+import os
 import re
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 
@@ -144,6 +147,23 @@ def main():
         expect(due >= 1 and age >= 600, "due %r, oldest due %r s" % (due, age))
         s = scrape_when(lambda s: outcome(s, "sent") == 4)
         expect_eq(value(s, "account_reset_mailer_queue_due_rows"), 0.0, "due at the end")
+
+    with t.claim("scripts/mail-sink --print shows a kept mail decoded (the quick start's "
+                 "way to read one): its link has the code where the file, "
+                 "quoted-printable, has code=3D"):
+        path = os.path.join(sink.maildir, sink.files()[0])
+        with open(path, "rb") as fh:
+            raw = fh.read()
+        p = subprocess.run([sys.executable, os.path.join(f.srcdir, "scripts", "mail-sink"),
+                            "--print", path], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=scaled(30))
+        out = p.stdout.decode("utf-8", "replace")
+        expect_eq(p.returncode, 0, "exit status (%r)" % p.stderr[-300:])
+        m = re.search(r"#code=([A-Za-z0-9_-]{20,})$", out, re.M)
+        expect(m, "no decoded link in %r" % out[:400])
+        f.note_secret(m.group(1))
+        expect(b"#code=3D" in raw, "the file is not quoted-printable")
+        expect("Subject: " in out, "no Subject line")
 
     with t.claim("the listener answers only GET /metrics: 404 for another path, 405 for "
                  "another method"):
