@@ -53,3 +53,12 @@ bench-blocklist: $(sbin_PROGRAMS) tests/tools/blocklist-tool$(EXEEXT)
 	BENCH_WORKERS='$(BENCH_WORKERS)' PYTHONDONTWRITEBYTECODE=1 \
 	$(PYTHON3) $(abs_top_srcdir)/bench/blocklist-bench --builddir '$(abs_top_builddir)'
 .PHONY: bench-blocklist
+
+# Retention's cost to resets on a million rows (issue 20; docs/BENCHMARKS.md,
+# "Retention"): make bench-purge [BENCH_PURGE_ROWS=N BENCH_DURATION=S].
+# Not part of make bench (seeding a million rows takes minutes).
+bench-purge: $(sbin_PROGRAMS)
+	PYTHONDONTWRITEBYTECODE=1 $(PYTHON3) $(abs_top_srcdir)/bench/purge-bench \
+		--builddir '$(abs_top_builddir)' --rows '$(or $(BENCH_PURGE_ROWS),1000000)' \
+		--duration '$(or $(BENCH_DURATION),30)'
+.PHONY: bench-purge
