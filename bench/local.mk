@@ -58,7 +58,7 @@ bench-blocklist: $(sbin_PROGRAMS) tests/tools/blocklist-tool$(EXEEXT)
 # "Retention"): make bench-purge [BENCH_PURGE_ROWS=N BENCH_DURATION=S].
 # Not part of make bench (seeding a million rows takes minutes).
 bench-purge: $(sbin_PROGRAMS)
+	BENCH_PURGE_ROWS='$(BENCH_PURGE_ROWS)' BENCH_DURATION='$(BENCH_DURATION)' \
 	PYTHONDONTWRITEBYTECODE=1 $(PYTHON3) $(abs_top_srcdir)/bench/purge-bench \
-		--builddir '$(abs_top_builddir)' --rows '$(or $(BENCH_PURGE_ROWS),1000000)' \
-		--duration '$(or $(BENCH_DURATION),30)'
+		--builddir '$(abs_top_builddir)'
 .PHONY: bench-purge
