@@ -7,7 +7,8 @@ CLI; it looks for A/etc/account-reset/account-reset.conf.  configure
 again with --prefix=B and make: the objects that hold the path are built
 again and the program looks in B (before the fix, make rebuilt nothing
 and the program still looked in A).  A make with nothing changed does not
-rebuild them.
+rebuild them.  And the man pages say what the programs do (NAME,
+SYNOPSIS with --metrics, SEE ALSO the mailer).
 """
 
 import os
@@ -73,6 +74,23 @@ def main():
         before = os.stat(obj).st_mtime_ns
         make(build)
         expect_eq(os.stat(obj).st_mtime_ns, before, "config.o mtime")
+
+    with t.claim("the man pages: account-reset(8)'s NAME names its endpoints, its SYNOPSIS "
+                 "has --metrics, SEE ALSO the mailer; account-reset-mailer(8)'s SYNOPSIS "
+                 "has --metrics; both name the configured prefix's version"):
+        run(["make", "man/account-reset.8"], build, scaled(120))
+        with open(os.path.join(build, "man", "account-reset.8")) as fh:
+            page = fh.read()
+        name = page.split(".SH NAME", 1)[1].split(".SH", 1)[0]
+        synopsis = page.split(".SH SYNOPSIS", 1)[1].split(".SH", 1)[0]
+        see = page.split(".SH SEE ALSO", 1)[1]
+        expect(all(w in name for w in ("reset", "recover", "health")), "NAME %r" % name)
+        expect("metrics" in synopsis, "SYNOPSIS %r" % synopsis)
+        expect("account-reset-mailer" in see, "SEE ALSO %r" % see)
+        with open(os.path.join(srcdir, "man", "account-reset-mailer.8")) as fh:
+            mailer = fh.read()
+        expect("metrics" in mailer.split(".SH SYNOPSIS", 1)[1].split(".SH", 1)[0],
+               "the mailer's SYNOPSIS")
 
     t.done()
 
