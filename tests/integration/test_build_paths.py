@@ -77,7 +77,7 @@ def main():
 
     with t.claim("the man pages: account-reset(8)'s NAME names its endpoints, its SYNOPSIS "
                  "has --metrics, SEE ALSO the mailer; account-reset-mailer(8)'s SYNOPSIS "
-                 "has --metrics; both name the configured prefix's version"):
+                 "has --metrics"):
         run(["make", "man/account-reset.8"], build, scaled(120))
         with open(os.path.join(build, "man", "account-reset.8")) as fh:
             page = fh.read()
