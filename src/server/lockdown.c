@@ -10,7 +10,7 @@
 #include "base/sandbox.h"
 
 int
-lockdown(struct reset_ctx *ctx, int quiet)
+lockdown(struct responder_ctx *ctx, int quiet)
 {
 	if (db_open(ctx->db) != DB_OK) {
 		if (db_schema_refused(ctx->db)) {

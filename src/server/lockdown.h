@@ -6,7 +6,7 @@
 #ifndef AR_LOCKDOWN_H
 #define AR_LOCKDOWN_H
 
-#include "api/reset.h"
+#include "api/context.h"
 
 /*
  * Makes ready what the filter will no longer allow, then enters it:
@@ -26,6 +26,6 @@
 #define LOCKDOWN_SCHEMA	(-2)
 /* A worker's exit status for LOCKDOWN_SCHEMA: the supervisor stops. */
 #define EXIT_SCHEMA	78	/* EX_CONFIG */
-int lockdown(struct reset_ctx *ctx, int quiet);
+int lockdown(struct responder_ctx *ctx, int quiet);
 
 #endif
