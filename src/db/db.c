@@ -176,6 +176,7 @@ connect_one(struct db *db)
 	unsigned		 e;
 	char			 msg[200];
 
+	db->schema_refused = 0;	/* until this connection's check says */
 	if ((db->conn = mysql_init(NULL)) == NULL)
 		return dbi_fail(db, 0, "mysql_init", "out of memory");
 	ct = (unsigned int)cfg->db_connect_timeout;
