@@ -7,7 +7,9 @@ NNN the version migrate finds in it; the galera branch's 0b20e52 too),
 with users, codes, tokens, attempt counters and queue rows in it: migrate
 brings it to the tables of today's conf/schema.sql (SHOW CREATE TABLE
 alike), the rows survive (a code issued before the upgrade still resets
-the password after it), and a second run finds nothing to do.  Before the
+the password after it), and a second run finds nothing to do; a migrate
+cut short between a step's statements and its record is finished by the
+next.  Before the
 upgrade every program refuses the database, naming the command: the CGI
 program, the responder's supervisor, the mailer and the admin CLI; so
 they do after it for a schema newer than theirs.  migrate refuses a
@@ -64,6 +66,7 @@ class OldDatabase:
                                      **mail_settings(smtp_url="smtp://127.0.0.1:9",
                                                      smtp_require_tls="off"))
         self.tables = tables(f.db, self.name)
+        self.path = path
 
     def sql(self, q):
         return self.f.db.sql(q, database=self.name)
@@ -202,6 +205,33 @@ def main():
             f.note_secret(pw)
             r = cgi_reset(f, o.config, o.code, pw)
             expect_eq(r.status, 200, "status (%s)" % r.summary())
+
+    with t.claim("a migrate cut short (step 004 done but not recorded, step 005 half "
+                 "done) is finished by the next: every step runs again without error"):
+        cut = OldDatabase(f, 3, "cutshort", [o for o in olds if o.name.endswith("_ea4c925")][0]
+                          .path)
+        cut.fill()
+        before = cut.snapshot()
+        cut.sql("CREATE TABLE schema_version (version INT UNSIGNED NOT NULL, topic "
+                "VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, applied_at "
+                "DATETIME(6) NOT NULL, PRIMARY KEY (version)) ENGINE=InnoDB DEFAULT "
+                "CHARSET=ascii; INSERT INTO schema_version VALUES (3, 'mail-queue', "
+                "UTC_TIMESTAMP(6)); ALTER TABLE mail_queue DROP INDEX mail_queue_lease, "
+                "DROP INDEX mail_queue_address; CREATE TABLE attempt_failures ("
+                "client_key VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, "
+                "window_start BIGINT UNSIGNED NOT NULL, writer BIGINT UNSIGNED NOT NULL, "
+                "failures INT UNSIGNED NOT NULL, PRIMARY KEY (client_key, window_start, "
+                "writer), KEY attempt_failures_age (window_start)) ENGINE=InnoDB "
+                "DEFAULT CHARSET=ascii")
+        r = cut.migrate()
+        expect_eq(r.returncode, 0, "exit status (stderr %r)" % r.stderr)
+        expect_eq(re.findall(r"^step (\d{3}) ", r.stdout, re.M), ["004", "005"], "steps")
+        expect_eq(tables(f.db, cut.name), sorted(TABLES_TODAY), "tables")
+        for tb in TABLES_TODAY:
+            expect_eq(create_table(f.db, cut.name, tb), today[tb], "table %s" % tb)
+        after = cut.snapshot()
+        for tb, rows in before.items():
+            expect_eq(after.get(tb), rows, "rows of %s" % tb)
 
     with t.claim("a schema newer than the programs' is refused by the CGI program, and "
                  "migrate leaves it alone"):
