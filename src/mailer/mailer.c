@@ -42,6 +42,7 @@
 #include "db/db.h"
 #include "db/db_mail.h"
 #include "base/email.h"
+#include "base/hex.h"
 #include "base/log.h"
 #include "base/metrics_http.h"
 #include "mailer/mailer_metrics.h"
@@ -212,7 +213,7 @@ reload(struct mailer *m)
 
 /* A scrape of --metrics. */
 static void
-expose(struct metrics_text *t, void *arg)
+expose(struct textbuf *t, void *arg)
 {
 	struct mailer	*m = arg;
 
@@ -234,7 +235,7 @@ idle_wait(struct mailer *m, const sigset_t *sigs, long seconds)
 	left_ms = seconds * 1000;
 	while (left_ms > 0) {
 		metrics_http_poll(m->metrics, left_ms < 250 ? (int)left_ms :
-		    250, expose, m);
+		    250);
 		if ((sig = sigtimedwait(sigs, NULL, &zero)) > 0)
 			return sig;
 		idle = now;
@@ -263,11 +264,11 @@ run(struct mailer *m, const sigset_t *sigs)
 				goto stop;
 		}
 		if (m->metrics != NULL)
-			metrics_http_poll(m->metrics, 0, expose, m);
+			metrics_http_poll(m->metrics, 0);
 		if (time(NULL) - m->last_sweep >= SWEEP_EVERY)
 			sweep(m);
 		memset(&job, 0, sizeof(job));
-		if (mailer_random_hex(job.lease, MAIL_LEASE_CHARS) == -1) {
+		if (hex_random(MAIL_LEASE_CHARS / 2, job.lease) == -1) {
 			log_msg("RAND_bytes failed");
 			return 1;
 		}
@@ -411,7 +412,8 @@ main(int argc, char *argv[])
 	}
 	/* Before privileges go: a port below 1024, a socket in /run. */
 	if (m.metrics_spec != NULL &&
-	    (m.metrics = metrics_http_open(m.metrics_spec)) == NULL) {
+	    (m.metrics = metrics_http_open(m.metrics_spec, expose, &m)) ==
+	    NULL) {
 		setup_free(m.setup);
 		return 1;
 	}

@@ -77,33 +77,33 @@ mailer_metrics_smtp(double seconds)
 }
 
 static void
-counters(struct metrics_text *t)
+counters(struct textbuf *t)
 {
 	size_t	i;
 
-	metrics_printf(t, "# HELP account_reset_mailer_outcomes_total Queue rows "
+	textbuf_printf(t, "# HELP account_reset_mailer_outcomes_total Queue rows "
 	    "finished by this mailer, by outcome (failed and expired: given "
 	    "up).\n# TYPE account_reset_mailer_outcomes_total counter\n");
 	for (i = 0; i < NOUTCOME; i++)
-		metrics_printf(t, "account_reset_mailer_outcomes_total"
+		textbuf_printf(t, "account_reset_mailer_outcomes_total"
 		    "{outcome=\"%s\"} %llu\n", outcomes[i], c.outcome[i]);
-	metrics_printf(t, "# HELP account_reset_mailer_retries_total Transient "
+	textbuf_printf(t, "# HELP account_reset_mailer_retries_total Transient "
 	    "SMTP failures to be tried again.\n"
 	    "# TYPE account_reset_mailer_retries_total counter\n"
 	    "account_reset_mailer_retries_total %llu\n", c.retried);
-	metrics_printf(t, "# HELP account_reset_mailer_purged_rows_total Rows "
+	textbuf_printf(t, "# HELP account_reset_mailer_purged_rows_total Rows "
 	    "deleted past their retention, by table.\n"
 	    "# TYPE account_reset_mailer_purged_rows_total counter\n");
 	for (i = 0; i < NPURGED; i++)
-		metrics_printf(t, "account_reset_mailer_purged_rows_total"
+		textbuf_printf(t, "account_reset_mailer_purged_rows_total"
 		    "{table=\"%s\"} %llu\n", purged_tables[i], c.purged[i]);
-	metrics_printf(t, "# HELP account_reset_mailer_smtp_duration_seconds "
+	textbuf_printf(t, "# HELP account_reset_mailer_smtp_duration_seconds "
 	    "SMTP transactions, connect to QUIT, whatever their outcome.\n"
 	    "# TYPE account_reset_mailer_smtp_duration_seconds histogram\n");
 	for (i = 0; i < NBUCKET; i++)
-		metrics_printf(t, "account_reset_mailer_smtp_duration_seconds_bucket"
+		textbuf_printf(t, "account_reset_mailer_smtp_duration_seconds_bucket"
 		    "{le=\"%g\"} %llu\n", buckets[i], c.smtp_bucket[i]);
-	metrics_printf(t, "account_reset_mailer_smtp_duration_seconds_bucket"
+	textbuf_printf(t, "account_reset_mailer_smtp_duration_seconds_bucket"
 	    "{le=\"+Inf\"} %llu\n"
 	    "account_reset_mailer_smtp_duration_seconds_sum %.6f\n"
 	    "account_reset_mailer_smtp_duration_seconds_count %llu\n",
@@ -111,7 +111,7 @@ counters(struct metrics_text *t)
 }
 
 static void
-queue(struct metrics_text *t, struct db *db)
+queue(struct textbuf *t, struct db *db)
 {
 	unsigned long long	count[NSTATE], due = 0;
 	long long		oldest[NSTATE], due_age = 0;
@@ -123,19 +123,19 @@ queue(struct metrics_text *t, struct db *db)
 		    &oldest[i]) == DB_OK;
 	if (up)
 		up = db_mail_due_oldest(db, &due, &due_age) == DB_OK;
-	metrics_printf(t, "# HELP account_reset_mailer_queue_up 1 when the "
+	textbuf_printf(t, "# HELP account_reset_mailer_queue_up 1 when the "
 	    "queue could be read for this scrape.\n"
 	    "# TYPE account_reset_mailer_queue_up gauge\n"
 	    "account_reset_mailer_queue_up %d\n", up);
 	if (!up)
 		return;
-	metrics_printf(t, "# HELP account_reset_mailer_queue_rows Rows of "
+	textbuf_printf(t, "# HELP account_reset_mailer_queue_rows Rows of "
 	    "mail_queue by state (all mailers).\n"
 	    "# TYPE account_reset_mailer_queue_rows gauge\n");
 	for (i = 0; i < NSTATE; i++)
-		metrics_printf(t, "account_reset_mailer_queue_rows"
+		textbuf_printf(t, "account_reset_mailer_queue_rows"
 		    "{state=\"%s\"} %llu\n", states[i], count[i]);
-	metrics_printf(t, "# HELP account_reset_mailer_queue_due_rows Queued "
+	textbuf_printf(t, "# HELP account_reset_mailer_queue_due_rows Queued "
 	    "rows due now and not under a lease.\n"
 	    "# TYPE account_reset_mailer_queue_due_rows gauge\n"
 	    "account_reset_mailer_queue_due_rows %llu\n"
@@ -147,7 +147,7 @@ queue(struct metrics_text *t, struct db *db)
 }
 
 void
-mailer_metrics_expose(struct metrics_text *t, struct db *db)
+mailer_metrics_expose(struct textbuf *t, struct db *db)
 {
 	counters(t);
 	queue(t, db);

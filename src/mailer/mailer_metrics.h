@@ -8,7 +8,7 @@
 #ifndef AR_MAILER_METRICS_H
 #define AR_MAILER_METRICS_H
 
-#include "base/metrics.h"
+#include "base/strbuf.h"
 #include "db/db.h"
 
 /* An outcome recorded for a queue row: "sent", "suppressed", "unknown",
@@ -24,6 +24,6 @@ void mailer_metrics_purged(const char *table, unsigned long long n);
 
 /* The exposition: the counters, then the queue read through db (a
  * failed read is a gauge account_reset_mailer_queue_up 0). */
-void mailer_metrics_expose(struct metrics_text *t, struct db *db);
+void mailer_metrics_expose(struct textbuf *t, struct db *db);
 
 #endif
