@@ -100,6 +100,8 @@ CREATE TABLE IF NOT EXISTS mail_queue (
   id           BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
   request_id   VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   client_key   VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  client_net   VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
+  fair_rank    INT UNSIGNED NOT NULL DEFAULT 0,   -- rows of its network before it
   email        VARCHAR(254) NULL,
   locale       VARCHAR(35) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
   created_at   DATETIME(6) NOT NULL,
@@ -116,6 +118,8 @@ CREATE TABLE IF NOT EXISTS mail_queue (
   finished_at  DATETIME(6) NULL,
   PRIMARY KEY (id),
   KEY mail_queue_client (client_key, created_at),  -- the per-client limit
+  KEY mail_queue_net (client_net, created_at),     -- the per-network limit
+  KEY mail_queue_fair (state, fair_rank, due_at),  -- fair order by network
   KEY mail_queue_due (state, due_at),              -- the next row to mail
   KEY mail_queue_account (user_id, reserved_at),   -- per-account caps (and,
                                                    -- user_id NULL, unknown ones)
@@ -138,3 +142,4 @@ INSERT IGNORE INTO schema_version VALUES (2, 'attempt-counters-memory', UTC_TIME
 INSERT IGNORE INTO schema_version VALUES (3, 'mail-queue', UTC_TIMESTAMP(6));
 INSERT IGNORE INTO schema_version VALUES (4, 'mail-queue-indexes', UTC_TIMESTAMP(6));
 INSERT IGNORE INTO schema_version VALUES (5, 'attempt-failures', UTC_TIMESTAMP(6));
+INSERT IGNORE INTO schema_version VALUES (6, 'client-network', UTC_TIMESTAMP(6));

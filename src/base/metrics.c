@@ -41,6 +41,7 @@ struct slot {
 	uint64_t	db_unavailable, db_error;
 	uint64_t	db_reconnects, db_reruns;
 	uint64_t	attempt_limited;
+	uint64_t	client_unkeyed;
 };
 
 static struct slot	*region;	/* every slot; NULL when off */
@@ -151,6 +152,13 @@ void
 metrics_attempt_limited(void)
 {
 	COUNT(attempt_limited);
+}
+
+void
+metrics_client_unkeyed(void)
+{
+	if (mine != NULL)
+		add(&mine->client_unkeyed, 1);
 }
 
 void
@@ -283,6 +291,9 @@ metrics_expose(struct textbuf *t)
 	counter(t, "account_reset_attempt_limit_refusals_total", "Requests "
 	    "refused with 429 by the failed-code attempt limit.",
 	    s.attempt_limited);
+	counter(t, "account_reset_requests_unkeyed_total", "Requests no client "
+	    "key could be found for (no usable address): no limit per client "
+	    "applied to them.", s.client_unkeyed);
 	counter(t, "account_reset_worker_restarts_total", "Workers that died "
 	    "in service and were replaced.", g.restarts);
 	textbuf_printf(t, "# HELP account_reset_workers Worker processes: "

@@ -39,6 +39,8 @@ void metrics_db_reconnect(void);
 void metrics_db_rerun(void);
 /* A request refused by the attempt limit (429). */
 void metrics_attempt_limited(void);
+/* A request without a client key: no limit per client applied to it. */
+void metrics_client_unkeyed(void);
 /* Supervisor: a worker that died in service was replaced. */
 void metrics_worker_restarted(void);
 /* Supervisor: the workers configured and alive now (the gauges). */

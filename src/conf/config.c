@@ -67,6 +67,9 @@ static const struct key keys[] = {
 	K("recover_window", KEY_LONG, recover_window, 10, 86400),
 	K("recover_account_interval", KEY_LONG, recover_account_interval, 0, 86400),
 	K("recover_account_daily_limit", KEY_INT, recover_account_daily_limit, 1, 1000),
+	K("recover_network_limit", KEY_INT, recover_network_limit, 0, 100000000),
+	K("recover_account_daily_ceiling", KEY_INT, recover_account_daily_ceiling, 1, 10000),
+	K("notify_domain_daily_limit", KEY_INT, notify_domain_daily_limit, 1, 1000000),
 	K("recover_retention", KEY_LONG, recover_retention, 86400, 31536000),
 	K("notify_unknown_recipients", KEY_BOOL, notify_unknown_recipients, 0, 0),
 	K("reset_url", KEY_TEXT, reset_url, 0, 0),
@@ -85,6 +88,7 @@ static const struct key keys[] = {
 	K("retention_tokens", KEY_LONG, retention_tokens, 0, 315360000),
 	K("retention_mail_queue", KEY_LONG, retention_mail_queue, 0, 315360000),
 	K("purge_batch", KEY_LONG, purge_batch, 10, 10000),
+	K("mailer_min_row_ms", KEY_LONG, mailer_min_row_ms, 0, 10000),
 };
 
 const char *
@@ -138,6 +142,9 @@ config_defaults(struct config *cfg)
 	cfg->recover_window = 3600;
 	cfg->recover_account_interval = 60;
 	cfg->recover_account_daily_limit = 5;
+	cfg->recover_account_daily_ceiling = 20;
+	cfg->recover_network_limit = 100;
+	cfg->notify_domain_daily_limit = 100;
 	cfg->recover_retention = 604800;
 	snprintf(cfg->mail_template_dir, sizeof(cfg->mail_template_dir),
 	    "%s/account-reset/mail", SYSCONFDIR);
@@ -152,6 +159,7 @@ config_defaults(struct config *cfg)
 	cfg->retention_tokens = 2592000;
 	cfg->retention_mail_queue = 2592000;
 	cfg->purge_batch = 500;
+	cfg->mailer_min_row_ms = 50;
 }
 
 /* Printable ASCII without the JSON-special '"' and '\\': the value is
@@ -458,9 +466,14 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: not a regular file", path);
 		goto out;
 	}
-	if (st.st_mode & S_IWOTH) {
-		snprintf(err, errlen, "%s: writable by others; refusing it",
-		    path);
+	/* Whoever can write the config chooses the option file, the log
+	 * and the limits: only its owner may (as ssh refuses a key file
+	 * others can use). */
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen, "%s: mode %04o: writable by %s; refusing "
+		    "it (chmod 0640 or 0600)", path,
+		    (unsigned)(st.st_mode & 07777),
+		    st.st_mode & S_IWOTH ? "others" : "its group");
 		goto out;
 	}
 	if (st.st_size > CONFIG_FILE_MAX) {
@@ -487,17 +500,20 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, msg);
 		goto out;
 	}
-	/* The option file holds the database password: it must exist and
-	 * must not be writable by others. */
+	/* The option file holds the database password: it must exist, and
+	 * others may neither read nor write it (its group, the service's,
+	 * may read it). */
 	if (stat(cfg->mysql_option_file, &st) == -1) {
 		snprintf(err, errlen, "%s: key 'mysql_option_file': %s: %s",
 		    path, cfg->mysql_option_file, strerror(errno));
 		goto out;
 	}
-	if (st.st_mode & S_IWOTH) {
-		snprintf(err, errlen, "%s: key 'mysql_option_file': %s is "
-		    "writable by others; refusing it", path,
-		    cfg->mysql_option_file);
+	if (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) {
+		snprintf(err, errlen, "%s: key 'mysql_option_file': %s has mode "
+		    "%04o: %s by %s; refusing it (chmod 0640 or 0600)", path,
+		    cfg->mysql_option_file, (unsigned)(st.st_mode & 07777),
+		    st.st_mode & (S_IWOTH | S_IWGRP) ? "writable" : "readable",
+		    st.st_mode & (S_IROTH | S_IWOTH) ? "others" : "its group");
 		goto out;
 	}
 	rc = 0;

@@ -53,7 +53,10 @@ struct config {
 	int			recover_limit;		/* requests per client and window, 0 = off */
 	long			recover_window;		/* seconds */
 	long			recover_account_interval; /* seconds between mails to one account */
-	int			recover_account_daily_limit; /* mails per account and 24 h */
+	int			recover_account_daily_limit; /* mails per account, client and 24 h */
+	int			recover_account_daily_ceiling; /* mails per account and 24 h */
+	int			recover_network_limit;	/* per /24 or /48 and window */
+	int			notify_domain_daily_limit; /* notices per domain and 24 h */
 	long			recover_retention;	/* seconds until addresses are wiped */
 	int			notify_unknown_recipients; /* 1: mail unknown addresses */
 	char			reset_url[CONFIG_STR_MAX];	/* "" until set */
@@ -73,6 +76,7 @@ struct config {
 	long			retention_tokens;	/* after expiry or revocation */
 	long			retention_mail_queue;	/* after the request */
 	long			purge_batch;		/* rows a DELETE */
+	long			mailer_min_row_ms;	/* ms a row costs at least */
 };
 
 /* The file used when neither --config nor ACCOUNT_RESET_CONFIG names one. */

@@ -25,6 +25,9 @@ struct setup {
 	struct template_set	 templates;
 };
 
+/* Durations of recent sends kept to pad rows that send nothing to. */
+#define ROW_COST_SAMPLES	32
+
 struct mailer {
 	const char	*config_path;
 	struct setup	*setup;
@@ -36,6 +39,12 @@ struct mailer {
 	time_t		 purge_logged[RT_COUNT]; /* the last failure logged */
 	const char	*metrics_spec;	/* --metrics, or NULL */
 	struct metrics_http *metrics;
+	/* The row under way went to the relay (delivery.c). */
+	int		 row_sent;
+	/* How long the last rows that went to the relay took, in ms: a row
+	 * that sent nothing is made to take as long as one of them. */
+	long		 send_ms[ROW_COST_SAMPLES];
+	unsigned	 nsend_ms, next_send_ms;
 };
 
 /* One row under our lease, from start to its recorded outcome. */

@@ -121,15 +121,27 @@ def main():
         expect("127.0.0.1:%d" % pa in r.text, "port not shown")
     ea = env_of(a)
 
-    with t.claim("the runtime directory is the clone's own, and its option file is "
-                 "root:www-data 0640"):
+    with t.claim("the runtime directory is the clone's own, root:www-data 0750, and its "
+                 "option file is root:www-data 0640"):
         expect(re.match(r"/run/account-reset-demo-[0-9a-f]{10}\Z", ea.get("rt", "")),
                "rt %r" % ea.get("rt"))
         st = os.stat(os.path.join(ea["rt"], "my.cnf"))
         expect_eq(oct(st.st_mode & 0o777), "0o640", "mode")
         import grp
         expect_eq(grp.getgrgid(st.st_gid).gr_name, "www-data", "group")
+        st = os.stat(ea["rt"])
+        expect_eq((oct(st.st_mode & 0o777), grp.getgrgid(st.st_gid).gr_name),
+                  ("0o750", "www-data"), "the runtime directory (issue 19, point 10)")
         expect_eq(api_status(pa), (400, "invalid_validation_code"), "answer through nginx")
+
+    with t.claim("another local user cannot log in to the quick start's MariaDB as root "
+                 "(root authenticates by its unix socket; issue 19, point 10)") as cl:
+        r = subprocess.run(["runuser", "-u", "nobody", "--", "mariadb", "--no-defaults",
+                            "-S", ea["sock"], "-uroot", "-e", "SELECT 1"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           stdin=subprocess.DEVNULL, timeout=60)
+        cl.note(r.stdout.decode("utf-8", "replace"))
+        expect(r.returncode != 0, "nobody logged in as MariaDB root")
 
     for bad in ("0", "70000", "http"):
         with t.claim("--port %s is refused before anything starts" % bad):

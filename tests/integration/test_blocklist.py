@@ -276,6 +276,7 @@ def main():
         mycnf = os.path.join(d, "my.cnf")
         with open(mycnf, "w") as fh:
             fh.write("[account-reset]\nsocket=%s/none.sock\n" % d)
+        os.chmod(mycnf, 0o640)
         secret_list = os.path.join(d, "list.txt")
         with open(secret_list, "w") as fh:
             fh.write("Password1\n")

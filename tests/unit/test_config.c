@@ -163,11 +163,32 @@ test_load(void)
 	ok(config_load(path, &cfg, err, sizeof(err)) == -1 &&
 	    strstr(err, "writable by others") != NULL,
 	    "an option file writable by others is refused");
+	chmod(opt, 0644);
+	ok(config_load(path, &cfg, err, sizeof(err)) == -1 &&
+	    strstr(err, opt) != NULL && strstr(err, "0644") != NULL &&
+	    strstr(err, "readable by others") != NULL &&
+	    strstr(err, "chmod 0640") != NULL,
+	    "an option file others can read (0644) is refused, naming the file, "
+	    "its mode and the mode to set (issue 19, point 7)");
+	chmod(opt, 0660);
+	ok(config_load(path, &cfg, err, sizeof(err)) == -1 &&
+	    strstr(err, "writable by its group") != NULL,
+	    "an option file its group can write is refused");
+	chmod(opt, 0640);
+	ok(config_load(path, &cfg, err, sizeof(err)) == 0,
+	    "an option file its group (the service's) can read loads");
 	chmod(opt, 0600);
 	chmod(path, 0666);
 	ok(config_load(path, &cfg, err, sizeof(err)) == -1 &&
 	    strstr(err, "writable by others") != NULL,
 	    "a configuration writable by others is refused");
+	chmod(path, 0664);
+	ok(config_load(path, &cfg, err, sizeof(err)) == -1 &&
+	    strstr(err, path) != NULL && strstr(err, "0664") != NULL &&
+	    strstr(err, "writable by its group") != NULL &&
+	    strstr(err, "chmod 0640") != NULL,
+	    "a configuration its group can write (0664) is refused, naming the "
+	    "file, its mode and the mode to set (issue 19, point 7)");
 	unlink(path);
 	unlink(opt);
 	rmdir(dir);
