@@ -48,9 +48,12 @@ CREATE TABLE IF NOT EXISTS tokens (
   access_expires_at  DATETIME(6) NOT NULL,
   refresh_expires_at DATETIME(6) NOT NULL,
   revoked_at         DATETIME(6) NULL,
+  family_id          BIGINT UNSIGNED NULL,   -- the family's first row; NULL: this row
+  rotated_at         DATETIME(6) NULL,       -- its refresh token was exchanged
   PRIMARY KEY (id),
   UNIQUE KEY tokens_access (access_sha256),
   UNIQUE KEY tokens_refresh (refresh_sha256),
+  KEY tokens_family (family_id),                 -- ending a family on reuse
   KEY tokens_user_open (user_id, revoked_at),
   CONSTRAINT tokens_auth_user FOREIGN KEY (user_id) REFERENCES auth_user (id)
     ON DELETE CASCADE
@@ -109,3 +112,4 @@ INSERT IGNORE INTO schema_version VALUES (3, 'mail-queue', UTC_TIMESTAMP(6));
 INSERT IGNORE INTO schema_version VALUES (4, 'mail-queue-indexes', UTC_TIMESTAMP(6));
 INSERT IGNORE INTO schema_version VALUES (5, 'attempt-failures', UTC_TIMESTAMP(6));
 INSERT IGNORE INTO schema_version VALUES (6, 'client-network', UTC_TIMESTAMP(6));
+INSERT IGNORE INTO schema_version VALUES (7, 'token-families', UTC_TIMESTAMP(6));

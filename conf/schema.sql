@@ -32,7 +32,11 @@ CREATE TABLE IF NOT EXISTS reset_codes (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- OAuth-style tokens handed out at login.  A reset revokes all of the
--- user's tokens (revoked_at) before storing the new pair.
+-- user's tokens (revoked_at) before storing the new pair.  A refresh
+-- (POST /api/v2/account/token/) ends its row (revoked_at and rotated_at)
+-- and stores the new pair in the same family (family_id: the id of the
+-- family's first row, which itself has NULL).  A refresh token presented
+-- again after its rotation ends every row of its family (RFC 9700 4.14).
 CREATE TABLE IF NOT EXISTS tokens (
   id                 BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
   user_id            BIGINT UNSIGNED NOT NULL,
@@ -44,9 +48,12 @@ CREATE TABLE IF NOT EXISTS tokens (
   access_expires_at  DATETIME(6) NOT NULL,
   refresh_expires_at DATETIME(6) NOT NULL,
   revoked_at         DATETIME(6) NULL,
+  family_id          BIGINT UNSIGNED NULL,   -- the family's first row; NULL: this row
+  rotated_at         DATETIME(6) NULL,       -- its refresh token was exchanged
   PRIMARY KEY (id),
   UNIQUE KEY tokens_access (access_sha256),
   UNIQUE KEY tokens_refresh (refresh_sha256),
+  KEY tokens_family (family_id),                 -- ending a family on reuse
   KEY tokens_user_open (user_id, revoked_at),    -- revoking a user's tokens
   CONSTRAINT tokens_user FOREIGN KEY (user_id) REFERENCES users (id)
     ON DELETE CASCADE
@@ -143,3 +150,4 @@ INSERT IGNORE INTO schema_version VALUES (3, 'mail-queue', UTC_TIMESTAMP(6));
 INSERT IGNORE INTO schema_version VALUES (4, 'mail-queue-indexes', UTC_TIMESTAMP(6));
 INSERT IGNORE INTO schema_version VALUES (5, 'attempt-failures', UTC_TIMESTAMP(6));
 INSERT IGNORE INTO schema_version VALUES (6, 'client-network', UTC_TIMESTAMP(6));
+INSERT IGNORE INTO schema_version VALUES (7, 'token-families', UTC_TIMESTAMP(6));

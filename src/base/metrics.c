@@ -17,8 +17,8 @@
 #include "base/strbuf.h"
 
 /* The statuses requests are counted under; any other is "other". */
-static const int statuses[] = { 200, 202, 400, 404, 405, 411, 413, 415,
-    429, 500, 503 };
+static const int statuses[] = { 200, 202, 400, 401, 404, 405, 411, 413,
+    415, 429, 500, 503 };
 #define NSTATUS		(sizeof(statuses) / sizeof(statuses[0]))
 
 /* Request-duration buckets, seconds (upper bounds; +Inf is the last). */
@@ -28,7 +28,9 @@ static const double buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 
 static const char *const endpoint_names[ME_COUNT] = {
 	[ME_RESET] = "reset", [ME_RECOVER] = "recover", [ME_HEALTH] = "health",
-	[ME_NOT_FOUND] = "not_found",
+	[ME_NOT_FOUND] = "not_found", [ME_AUTH_CHECK] = "auth_check",
+	[ME_TOKEN] = "token", [ME_INTROSPECT] = "introspect",
+	[ME_REVOKE] = "revoke",
 };
 
 /* One worker slot.  Times are kept in microseconds, as integers, so

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "base/client.h"
+#include "conf/clients.h"
 #include "password/pbkdf2.h"
 
 #define CONFIG_STR_MAX	256
@@ -77,6 +78,14 @@ struct config {
 	long			retention_mail_queue;	/* after the request */
 	long			purge_batch;		/* rows a DELETE */
 	long			mailer_min_row_ms;	/* ms a row costs at least */
+	/* The browser front ends on other origins (CORS), one space apart;
+	 * "" (the default): the same origin only. */
+	char			cors_origins[CONFIG_STR_MAX];
+	/* The token endpoints (issue 21). */
+	char			introspection_clients_file[CONFIG_STR_MAX]; /* "" = none */
+	struct introspection_clients introspection_clients; /* read from it */
+	int			token_attempt_limit;	/* failed refreshes/introspections per
+							 * attempt_window, 0 = off */
 };
 
 /* The file used when neither --config nor ACCOUNT_RESET_CONFIG names one. */

@@ -24,7 +24,7 @@
 #include "mailer/mailmsg.h"
 #include "password/token.h"
 
-#define LINK_MAX	(CONFIG_STR_MAX + CODE_CHARS + 8)
+#define LINK_MAX	(CONFIG_STR_MAX + CODE_CHARS + 64)
 
 /* The delay before attempt n + 1: mailer_backoff doubled for each
  * attempt made, capped at a day, with "equal jitter" (half fixed, half
@@ -187,7 +187,15 @@ mail_account(struct mailer *m, const struct mail_job *job)
 		break;
 	}
 	t = templates_pick(&m->setup->templates, job->locale, 0);
-	snprintf(link, sizeof(link), "%s#code=%s", cfg->reset_url, code);
+	/* The pages read lang= from the fragment too (README, "The pages"):
+	 * the language part of the request's locale, a checked tag. */
+	if (job->locale[0] != '\0')
+		snprintf(link, sizeof(link), "%s#code=%s&lang=%.*s",
+		    cfg->reset_url, code, (int)strcspn(job->locale, "-"),
+		    job->locale);
+	else
+		snprintf(link, sizeof(link), "%s#code=%s", cfg->reset_url,
+		    code);
 	v.code = code;
 	v.reset_link = link;
 	v.minutes = cfg->code_lifetime / 60;

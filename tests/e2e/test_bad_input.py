@@ -661,7 +661,7 @@ def cgi_entries(victim):
                 dict(body=members('"validation_code": %s, "password": "%s"'
                                   % (json.dumps(V), "\\u0000" * 140000))),
                 P(400, "invalid_password", ["too_long", "too_few_character_classes",
-                                            "control_character"]),
+                                            "control_character", "repetitive"]),
                 "decoded, 140,000 control characters", True))
     return out
 

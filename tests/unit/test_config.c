@@ -238,11 +238,48 @@ test_example(void)
 	    "every value in the example is the built default");
 }
 
+/* cors_origins: exact origins or nothing. */
+static void
+test_cors_origins(void)
+{
+	struct config	cfg;
+	char		err[512];
+
+	config_defaults(&cfg);
+	ok(cfg.cors_origins[0] == '\0',
+	    "cors_origins is empty by default: the same origin only");
+	ok(parse("cors_origins = https://app.example, http://127.0.0.1:8080"
+	    "  https://x-y.example:443\n", &cfg, err, sizeof(err)) == 0 &&
+	    strcmp(cfg.cors_origins, "https://app.example "
+	    "http://127.0.0.1:8080 https://x-y.example:443") == 0,
+	    "cors_origins takes origins apart by commas or spaces (%s)",
+	    cfg.cors_origins);
+	ok(refused("cors_origins = *\n", "not allowed"),
+	    "cors_origins refuses \"*\"");
+	ok(refused("cors_origins = null\n", "not allowed"),
+	    "cors_origins refuses \"null\"");
+	ok(refused("cors_origins = app.example\n", "http:// or https://"),
+	    "cors_origins refuses an origin without a scheme");
+	ok(refused("cors_origins = https://app.example/\n", "without a path"),
+	    "cors_origins refuses a trailing slash");
+	ok(refused("cors_origins = https://app.example/reset\n",
+	    "without a path"), "cors_origins refuses a path");
+	ok(refused("cors_origins = https://App.example\n", "lower case"),
+	    "cors_origins refuses upper case (browsers send lower case)");
+	ok(refused("cors_origins = https://app.example:\n", "port is empty"),
+	    "cors_origins refuses an empty port");
+	ok(refused("cors_origins = https://:8080\n", "no host"),
+	    "cors_origins refuses an origin without a host");
+	ok(refused("cors_origins = https://a.example\rX: y\n", "cors_origins"),
+	    "cors_origins refuses anything that could end a header line");
+}
+
 int
 main(void)
 {
 	test_example();
 	test_parse();
+	test_cors_origins();
 	test_load();
 	return done_testing();
 }

@@ -321,7 +321,7 @@ read_via_io(const char *len, const char *body)
 {
 	struct fake		f = { "POST", "application/json", len, body,
 				    strlen(body), 0 };
-	struct io		io = { fake_param, fake_read, fake_write, &f };
+	struct io		io = { fake_param, fake_read, fake_write, &f, NULL };
 	const struct request_source src = REQUEST_FROM_IO(&io, 8192);
 	struct reset_request	req;
 	struct outcome		why;
