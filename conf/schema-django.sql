@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS reset_codes (
   created_at  DATETIME(6) NOT NULL,
   expires_at  DATETIME(6) NOT NULL,
   used_at     DATETIME(6) NULL,
+  locale      VARCHAR(35) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
+                                                 -- the recover request's, for the notice
   PRIMARY KEY (id),
   UNIQUE KEY reset_codes_digest (code_sha256),
   KEY reset_codes_user_open (user_id, used_at),
@@ -72,6 +74,8 @@ CREATE TABLE IF NOT EXISTS mail_queue (
   client_key   VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   email        VARCHAR(254) NULL,
   locale       VARCHAR(35) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
+  kind         ENUM('recover', 'changed') CHARACTER SET ascii NOT NULL
+                 DEFAULT 'recover',                -- 'changed': the notice after a reset
   created_at   DATETIME(6) NOT NULL,
   enqueued_at  DATETIME(6) NOT NULL,              -- created_at, or a requeue
   state        ENUM('queued', 'sent', 'suppressed', 'unknown', 'failed',

@@ -24,6 +24,8 @@ CREATE TABLE IF NOT EXISTS reset_codes (
   created_at  DATETIME(6) NOT NULL,
   expires_at  DATETIME(6) NOT NULL,
   used_at     DATETIME(6) NULL,
+  locale      VARCHAR(35) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
+                                                 -- the recover request's, for the notice
   PRIMARY KEY (id),
   UNIQUE KEY reset_codes_digest (code_sha256),   -- the lookup of every request
   KEY reset_codes_user_open (user_id, used_at),  -- ending a user's open codes
@@ -92,6 +94,11 @@ DROP TABLE IF EXISTS attempt_counters;
 --     'failed' (SMTP 5xx or out of attempts) or 'expired' (too old to be
 --     worth a code).
 --   * After recover_retention the mailer wipes email and client_key.
+--   * kind 'changed' is the "your password was changed" notice, inserted
+--     by the reset's own transaction (a reset that rolls back has none),
+--     with user_id, email (the account's) and the code's locale; its
+--     reserved_at stays NULL and the per-client limit skips it, so no
+--     recover cap ever counts or suppresses it.
 -- Insert-only from the responder: no counter row that every request
 -- updates, which also suits a Galera cluster.  Every index costs each
 -- request an index insert, so there are only these four.  The code itself is never
@@ -102,6 +109,8 @@ CREATE TABLE IF NOT EXISTS mail_queue (
   client_key   VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   email        VARCHAR(254) NULL,
   locale       VARCHAR(35) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
+  kind         ENUM('recover', 'changed') CHARACTER SET ascii NOT NULL
+                 DEFAULT 'recover',                -- 'changed': the notice after a reset
   created_at   DATETIME(6) NOT NULL,
   enqueued_at  DATETIME(6) NOT NULL,              -- created_at, or a requeue
   state        ENUM('queued', 'sent', 'suppressed', 'unknown', 'failed',
