@@ -72,6 +72,10 @@ static const struct key keys[] = {
 	K("recover_account_daily_limit", KEY_INT, recover_account_daily_limit, 1, 1000),
 	K("recover_retention", KEY_LONG, recover_retention, 86400, 31536000),
 	K("notify_unknown_recipients", KEY_BOOL, notify_unknown_recipients, 0, 0),
+	K("notify_password_changed", KEY_BOOL, notify_password_changed, 0, 0),
+	K("notify_timezone", KEY_TEXT, notify_timezone, 0, 0),
+	K("support_url", KEY_TEXT, support_url, 0, 0),
+	K("forgot_url", KEY_TEXT, forgot_url, 0, 0),
 	K("reset_url", KEY_TEXT, reset_url, 0, 0),
 	K("mail_from", KEY_TEXT, mail_from, 0, 0),
 	K("mail_template_dir", KEY_PATH, mail_template_dir, 0, 0),
@@ -138,6 +142,8 @@ config_defaults(struct config *cfg)
 	cfg->recover_account_interval = 60;
 	cfg->recover_account_daily_limit = 5;
 	cfg->recover_retention = 604800;
+	cfg->notify_password_changed = 1;
+	snprintf(cfg->notify_timezone, sizeof(cfg->notify_timezone), "UTC");
 	snprintf(cfg->mail_template_dir, sizeof(cfg->mail_template_dir),
 	    "%s/account-reset/mail", SYSCONFDIR);
 	snprintf(cfg->smtp_url, sizeof(cfg->smtp_url), "smtp://localhost:587");

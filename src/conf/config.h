@@ -56,6 +56,10 @@ struct config {
 	int			recover_account_daily_limit; /* mails per account and 24 h */
 	long			recover_retention;	/* seconds until addresses are wiped */
 	int			notify_unknown_recipients; /* 1: mail unknown addresses */
+	int			notify_password_changed; /* 1: the notice after a reset */
+	char			notify_timezone[CONFIG_STR_MAX]; /* the notice's local time */
+	char			support_url[CONFIG_STR_MAX];	/* "": reset_url */
+	char			forgot_url[CONFIG_STR_MAX];	/* "": reset_url */
 	char			reset_url[CONFIG_STR_MAX];	/* "" until set */
 	char			mail_from[CONFIG_STR_MAX];	/* "" until set */
 	char			mail_template_dir[CONFIG_STR_MAX];

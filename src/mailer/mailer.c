@@ -109,6 +109,38 @@ check_reset_url(const char *url, char *err, size_t errlen)
 	return 0;
 }
 
+/* notify_timezone: a zone of the system's tz database (e.g.
+ * Europe/Berlin), which becomes this process's TZ: only the notice's
+ * {{time_local}} uses local time.  glibc takes an unknown zone for UTC
+ * without a word, so the file must exist. */
+static int
+check_timezone(const char *zone, char *err, size_t errlen)
+{
+	char	path[CONFIG_STR_MAX + 32];
+
+	if (strcmp(zone, "UTC") != 0) {
+		if (zone[0] == '/' || strstr(zone, "..") != NULL ||
+		    strspn(zone, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789/_+-") != strlen(zone)) {
+			snprintf(err, errlen, "key 'notify_timezone': not a time "
+			    "zone name (e.g. Europe/Berlin)");
+			return -1;
+		}
+		snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zone);
+		if (access(path, R_OK) == -1) {
+			snprintf(err, errlen, "key 'notify_timezone': no zone "
+			    "%.100s in /usr/share/zoneinfo (package tzdata)", zone);
+			return -1;
+		}
+	}
+	if (setenv("TZ", zone, 1) == -1) {
+		snprintf(err, errlen, "key 'notify_timezone': %s", strerror(errno));
+		return -1;
+	}
+	tzset();
+	return 0;
+}
+
 /* Loads and checks everything a configuration needs. */
 static struct setup *
 setup_load(const char *path, char *err, size_t errlen)
@@ -126,8 +158,10 @@ setup_load(const char *path, char *err, size_t errlen)
 	}
 	if (check_reset_url(s->cfg.reset_url, msg, sizeof(msg)) == -1 ||
 	    (s->smtp = smtp_new(&s->cfg, msg, sizeof(msg))) == NULL ||
+	    check_timezone(s->cfg.notify_timezone, msg, sizeof(msg)) == -1 ||
 	    templates_load(&s->templates, s->cfg.mail_template_dir,
-	    s->cfg.notify_unknown_recipients, msg, sizeof(msg)) == -1) {
+	    s->cfg.notify_unknown_recipients, s->cfg.notify_password_changed,
+	    msg, sizeof(msg)) == -1) {
 		snprintf(err, errlen, "%.250s: %s", path, msg);
 		goto fail;
 	}
@@ -193,8 +227,9 @@ log_outcome(const struct mail_job *job, const char *state, long smtp_status,
     const char *detail)
 {
 	log_msg("mail request id=%s queue_id=%llu attempt=%llu state=%s "
-	    "smtp_status=%ld%s%s", job->request_id[0] ? job->request_id : "-",
+	    "smtp_status=%ld%s%s%s", job->request_id[0] ? job->request_id : "-",
 	    job->id, job->attempts, state, smtp_status,
+	    job->changed ? " kind=changed" : "",
 	    detail != NULL ? " detail=" : "", detail != NULL ? detail : "");
 }
 
@@ -247,8 +282,9 @@ send_and_record(struct mailer *m, const struct mail_job *job,
 		return;
 	}
 	delay = retry_delay(cfg, job->attempts);
+	/* A notice has no code to outlive: only the attempts bound it. */
 	if (job->attempts >= (unsigned long long)cfg->mailer_max_attempts ||
-	    job->age + delay >= cfg->code_lifetime) {
+	    (!job->changed && job->age + delay >= cfg->code_lifetime)) {
 		m->given_up++;
 		record(m, job, job->attempts >= (unsigned long long)
 		    cfg->mailer_max_attempts ? "failed" : "expired", user_id,
@@ -311,7 +347,7 @@ mail_account(struct mailer *m, const struct mail_job *job)
 	case RESERVE_SEND:
 		break;
 	}
-	t = templates_pick(&m->setup->templates, job->locale, 0);
+	t = templates_pick(&m->setup->templates, job->locale, TEMPLATE_RESET);
 	snprintf(link, sizeof(link), "%s#code=%s", cfg->reset_url, code);
 	v.code = code;
 	v.reset_link = link;
@@ -346,7 +382,8 @@ unknown:
 		record(m, job, "suppressed", 0, 0, 0, "unknown address");
 		goto out;
 	}
-	t = templates_pick(&m->setup->templates, job->locale, 1);
+	t = templates_pick(&m->setup->templates, job->locale,
+	    TEMPLATE_UNKNOWN);
 	memset(&v, 0, sizeof(v));
 	v.minutes = cfg->code_lifetime / 60;
 	env.from = cfg->mail_from;
@@ -367,13 +404,85 @@ out:
 	OPENSSL_cleanse(digest, sizeof(digest));
 }
 
+/* "2026-12-06 19:46 UTC" and, in notify_timezone (the process's TZ),
+ * "2026-12-06 20:46 CET (+0100)". */
+static void
+format_times(time_t when, char *utc, size_t utclen, char *local,
+    size_t locallen)
+{
+	struct tm	tm;
+
+	gmtime_r(&when, &tm);
+	if (strftime(utc, utclen, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		snprintf(utc, utclen, "?");
+	localtime_r(&when, &tm);
+	if (strftime(local, locallen, "%Y-%m-%d %H:%M %Z (%z)", &tm) == 0)
+		snprintf(local, locallen, "?");
+}
+
+/* The "your password was changed" notice: queued by the reset's own
+ * transaction to the account's address, never capped.  It holds when,
+ * the client key the reset came from, and where to go if it was not the
+ * account holder; never a code, a token or the password. */
+static void
+mail_notice(struct mailer *m, const struct mail_job *job)
+{
+	const struct config	*cfg = &m->setup->cfg;
+	const struct mail_template *t;
+	struct mail_values	 v;
+	struct mail_envelope	 env;
+	char			 token[33], err[200], utc[64], local[96];
+	char			*msg = NULL;
+	size_t			 len = 0;
+
+	if (random_hex(token, 32) == -1) {
+		log_msg("mail request id=%s RAND_bytes failed", job->request_id);
+		return;
+	}
+	format_times((time_t)job->created, utc, sizeof(utc), local,
+	    sizeof(local));
+	memset(&v, 0, sizeof(v));
+	v.time_utc = utc;
+	v.time_local = local;
+	v.network = job->client_key[0] != '\0' ? job->client_key : "unknown";
+	v.forgot_url = cfg->forgot_url[0] != '\0' ? cfg->forgot_url :
+	    cfg->reset_url;
+	v.support_url = cfg->support_url[0] != '\0' ? cfg->support_url :
+	    v.forgot_url;
+	env.from = cfg->mail_from;
+	env.to = job->email;
+	env.date = time(NULL);
+	env.message_token = token;
+	t = templates_pick(&m->setup->templates, job->locale, TEMPLATE_CHANGED);
+	if (t == NULL || mailmsg_build(t, &v, &env, &msg, &len, err,
+	    sizeof(err)) == -1) {
+		m->given_up++;
+		record(m, job, "failed", job->user_id, 0, 0, t == NULL ?
+		    "no en.changed.txt (notify_password_changed is off here?)" :
+		    err);
+		return;
+	}
+	send_and_record(m, job, job->user_id, job->email, msg, len);
+	secure_free(msg, len);
+}
+
 /* One row under our lease, from start to its recorded outcome. */
 static void
 work(struct mailer *m, struct mail_job *job)
 {
 	const struct config	*cfg = &m->setup->cfg;
 
-	if (job->email[0] == '\0' || job->age >= cfg->code_lifetime) {
+	if (job->changed && job->email[0] == '\0') {
+		m->given_up++;	/* wiped by retention before it went */
+		record(m, job, "expired", job->user_id, 0, 0, NULL);
+	} else if (job->changed) {
+		if (!email_valid(job->email, strlen(job->email))) {
+			m->given_up++;
+			record(m, job, "failed", job->user_id, 0, 0,
+			    "not an address we accept");
+		} else
+			mail_notice(m, job);
+	} else if (job->email[0] == '\0' || job->age >= cfg->code_lifetime) {
 		/* Too old to be worth a code (or wiped by retention). */
 		m->given_up++;
 		record(m, job, "expired", 0, 0, 1, NULL);

@@ -26,6 +26,11 @@ static const struct {
 	{ "{{code}}", MAILMSG_USES_CODE },
 	{ "{{reset_link}}", MAILMSG_USES_LINK },
 	{ "{{minutes}}", MAILMSG_USES_MINUTES },
+	{ "{{time_utc}}", MAILMSG_USES_TIME_UTC },
+	{ "{{time_local}}", MAILMSG_USES_TIME_LOCAL },
+	{ "{{network}}", MAILMSG_USES_NETWORK },
+	{ "{{support_url}}", MAILMSG_USES_SUPPORT },
+	{ "{{forgot_url}}", MAILMSG_USES_FORGOT },
 };
 
 #define NPLACEHOLDERS	(sizeof(placeholders) / sizeof(placeholders[0]))
@@ -185,7 +190,9 @@ mailmsg_template_parse(const char *text, size_t len, struct mail_template *t,
 				break;
 		if (i == NPLACEHOLDERS) {
 			snprintf(err, errlen, "unknown placeholder at \"%.20s\" "
-			    "(known: {{code}}, {{reset_link}}, {{minutes}})", p);
+			    "(known: {{code}}, {{reset_link}}, {{minutes}}, "
+			    "{{time_utc}}, {{time_local}}, {{network}}, "
+			    "{{support_url}}, {{forgot_url}})", p);
 			goto fail;
 		}
 		t->uses |= placeholders[i].bit;
@@ -345,6 +352,32 @@ header_safe(const char *s)
 	    clean_text(s, strlen(s), 0);
 }
 
+/* The value a placeholder stands for (NULL when missing). */
+static const char *
+placeholder_value(unsigned bit, const struct mail_values *v,
+    const char *minutes)
+{
+	switch (bit) {
+	case MAILMSG_USES_CODE:
+		return v->code;
+	case MAILMSG_USES_LINK:
+		return v->reset_link;
+	case MAILMSG_USES_MINUTES:
+		return minutes;
+	case MAILMSG_USES_TIME_UTC:
+		return v->time_utc;
+	case MAILMSG_USES_TIME_LOCAL:
+		return v->time_local;
+	case MAILMSG_USES_NETWORK:
+		return v->network;
+	case MAILMSG_USES_SUPPORT:
+		return v->support_url;
+	case MAILMSG_USES_FORGOT:
+		return v->forgot_url;
+	}
+	return NULL;
+}
+
 int
 mailmsg_build(const struct mail_template *t, const struct mail_values *v,
     const struct mail_envelope *env, char **out, size_t *outlen, char *err,
@@ -372,17 +405,18 @@ mailmsg_build(const struct mail_template *t, const struct mail_values *v,
 		    "letters and digits");
 		return -1;
 	}
-	if (((t->uses & MAILMSG_USES_CODE) && !header_safe(v->code)) ||
-	    ((t->uses & MAILMSG_USES_LINK) && !header_safe(v->reset_link))) {
-		snprintf(err, errlen, "a placeholder value that is missing or "
-		    "holds a control character");
-		return -1;
-	}
+	snprintf(minutes, sizeof(minutes), "%ld", v->minutes);
+	for (i = 0; i < NPLACEHOLDERS; i++)
+		if ((t->uses & placeholders[i].bit) && !header_safe(
+		    placeholder_value(placeholders[i].bit, v, minutes))) {
+			snprintf(err, errlen, "a placeholder value that is "
+			    "missing or holds a control character");
+			return -1;
+		}
 	if (mailmsg_encode_subject(t->subject, subject, sizeof(subject)) < 0) {
 		snprintf(err, errlen, "the subject does not fit");
 		return -1;
 	}
-	snprintf(minutes, sizeof(minutes), "%ld", v->minutes);
 
 	/* The body with its placeholders filled in. */
 	for (p = t->body; *p != '\0'; p = next) {
@@ -399,9 +433,7 @@ mailmsg_build(const struct mail_template *t, const struct mail_values *v,
 			snprintf(err, errlen, "unknown placeholder");
 			goto out;
 		}
-		val = placeholders[i].bit == MAILMSG_USES_CODE ? v->code :
-		    placeholders[i].bit == MAILMSG_USES_LINK ? v->reset_link :
-		    minutes;
+		val = placeholder_value(placeholders[i].bit, v, minutes);
 		buf_str(&text, val);
 		next += strlen(placeholders[i].name);
 	}

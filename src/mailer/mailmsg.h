@@ -10,7 +10,9 @@
  *
  * Placeholders in the body: {{code}} (the validation code), {{reset_link}}
  * (reset_url + "#code=" + the code) and {{minutes}} (minutes until the
- * code expires).  Any other "{{" is an error, as are control characters
+ * code expires); for the "password changed" notice {{time_utc}},
+ * {{time_local}} (in notify_timezone), {{network}} (the client key of the
+ * reset), {{support_url}} and {{forgot_url}}.  Any other "{{" is an error, as are control characters
  * other than newline and tab, and a subject that would carry a
  * placeholder: the code is never in a subject.
  *
@@ -40,6 +42,15 @@ struct mail_template {
 #define MAILMSG_USES_CODE	1u
 #define MAILMSG_USES_LINK	2u
 #define MAILMSG_USES_MINUTES	4u
+#define MAILMSG_USES_TIME_UTC	8u
+#define MAILMSG_USES_TIME_LOCAL	16u
+#define MAILMSG_USES_NETWORK	32u
+#define MAILMSG_USES_SUPPORT	64u
+#define MAILMSG_USES_FORGOT	128u
+/* What only the notice may show; what the notice may never show. */
+#define MAILMSG_USES_NOTICE	(MAILMSG_USES_TIME_UTC | \
+	MAILMSG_USES_TIME_LOCAL | MAILMSG_USES_NETWORK)
+#define MAILMSG_USES_SECRET	(MAILMSG_USES_CODE | MAILMSG_USES_LINK)
 
 /* Parses template text (len bytes).  0, or -1 with what is wrong in err. */
 int mailmsg_template_parse(const char *text, size_t len,
@@ -53,6 +64,12 @@ struct mail_values {
 	const char	*code;
 	const char	*reset_link;
 	long		 minutes;
+	/* The notice's (NULL where a template does not use them). */
+	const char	*time_utc;
+	const char	*time_local;
+	const char	*network;
+	const char	*support_url;
+	const char	*forgot_url;
 };
 
 /* The envelope of the message: addresses, the time, and a random token

@@ -25,9 +25,12 @@ template_name(const char *name, struct template_entry *e)
 	if (n < 5 || strcmp(name + n - 4, ".txt") != 0)
 		return -1;
 	base = n - 4;
-	e->unknown = 0;
+	e->kind = TEMPLATE_RESET;
 	if (base > 8 && strncmp(name + base - 8, ".unknown", 8) == 0) {
-		e->unknown = 1;
+		e->kind = TEMPLATE_UNKNOWN;
+		base -= 8;
+	} else if (base > 8 && strncmp(name + base - 8, ".changed", 8) == 0) {
+		e->kind = TEMPLATE_CHANGED;
 		base -= 8;
 	}
 	if (base > LOCALE_TAG_MAX || !locale_tag_valid(name, base))
@@ -37,6 +40,33 @@ template_name(const char *name, struct template_entry *e)
 	for (n = 0; n < base; n++)
 		if (e->locale[n] >= 'A' && e->locale[n] <= 'Z')
 			e->locale[n] = (char)(e->locale[n] - 'A' + 'a');
+	return 0;
+}
+
+/* What each kind must and may not show: the reset mail its code; the
+ * notices never a code or a link with one; the time and network of a
+ * reset only in the notice after it.  0, or -1 with what is wrong. */
+static int
+template_check(const struct template_entry *e, const char *path, char *err,
+    size_t errlen)
+{
+	unsigned	uses = e->t.uses;
+
+	if (e->kind == TEMPLATE_RESET && !(uses & MAILMSG_USES_CODE)) {
+		snprintf(err, errlen, "%.300s: the reset mail must show "
+		    "{{code}}", path);
+		return -1;
+	}
+	if (e->kind != TEMPLATE_RESET && (uses & MAILMSG_USES_SECRET)) {
+		snprintf(err, errlen, "%.300s: a notice has no code and no "
+		    "link with one", path);
+		return -1;
+	}
+	if (e->kind != TEMPLATE_CHANGED && (uses & MAILMSG_USES_NOTICE)) {
+		snprintf(err, errlen, "%.300s: {{time_utc}}, {{time_local}} "
+		    "and {{network}} are for the .changed.txt notice only", path);
+		return -1;
+	}
 	return 0;
 }
 
@@ -65,7 +95,7 @@ read_small_file(const char *path, char *buf, size_t size)
 
 int
 templates_load(struct template_set *s, const char *dir, int need_unknown,
-    char *err, size_t errlen)
+    int need_changed, char *err, size_t errlen)
 {
 	struct template_entry	*e;
 	struct dirent		*de;
@@ -74,7 +104,7 @@ templates_load(struct template_set *s, const char *dir, int need_unknown,
 	char			*text;
 	ssize_t			 len;
 	size_t			 i;
-	int			 have_en = 0, have_en_unknown = 0, rc = -1;
+	int			 have_en[TEMPLATE_KINDS] = { 0 }, rc = -1;
 
 	memset(s, 0, sizeof(*s));
 
@@ -114,22 +144,13 @@ templates_load(struct template_set *s, const char *dir, int need_unknown,
 			snprintf(err, errlen, "%.300s: %.190s", path, msg);
 			goto out;
 		}
-		if (!e->unknown && !(e->t.uses & MAILMSG_USES_CODE)) {
-			snprintf(err, errlen, "%.300s: the reset mail must show "
-			    "{{code}}", path);
-			mailmsg_template_free(&e->t);
-			goto out;
-		}
-		if (e->unknown && (e->t.uses &
-		    (MAILMSG_USES_CODE | MAILMSG_USES_LINK))) {
-			snprintf(err, errlen, "%.300s: the notice to an unknown "
-			    "address has no code and no link", path);
+		if (template_check(e, path, err, errlen) == -1) {
 			mailmsg_template_free(&e->t);
 			goto out;
 		}
 		for (i = 0; i < s->count; i++)
 			if (strcmp(s->entries[i].locale, e->locale) == 0 &&
-			    s->entries[i].unknown == e->unknown)
+			    s->entries[i].kind == e->kind)
 				break;
 		if (i < s->count) {
 			snprintf(err, errlen, "%.300s: a second template for %s",
@@ -138,15 +159,18 @@ templates_load(struct template_set *s, const char *dir, int need_unknown,
 			goto out;
 		}
 		if (strcmp(e->locale, "en") == 0)
-			*(e->unknown ? &have_en_unknown : &have_en) = 1;
+			have_en[e->kind] = 1;
 		s->count++;
 	}
-	if (!have_en)
+	if (!have_en[TEMPLATE_RESET])
 		snprintf(err, errlen, "key 'mail_template_dir': %s has no "
 		    "en.txt (the default)", dir);
-	else if (need_unknown && !have_en_unknown)
+	else if (need_unknown && !have_en[TEMPLATE_UNKNOWN])
 		snprintf(err, errlen, "key 'notify_unknown_recipients': %s has "
 		    "no en.unknown.txt", dir);
+	else if (need_changed && !have_en[TEMPLATE_CHANGED])
+		snprintf(err, errlen, "key 'notify_password_changed': %s has "
+		    "no en.changed.txt", dir);
 	else
 		rc = 0;
 out:
@@ -159,7 +183,7 @@ out:
 
 
 const struct mail_template *
-templates_pick(const struct template_set *s, const char *locale, int unknown)
+templates_pick(const struct template_set *s, const char *locale, int kind)
 {
 	char		lang[LOCALE_TAG_MAX + 1];
 	const char	*tries[3];
@@ -172,7 +196,7 @@ templates_pick(const struct template_set *s, const char *locale, int unknown)
 	tries[2] = "en";
 	for (k = 0; k < 3; k++)
 		for (i = 0; i < s->count; i++)
-			if (s->entries[i].unknown == unknown &&
+			if (s->entries[i].kind == kind &&
 			    strcmp(s->entries[i].locale, tries[k]) == 0)
 				return &s->entries[i].t;
 	return NULL;
