@@ -29,7 +29,7 @@
 
 enum key_kind { KEY_LONG, KEY_ULONG, KEY_SIZE, KEY_INT, KEY_TEXT, KEY_PATH,
     KEY_ENGINE, KEY_BOOL, KEY_PROXIES, KEY_HEADER, KEY_OPT_PATH,
-    KEY_HOSTS };
+    KEY_HOSTS, KEY_WEBHOOK_URL };
 
 struct key {
 	const char	*name;
@@ -77,6 +77,12 @@ static const struct key keys[] = {
 	K("support_url", KEY_TEXT, support_url, 0, 0),
 	K("forgot_url", KEY_TEXT, forgot_url, 0, 0),
 	K("reset_url", KEY_TEXT, reset_url, 0, 0),
+	K("retention_events", KEY_LONG, retention_events, 86400, 315360000),
+	K("webhook_url", KEY_WEBHOOK_URL, webhook_url, 0, 0),
+	K("webhook_secret_file", KEY_OPT_PATH, webhook_secret_file, 0, 0),
+	K("webhook_timeout", KEY_LONG, webhook_timeout, 1, 600),
+	K("webhook_max_attempts", KEY_INT, webhook_max_attempts, 1, 100),
+	K("webhook_backoff", KEY_LONG, webhook_backoff, 1, 86400),
 	K("mail_from", KEY_TEXT, mail_from, 0, 0),
 	K("mail_template_dir", KEY_PATH, mail_template_dir, 0, 0),
 	K("smtp_url", KEY_TEXT, smtp_url, 0, 0),
@@ -144,6 +150,10 @@ config_defaults(struct config *cfg)
 	cfg->recover_retention = 604800;
 	cfg->notify_password_changed = 1;
 	snprintf(cfg->notify_timezone, sizeof(cfg->notify_timezone), "UTC");
+	cfg->retention_events = 31536000;
+	cfg->webhook_timeout = 10;
+	cfg->webhook_max_attempts = 10;
+	cfg->webhook_backoff = 30;
 	snprintf(cfg->mail_template_dir, sizeof(cfg->mail_template_dir),
 	    "%s/account-reset/mail", SYSCONFDIR);
 	snprintf(cfg->smtp_url, sizeof(cfg->smtp_url), "smtp://localhost:587");
@@ -166,6 +176,39 @@ valid_text(const char *s)
 		if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
 			return -1;
 	return 0;
+}
+
+/* webhook_url: https://, or http:// only to a loopback host (127.0.0.0/8,
+ * localhost, [::1]); no fragment, no space.  NULL, or what is wrong. */
+static const char *
+check_webhook_url(const char *url)
+{
+	static const char *const loopback[] = { "127.", "localhost", "[::1]" };
+	const char	*host;
+	size_t		 i, n;
+
+	if (*url == '\0')
+		return NULL;	/* empty: no webhooks */
+	if (strlen(url) >= CONFIG_STR_MAX)
+		return "too long";
+	if (valid_text(url) == -1 || strpbrk(url, " #") != NULL)
+		return "must be a URL of printable ASCII, no spaces or fragment";
+	if (strncmp(url, "https://", 8) == 0)
+		return url[8] != '\0' && url[8] != '/' ? NULL :
+		    "must name a host";
+	if (strncmp(url, "http://", 7) != 0)
+		return "must be an https:// URL";
+	host = url + 7;
+	for (i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++) {
+		n = strlen(loopback[i]);
+		if (strncmp(host, loopback[i], n) != 0)
+			continue;
+		if (i == 0)	/* 127.x.y.z: then digits and dots */
+			n += strspn(host + n, "0123456789.");
+		if (host[n] == '\0' || host[n] == ':' || host[n] == '/')
+			return NULL;
+	}
+	return "must be https:// (plain http:// only to a loopback address)";
 }
 
 /* An HTTP header name as its CGI variable: X-Forwarded-For becomes
@@ -283,6 +326,7 @@ set_key(struct config *cfg, const struct key *k, const char *value)
 {
 	static char	 why[160];
 	char		*field = (char *)cfg + k->offset;
+	const char	*p;
 	long long	 n;
 
 	switch (k->kind) {
@@ -326,6 +370,11 @@ set_key(struct config *cfg, const struct key *k, const char *value)
 		return header_to_cgi(value, field, CONFIG_STR_MAX);
 	case KEY_HOSTS:
 		return parse_db_hosts(value, (struct db_hosts *)(void *)field);
+	case KEY_WEBHOOK_URL:
+		if ((p = check_webhook_url(value)) != NULL)
+			return p;
+		memcpy(field, value, strlen(value) + 1);
+		return NULL;
 	case KEY_TEXT:
 	case KEY_PATH:
 	case KEY_OPT_PATH:

@@ -61,6 +61,12 @@ struct config {
 	char			support_url[CONFIG_STR_MAX];	/* "": reset_url */
 	char			forgot_url[CONFIG_STR_MAX];	/* "": reset_url */
 	char			reset_url[CONFIG_STR_MAX];	/* "" until set */
+	long			retention_events;	/* seconds events are kept */
+	char			webhook_url[CONFIG_STR_MAX];	/* "": no webhooks */
+	char			webhook_secret_file[CONFIG_STR_MAX]; /* "whsec_..." */
+	long			webhook_timeout;	/* seconds, one delivery */
+	int			webhook_max_attempts;
+	long			webhook_backoff;	/* seconds, first retry */
 	char			mail_from[CONFIG_STR_MAX];	/* "" until set */
 	char			mail_template_dir[CONFIG_STR_MAX];
 	char			smtp_url[CONFIG_STR_MAX];

@@ -122,6 +122,11 @@ enum db_result dbi_end(struct db *db, enum db_result rc);
 enum db_result dbi_fail(struct db *db, unsigned e, const char *what,
     const char *msg);
 
+/* Inside a transaction: one event and, for a webhook type while
+ * webhook_url is set, its outbox row (db_events.c). */
+struct event;
+enum db_result dbi_events_add(struct db *db, const struct event *e);
+
 /* Called by db_free: the attempt batch's last, best-effort write. */
 void dbi_attempts_at_exit(struct db *db);
 

@@ -5,9 +5,11 @@
 #include "ac-config.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "db/db-internal.h"
+#include "db/db_events.h"
 #include "db/db_reset.h"
 
 enum {
@@ -125,6 +127,9 @@ reset_body(struct db *db, void *arg)
 	struct val		 pw_in[] = { TEXT_IN(w->password_record),
 				    U64(&user_id) };
 	struct val		 user_in[] = { U64(&user_id) };
+	struct event		 ev = { NULL, w->request_id, w->user_id, NULL,
+				    w->client_key, NULL, NULL };
+	char			 detail[64];
 	struct val		 notice_in[] = {
 				    TEXT_IN(w->request_id ? w->request_id : ""),
 				    TEXT_IN(w->client_key ? w->client_key : ""),
@@ -163,7 +168,18 @@ reset_body(struct db *db, void *arg)
 		rc = DB_NOT_FOUND;
 	if (rc == DB_OK)
 		rc = dbi_run(db, &stmts[REVOKE_TOKENS], user_in, NELEM(user_in),
-		    NULL, 0, NULL);
+		    NULL, 0, &n);
+	/* The record, and the site's webhooks, in the same transaction. */
+	if (rc == DB_OK) {
+		ev.type = EVENT_PASSWORD_RESET;
+		rc = dbi_events_add(db, &ev);
+	}
+	if (rc == DB_OK && n > 0) {
+		snprintf(detail, sizeof(detail), "count=%llu reason=reset", n);
+		ev.type = EVENT_TOKENS_REVOKED;
+		ev.detail = detail;
+		rc = dbi_events_add(db, &ev);
+	}
 	if (rc == DB_OK)
 		rc = dbi_run(db, &stmts[INSERT_TOKEN], tok_in, NELEM(tok_in), NULL,
 		    0, NULL);

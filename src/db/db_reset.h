@@ -56,7 +56,8 @@ struct reset_write {
  * password stored, every open code of the user ended, the notice queued
  * (with w->notify: a mail_queue row of kind 'changed' to the account's
  * address in the code's locale), the user's tokens revoked and the new
- * one stored.  DB_NOT_FOUND when the code was used or
+ * one stored, with the events password.reset and (when there were live
+ * tokens) tokens.revoked and their webhook outbox rows.  DB_NOT_FOUND when the code was used or
  * expired meanwhile (nothing written).  Deadlocks, lock wait timeouts and
  * Galera certification failures (1213 at COMMIT) are rerun up to
  * cfg->db_retries times (see db_reruns); a COMMIT whose connection broke

@@ -39,6 +39,7 @@
 
 #include "conf/config.h"
 #include "db/db.h"
+#include "db/db_events.h"
 #include "db/db_mail.h"
 #include "base/email.h"
 #include "base/log.h"
@@ -48,6 +49,7 @@
 #include "base/secure.h"
 #include "mailer/smtp.h"
 #include "mailer/templates.h"
+#include "mailer/webhook.h"
 #include "password/token.h"
 
 #define SWEEP_EVERY	60	/* seconds between retention sweeps */
@@ -59,6 +61,7 @@ struct setup {
 	struct config		 cfg;
 	struct smtp		*smtp;
 	struct template_set	 templates;
+	struct webhook		*webhook;	/* NULL: no webhook_url */
 };
 
 struct mailer {
@@ -68,6 +71,7 @@ struct mailer {
 	int		 once;
 	time_t		 last_sweep;
 	unsigned long	 sent, given_up, retried;
+	unsigned long	 hooks_delivered, hooks_given_up, hooks_retried;
 };
 
 static void
@@ -86,6 +90,7 @@ setup_free(struct setup *s)
 	if (s == NULL)
 		return;
 	smtp_free(s->smtp);
+	webhook_free(s->webhook);
 	templates_free(&s->templates);
 	free(s);
 }
@@ -165,6 +170,11 @@ setup_load(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%.250s: %s", path, msg);
 		goto fail;
 	}
+	if (s->cfg.webhook_url[0] != '\0' &&
+	    (s->webhook = webhook_new(&s->cfg, msg, sizeof(msg))) == NULL) {
+		snprintf(err, errlen, "%.250s: %s", path, msg);
+		goto fail;
+	}
 	return s;
 fail:
 	setup_free(s);
@@ -183,11 +193,11 @@ lease_seconds(const struct config *cfg)
  * attempt made, capped at a day, with "equal jitter" (half fixed, half
  * random) so that a relay coming back is not hit by every retry at once. */
 static long
-retry_delay(const struct config *cfg, unsigned long long attempts)
+retry_delay(long backoff, unsigned long long attempts)
 {
 	unsigned char	r[4];
 	unsigned long	rnd;
-	long		d = cfg->mailer_backoff;
+	long		d = backoff;
 	unsigned long long i;
 
 	for (i = 1; i < attempts && d < 86400; i++)
@@ -233,6 +243,35 @@ log_outcome(const struct mail_job *job, const char *state, long smtp_status,
 	    detail != NULL ? " detail=" : "", detail != NULL ? detail : "");
 }
 
+/* An event of the record (db_events.h), logged when it cannot be
+ * written: the mail's outcome stands either way. */
+static void
+event(struct mailer *m, const struct mail_job *job, const char *type,
+    unsigned long long user_id, const char *detail)
+{
+	struct event	e = { type, job->request_id, user_id, NULL,
+			    job->client_key, NULL, detail };
+
+	if (db_events_record(m->db, &e) != DB_OK)
+		log_msg("mail request id=%s queue_id=%llu event %s not "
+		    "recorded: %s", job->request_id, job->id, type,
+		    db_last_error(m->db));
+}
+
+/* mail.sent, mail.suppressed, mail.failed, mail.expired: only for an
+ * account (a row for an unknown address leaves no event naming it). */
+static void
+mail_event(struct mailer *m, const struct mail_job *job, const char *state,
+    unsigned long long user_id, long smtp_status)
+{
+	char	type[EVENT_TYPE_MAX + 1], detail[96];
+
+	snprintf(type, sizeof(type), "mail.%s", state);
+	snprintf(detail, sizeof(detail), "queue_id=%llu kind=%s smtp_status=%ld",
+	    job->id, job->changed ? "changed" : "recover", smtp_status);
+	event(m, job, type, user_id, detail);
+}
+
 static void
 record(struct mailer *m, const struct mail_job *job, const char *state,
     unsigned long long user_id, long smtp_status, int end_code,
@@ -251,6 +290,8 @@ record(struct mailer *m, const struct mail_job *job, const char *state,
 		log_msg("mail request id=%s queue_id=%llu lease lost before "
 		    "recording state=%s", job->request_id, job->id, state);
 	log_outcome(job, state, smtp_status, detail);
+	if (!lost && user_id != 0 && strcmp(state, "unknown") != 0)
+		mail_event(m, job, state, user_id, smtp_status);
 }
 
 /*
@@ -281,7 +322,7 @@ send_and_record(struct mailer *m, const struct mail_job *job,
 		record(m, job, "failed", user_id, status, 1, detail);
 		return;
 	}
-	delay = retry_delay(cfg, job->attempts);
+	delay = retry_delay(cfg->mailer_backoff, job->attempts);
 	/* A notice has no code to outlive: only the attempts bound it. */
 	if (job->attempts >= (unsigned long long)cfg->mailer_max_attempts ||
 	    (!job->changed && job->age + delay >= cfg->code_lifetime)) {
@@ -334,6 +375,8 @@ mail_account(struct mailer *m, const struct mail_job *job)
 		    job->request_id, job->id, db_last_error(m->db));
 		goto out;
 	}
+	if (res == RESERVE_SEND || res == RESERVE_SUPPRESSED)
+		event(m, job, EVENT_RECOVERY_REQUESTED, user_id, NULL);
 	switch (res) {
 	case RESERVE_LOST:
 		log_msg("mail request id=%s queue_id=%llu lease lost; another "
@@ -499,6 +542,7 @@ static void
 sweep(struct mailer *m)
 {
 	unsigned long long	n = 0, total = 0;
+	int			rounds;
 
 	m->last_sweep = time(NULL);
 	do {
@@ -512,6 +556,115 @@ sweep(struct mailer *m)
 	if (total > 0)
 		log_msg("retention: wiped the addresses of %llu queue rows "
 		    "older than %ld s", total, m->setup->cfg.recover_retention);
+	/* Old events, 500 (and 500 outbox rows) a statement, at most 20
+	 * statements a sweep: a backlog goes over a few sweeps, never in
+	 * one long transaction. */
+	total = 0;
+	for (rounds = 0; rounds < 20; rounds++) {
+		if (db_events_purge(m->db, m->setup->cfg.retention_events,
+		    &n) != DB_OK) {
+			log_msg("events retention: %s", db_last_error(m->db));
+			return;
+		}
+		total += n;
+		if (n == 0)
+			break;
+	}
+	if (total > 0)
+		log_msg("retention: deleted %llu events and webhook rows older "
+		    "than %ld s", total, m->setup->cfg.retention_events);
+}
+
+/* A webhook delivery may take webhook_timeout, with room for the
+ * database, before the row is anyone's again. */
+static long
+webhook_lease_seconds(const struct config *cfg)
+{
+	return cfg->webhook_timeout + cfg->db_read_timeout + 5;
+}
+
+/* The body, Standard Webhooks' shape: type, timestamp, data.  Nothing in
+ * it is secret: ids and the time.  The request id is the one the logs
+ * hold; anything but [A-Za-z0-9._:-] in it becomes '_' (no escaping
+ * needed). */
+static void
+webhook_body(const struct webhook_job *job, char *out, size_t outlen)
+{
+	char	rid[sizeof(job->request_id)], user[24];
+	size_t	i;
+
+	snprintf(rid, sizeof(rid), "%s", job->request_id);
+	for (i = 0; rid[i] != '\0'; i++)
+		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789._:-", rid[i]) == NULL)
+			rid[i] = '_';
+	if (job->user_id != 0)
+		snprintf(user, sizeof(user), "%llu", job->user_id);
+	else
+		snprintf(user, sizeof(user), "null");
+	snprintf(out, outlen, "{\"type\":\"%s\",\"timestamp\":\"%s\","
+	    "\"data\":{\"event_id\":%llu,\"user_id\":%s,\"request_id\":"
+	    "\"%s\"}}", job->type, job->created, job->event_id, user, rid);
+}
+
+/* One due outbox row, delivered, retried later with backoff and jitter,
+ * or given up (counted and logged) after webhook_max_attempts.  DB_OK
+ * when a row was worked, DB_NOT_FOUND when none was due. */
+static enum db_result
+webhook_once(struct mailer *m)
+{
+	const struct config	*cfg = &m->setup->cfg;
+	struct webhook_job	 job;
+	enum webhook_outcome	 out;
+	enum db_result		 rc;
+	char			 id[32], body[512], detail[300];
+	const char		*state;
+	long			 status = 0, delay = 0;
+	int			 lost = 0;
+
+	memset(&job, 0, sizeof(job));
+	if (random_hex(job.lease, WEBHOOK_LEASE_CHARS) == -1)
+		return DB_ERROR;
+	rc = db_webhook_claim(m->db, webhook_lease_seconds(cfg), &job);
+	if (rc != DB_OK) {
+		if (rc != DB_NOT_FOUND)
+			log_msg("claiming a webhook: %s", db_last_error(m->db));
+		return rc;
+	}
+	snprintf(id, sizeof(id), "evt_%llu", job.event_id);
+	webhook_body(&job, body, sizeof(body));
+	out = webhook_post(m->setup->webhook, id, body, &status, detail,
+	    sizeof(detail));
+	if (out == WEBHOOK_DELIVERED) {
+		m->hooks_delivered++;
+		state = "delivered";
+		rc = db_webhook_finish(m->db, &job, state, status, &lost);
+	} else if (job.attempts >= (unsigned long long)cfg->webhook_max_attempts) {
+		m->hooks_given_up++;
+		state = "failed";
+		rc = db_webhook_finish(m->db, &job, state, status, &lost);
+	} else {
+		m->hooks_retried++;
+		state = "retry";
+		delay = retry_delay(cfg->webhook_backoff, job.attempts);
+		rc = db_webhook_retry(m->db, &job, delay, status, &lost);
+	}
+	if (rc != DB_OK)
+		log_msg("webhook id=%s recording state=%s: %s (the lease runs "
+		    "out and it is tried again)", id, state,
+		    db_last_error(m->db));
+	if (delay > 0)
+		snprintf(body, sizeof(body), " retry_in=%ld detail=%s", delay,
+		    detail);
+	else if (out != WEBHOOK_DELIVERED)
+		snprintf(body, sizeof(body), " (given up) detail=%s", detail);
+	else
+		body[0] = '\0';
+	log_msg("webhook id=%s type=%s request id=%s attempt=%llu state=%s "
+	    "http_status=%ld%s%s", id, job.type,
+	    job.request_id[0] ? job.request_id : "-", job.attempts, state,
+	    status, body, lost ? " (lease lost)" : "");
+	return DB_OK;
 }
 
 /* SIGHUP: everything again from the file; a bad one keeps the old. */
@@ -543,7 +696,7 @@ run(struct mailer *m, const sigset_t *sigs)
 {
 	struct mail_job		 job;
 	struct timespec		 zero = { 0, 0 }, idle;
-	enum db_result		 rc;
+	enum db_result		 rc, hrc;
 	int			 sig, failures = 0;
 
 	for (;;) {
@@ -561,14 +714,17 @@ run(struct mailer *m, const sigset_t *sigs)
 			return 1;
 		}
 		rc = db_mail_claim(m->db, lease_seconds(&m->setup->cfg), &job);
-		if (rc == DB_OK) {
-			failures = 0;
+		if (rc == DB_OK)
 			work(m, &job);
-			continue;
-		}
-		if (rc != DB_NOT_FOUND) {
+		else if (rc != DB_NOT_FOUND)
 			log_msg("claiming a queued request: %s",
 			    db_last_error(m->db));
+		hrc = m->setup->webhook != NULL ? webhook_once(m) : DB_NOT_FOUND;
+		if (rc == DB_OK || hrc == DB_OK) {
+			failures = 0;
+			continue;
+		}
+		if (rc != DB_NOT_FOUND || hrc != DB_NOT_FOUND) {
 			if (m->once && ++failures > 2)
 				return 1;
 		} else if (m->once)
@@ -584,6 +740,10 @@ run(struct mailer *m, const sigset_t *sigs)
 stop:
 	log_msg("stopping: %lu sent, %lu retried, %lu given up", m->sent,
 	    m->retried, m->given_up);
+	if (m->setup->webhook != NULL)
+		log_msg("stopping: webhooks %lu delivered, %lu retried, %lu "
+		    "given up", m->hooks_delivered, m->hooks_retried,
+		    m->hooks_given_up);
 	return 0;
 }
 
