@@ -25,6 +25,7 @@
 
 #include <openssl/crypto.h>
 
+#include "admin/events.h"
 #include "password/blocklist.h"
 #include "base/client.h"
 #include "conf/config.h"
@@ -53,6 +54,9 @@ struct admin {
 	const char		*arg;	/* the first argument: EMAIL, ADDRESS... */
 	char			**args;	/* all of them */
 	long			 ttl;	/* --ttl, or -1 */
+	const char		*since;	/* --since as UTC text, or NULL */
+	int			 json;	/* --json */
+	char			 detail[64]; /* for the command's event */
 };
 
 /* What a command's first argument must be. */
@@ -61,13 +65,18 @@ enum arg_kind { ARG_EMAIL, ARG_ADDRESS, ARG_ANY };
 /* What a command needs before it runs. */
 #define NEEDS_DB	0x1	/* the config and a database handle */
 #define NEEDS_POLICY	0x2	/* the password policy (blocklist) loaded */
+#define RECORDED	0x4	/* leaves an admin.COMMAND event (events.h) */
+
+/* The options a command takes besides --config. */
+#define TAKES_TTL	0x1	/* --ttl */
+#define TAKES_EVENTS	0x2	/* --since, --json, and EMAIL optional */
 
 struct command {
 	const char	*name;
 	enum arg_kind	 arg;
 	int		 nargs;		/* arguments after the name */
 	int		 needs;		/* NEEDS_* */
-	int		 takes_ttl;	/* accepts --ttl */
+	int		 takes;	/* TAKES_* */
 	int		(*run)(struct admin *);
 	const char	*usage;		/* after the name */
 	const char	*help;		/* one line */
@@ -358,6 +367,9 @@ revoke_for_user(struct admin *a, enum db_result (*change)(struct db *, const cha
 
 	switch (change(a->db, a->arg, &n)) {
 	case DB_OK:
+		snprintf(a->detail, sizeof(a->detail), "count=%llu", n);
+		if (change == db_revoke_user_tokens && n > 0)
+			events_tokens_revoked(a->db, a->arg, n);
 		printf("%llu %s%s revoked\n", n, noun, n == 1 ? "" : "s");
 		return fflush(stdout) == 0 ? EXIT_DONE : EXIT_ERROR;
 	case DB_NOT_FOUND:
@@ -505,6 +517,7 @@ cmd_requeue(struct admin *a)
 		    "queue row id\n", a->args[0]);
 		return EXIT_ERROR;
 	}
+	snprintf(a->detail, sizeof(a->detail), "queue_id=%lld", id);
 	switch (db_mail_requeue(a->db, (unsigned long long)id)) {
 	case DB_OK:
 		printf("queued %lld again\n", id);
@@ -519,32 +532,60 @@ cmd_requeue(struct admin *a)
 	}
 }
 
+/* events [EMAIL] [--since WHEN] [--json] (admin/events.c). */
+static int
+cmd_events(struct admin *a)
+{
+	return events_command(a->db, a->arg, a->since, a->json);
+}
+
 /* The commands, one row each. */
 static const struct command commands[] = {
-	{ "create-user", ARG_EMAIL, 1, NEEDS_DB | NEEDS_POLICY, 0,
+	{ "create-user", ARG_EMAIL, 1, NEEDS_DB | NEEDS_POLICY | RECORDED, 0,
 	    cmd_create_user, "EMAIL",
 	    "create the user; password on stdin (prompted on a terminal)" },
-	{ "issue-code", ARG_EMAIL, 1, NEEDS_DB, 1, cmd_issue_code,
+	{ "issue-code", ARG_EMAIL, 1, NEEDS_DB | RECORDED, TAKES_TTL,
+	    cmd_issue_code,
 	    "EMAIL [--ttl SECONDS]", "print a new validation code for the user" },
-	{ "check-password", ARG_EMAIL, 1, NEEDS_DB, 0, cmd_check_password,
+	{ "check-password", ARG_EMAIL, 1, NEEDS_DB | RECORDED, 0,
+	    cmd_check_password,
 	    "EMAIL", "exit 0 when the password on stdin matches" },
 	{ "list-codes", ARG_EMAIL, 1, NEEDS_DB, 0, cmd_list_codes, "EMAIL",
 	    "list the user's open validation codes (ids and times)" },
-	{ "revoke-codes", ARG_EMAIL, 1, NEEDS_DB, 0, cmd_revoke_codes, "EMAIL",
+	{ "revoke-codes", ARG_EMAIL, 1, NEEDS_DB | RECORDED, 0,
+	    cmd_revoke_codes, "EMAIL",
 	    "end every open validation code of the user" },
-	{ "revoke-tokens", ARG_EMAIL, 1, NEEDS_DB, 0, cmd_revoke_tokens,
+	{ "revoke-tokens", ARG_EMAIL, 1, NEEDS_DB | RECORDED, 0,
+	    cmd_revoke_tokens,
 	    "EMAIL", "revoke every access and refresh token of the user" },
 	{ "show-attempts", ARG_ADDRESS, 1, NEEDS_DB, 0, cmd_show_attempts,
 	    "ADDRESS", "show the failed-code counter of a client address" },
-	{ "clear-attempts", ARG_ADDRESS, 1, NEEDS_DB, 0, cmd_clear_attempts,
+	{ "clear-attempts", ARG_ADDRESS, 1, NEEDS_DB | RECORDED, 0,
+	    cmd_clear_attempts,
 	    "ADDRESS", "clear the failed-code counters of a client address" },
 	{ "queue", ARG_ANY, 0, NEEDS_DB, 0, cmd_queue, "",
 	    "the recover queue's rows by state, with the oldest's age" },
-	{ "requeue", ARG_ANY, 1, NEEDS_DB, 0, cmd_requeue, "ID",
+	{ "requeue", ARG_ANY, 1, NEEDS_DB | RECORDED, 0, cmd_requeue, "ID",
 	    "queue a finished recover request again, due now" },
+	{ "events", ARG_EMAIL, 1, NEEDS_DB, TAKES_EVENTS, cmd_events,
+	    "[EMAIL] [--since WHEN] [--json]",
+	    "the record: every event (or the user's), oldest first" },
 	{ "blocklist", ARG_ANY, 3, 0, 0, cmd_blocklist, "build LIST OUT",
 	    "write the compact password blocklist OUT from LIST (no config)" },
 };
+
+/* The event of an admin action, with who ran it and how it ended. */
+static void
+record_action(struct admin *a, const struct command *cmd, int rc,
+    const char *key)
+{
+	char	detail[sizeof(a->detail) + 16];
+
+	snprintf(detail, sizeof(detail), "exit=%d%s%s", rc,
+	    a->detail[0] ? " " : "", a->detail);
+	events_admin_action(a->db, cmd->name, cmd->arg == ARG_EMAIL ? a->arg :
+	    NULL, cmd->arg == ARG_ADDRESS ? key : NULL, detail);
+}
 
 static const struct command *
 find_command(const char *name)
@@ -576,6 +617,8 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "ttl", required_argument, NULL, 't' },
+		{ "since", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -583,7 +626,7 @@ main(int argc, char *argv[])
 	const struct command	*cmd;
 	struct admin		 a;
 	struct config		 cfg;
-	char			 err[512], key[CLIENT_KEY_MAX];
+	char			 err[512], key[CLIENT_KEY_MAX], since[32];
 	const char		*config_path = NULL;
 	long long		 n;
 	int			 ch, rc;
@@ -594,7 +637,8 @@ main(int argc, char *argv[])
 	memset(&a, 0, sizeof(a));
 	a.ttl = -1;
 	/* Options may stand before or after the command and the argument. */
-	while ((ch = getopt_long(argc, argv, "c:t:hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:t:s:jhV", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			config_path = optarg;
@@ -606,6 +650,20 @@ main(int argc, char *argv[])
 				return EXIT_ERROR;
 			}
 			a.ttl = (long)n;
+			break;
+		case 's':
+			if (events_parse_since(optarg, time(NULL), since,
+			    sizeof(since)) == -1) {
+				fprintf(stderr, "account-reset-admin: --since "
+				    "%.40s: expected a UTC date YYYY-MM-DD, "
+				    "\"YYYY-MM-DD HH:MM[:SS]\" or an age such "
+				    "as 30m, 12h, 7d\n", optarg);
+				return EXIT_ERROR;
+			}
+			a.since = since;
+			break;
+		case 'j':
+			a.json = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -628,19 +686,25 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return EXIT_ERROR;
 	}
-	if (argc - optind != 1 + cmd->nargs) {
+	if (argc - optind != 1 + cmd->nargs &&
+	    !((cmd->takes & TAKES_EVENTS) && argc - optind == 1)) {
 		fprintf(stderr, "account-reset-admin: usage: %s %s\n",
 		    cmd->name, cmd->usage);
 		return EXIT_ERROR;
 	}
-	if (a.ttl != -1 && !cmd->takes_ttl) {
+	if (a.ttl != -1 && !(cmd->takes & TAKES_TTL)) {
 		fprintf(stderr, "account-reset-admin: %s takes no --ttl\n",
 		    cmd->name);
 		return EXIT_ERROR;
 	}
+	if ((a.since != NULL || a.json) && !(cmd->takes & TAKES_EVENTS)) {
+		fprintf(stderr, "account-reset-admin: %s takes no --since or "
+		    "--json\n", cmd->name);
+		return EXIT_ERROR;
+	}
 	a.args = &argv[optind + 1];
 	a.arg = a.args[0];
-	if (cmd->arg == ARG_EMAIL && !valid_email(a.arg)) {
+	if (a.arg != NULL && cmd->arg == ARG_EMAIL && !valid_email(a.arg)) {
 		fprintf(stderr, "account-reset-admin: not an e-mail address\n");
 		return EXIT_ERROR;
 	}
@@ -670,6 +734,8 @@ main(int argc, char *argv[])
 	}
 	a.cfg = &cfg;
 	rc = cmd->run(&a);
+	if (cmd->needs & RECORDED)
+		record_action(&a, cmd, rc, key);
 	db_free(a.db);
 	policy_unload();
 	return rc;
