@@ -13,6 +13,7 @@
 
 enum {
 	EVENT_INSERT,
+	EVENT_INSERT_BY_EMAIL,
 	OUTBOX_INSERT,
 	USER_BY_EMAIL,
 	NEXT_EVENT,
@@ -26,13 +27,17 @@ enum {
 };
 
 static const struct stmt_def stmts[NSTMTS] = {
-	/* The user by id, or by address when the id is 0 (NULL when there
-	 * is no such account: the event names nobody). */
+	/* The user by id (0: none). */
 	[EVENT_INSERT] = {
 	    "INSERT INTO events (created_at, type, request_id, user_id, "
 	    "client_key, actor, detail) VALUES (UTC_TIMESTAMP(6), ?, ?, "
-	    "COALESCE(NULLIF(?, 0), (SELECT id FROM users WHERE email = ? "
-	    "LIMIT 1)), ?, ?, ?)", 7, 0 },
+	    "NULLIF(?, 0), ?, ?, ?)", 6, 0 },
+	/* The user by address (NULL when there is no such account: the
+	 * event names nobody); only admin actions, outside a reset. */
+	[EVENT_INSERT_BY_EMAIL] = {
+	    "INSERT INTO events (created_at, type, request_id, user_id, "
+	    "client_key, actor, detail) VALUES (UTC_TIMESTAMP(6), ?, ?, "
+	    "(SELECT id FROM users WHERE email = ? LIMIT 1), ?, ?, ?)", 6, 0 },
 	[OUTBOX_INSERT] = {
 	    "INSERT INTO webhook_outbox (event_id, created_at, due_at) "
 	    "VALUES (LAST_INSERT_ID(), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
@@ -47,10 +52,11 @@ static const struct stmt_def stmts[NSTMTS] = {
 	[PURGE_EVENTS] = {
 	    "DELETE FROM events WHERE created_at < UTC_TIMESTAMP(6) - "
 	    "INTERVAL ? SECOND ORDER BY created_at LIMIT 500", 1, 0 },
+	/* Queued or not: a webhook not delivered within the retention of
+	 * its event is no news any more. */
 	[PURGE_OUTBOX] = {
 	    "DELETE FROM webhook_outbox WHERE created_at < UTC_TIMESTAMP(6) - "
-	    "INTERVAL ? SECOND AND state <> 'queued' ORDER BY created_at "
-	    "LIMIT 500", 1, 0 },
+	    "INTERVAL ? SECOND ORDER BY created_at LIMIT 500", 1, 0 },
 	/* A lease, as mail_queue's (db_mail.c). */
 	[WH_CLAIM] = {
 	    "UPDATE webhook_outbox SET lease_token = ?, attempts = attempts + 1, "
@@ -87,15 +93,22 @@ enum db_result
 dbi_events_add(struct db *db, const struct event *e)
 {
 	unsigned long long	 uid = e->user_id;
+	int			 by_email = uid == 0 && e->email != NULL;
 	struct val		 in[] = { TEXT_IN(e->type),
 				    TEXT_IN(e->request_id ? e->request_id : ""),
-				    U64(&uid), TEXT_IN(e->email ? e->email : ""),
+				    U64(&uid),
 				    TEXT_IN(e->client_key ? e->client_key : ""),
 				    TEXT_IN(e->actor ? e->actor : ""),
 				    TEXT_IN(e->detail ? e->detail : "") };
 	enum db_result		 rc;
 
-	rc = dbi_run(db, &stmts[EVENT_INSERT], in, NELEM(in), NULL, 0, NULL);
+	if (by_email) {
+		in[2].type = V_TEXT;
+		in[2].p = (void *)(uintptr_t)e->email;
+		in[2].len = (unsigned long)strlen(e->email);
+	}
+	rc = dbi_run(db, &stmts[by_email ? EVENT_INSERT_BY_EMAIL :
+	    EVENT_INSERT], in, NELEM(in), NULL, 0, NULL);
 	if (rc == DB_OK && db->cfg->webhook_url[0] != '\0' &&
 	    events_webhook_type(e->type))
 		rc = dbi_run(db, &stmts[OUTBOX_INSERT], NULL, 0, NULL, 0, NULL);

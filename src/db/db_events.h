@@ -64,7 +64,8 @@ enum db_result db_events_list(struct db *db, const char *email,
     void *arg, unsigned long long *count);
 
 /* Deletes up to 500 events older than retention seconds, and up to 500
- * finished webhook outbox rows as old; *deleted says how many in all. */
+ * webhook outbox rows as old (delivered or not); *deleted says how many
+ * in all. */
 enum db_result db_events_purge(struct db *db, long retention,
     unsigned long long *deleted);
 
