@@ -20,7 +20,10 @@
  * encoded words when it is not ASCII), Message-ID, MIME-Version,
  * Content-Type text/plain; charset=UTF-8, Content-Transfer-Encoding
  * quoted-printable (lines of at most 76 characters, a leading dot
- * encoded), and Auto-Submitted: auto-generated.  Every address written
+ * encoded), and Auto-Submitted: auto-generated.  With an HTML
+ * alternative the message is multipart/alternative: the text part, then
+ * the text/html part, each UTF-8 quoted-printable (whose output never
+ * holds the boundary, which starts with "=_").  Every address written
  * into a header is checked with email_valid() first.
  */
 #ifndef AR_MAILMSG_H
@@ -37,6 +40,10 @@ struct mail_template {
 	char	*body;		/* NUL-terminated, LF line ends */
 	size_t	 body_len;
 	unsigned uses;		/* MAILMSG_USES_* of the placeholders found */
+	/* The HTML alternative (NULL: a text/plain message). */
+	char	*html;		/* NUL-terminated, LF line ends */
+	size_t	 html_len;
+	unsigned html_uses;
 };
 
 #define MAILMSG_USES_CODE	1u
@@ -57,6 +64,15 @@ int mailmsg_template_parse(const char *text, size_t len,
     struct mail_template *t, char *err, size_t errlen);
 
 void mailmsg_template_free(struct mail_template *t);
+
+/* Adds the HTML alternative (text of len bytes: an HTML document with
+ * the same placeholders, whose values are HTML-escaped; no subject line)
+ * to t.  Refused: what mailmsg_template_parse refuses in a body, and
+ * what would load something remote or run (<script, <link, @import,
+ * <iframe, <object, src= or url() naming http(s)://): styles go inline
+ * and images, if any, as data: URLs.  0, or -1 with what is wrong. */
+int mailmsg_template_add_html(struct mail_template *t, const char *text,
+    size_t len, char *err, size_t errlen);
 
 /* What the placeholders stand for; code and link may be NULL for a
  * template that uses neither (the notice to an unknown address). */

@@ -16,15 +16,22 @@
 
 #define TEMPLATE_FILE_MAX (MAILMSG_BODY_MAX + MAILMSG_SUBJECT_MAX + 64)
 
-/* Splits a template file name into its locale and kind; 0 or -1. */
+/* Splits a template file name into its locale and kind, and whether it
+ * is the HTML alternative (.html) or the template itself (.txt); 0 or
+ * -1. */
 static int
-template_name(const char *name, struct template_entry *e)
+template_name(const char *name, struct template_entry *e, int *html)
 {
 	size_t	n = strlen(name), base;
 
-	if (n < 5 || strcmp(name + n - 4, ".txt") != 0)
+	if (n > 5 && strcmp(name + n - 5, ".html") == 0) {
+		*html = 1;
+		base = n - 5;
+	} else if (n > 4 && strcmp(name + n - 4, ".txt") == 0) {
+		*html = 0;
+		base = n - 4;
+	} else
 		return -1;
-	base = n - 4;
 	e->kind = TEMPLATE_RESET;
 	if (base > 8 && strncmp(name + base - 8, ".unknown", 8) == 0) {
 		e->kind = TEMPLATE_UNKNOWN;
@@ -50,9 +57,10 @@ static int
 template_check(const struct template_entry *e, const char *path, char *err,
     size_t errlen)
 {
-	unsigned	uses = e->t.uses;
+	unsigned	uses = e->t.uses | e->t.html_uses;
 
-	if (e->kind == TEMPLATE_RESET && !(uses & MAILMSG_USES_CODE)) {
+	if (e->kind == TEMPLATE_RESET && (!(e->t.uses & MAILMSG_USES_CODE) ||
+	    (e->t.html != NULL && !(e->t.html_uses & MAILMSG_USES_CODE)))) {
 		snprintf(err, errlen, "%.300s: the reset mail must show "
 		    "{{code}}", path);
 		return -1;
@@ -105,6 +113,7 @@ templates_load(struct template_set *s, const char *dir, int need_unknown,
 	ssize_t			 len;
 	size_t			 i;
 	int			 have_en[TEMPLATE_KINDS] = { 0 }, rc = -1;
+	int			 html;
 
 	memset(s, 0, sizeof(*s));
 
@@ -127,7 +136,7 @@ templates_load(struct template_set *s, const char *dir, int need_unknown,
 			goto out;
 		}
 		e = &s->entries[s->count];
-		if (template_name(de->d_name, e) == -1)
+		if (template_name(de->d_name, e, &html) == -1 || html)
 			continue;	/* not a template: README, backups */
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if ((len = read_small_file(path, text, TEMPLATE_FILE_MAX + 1)) == -1) {
@@ -161,6 +170,39 @@ templates_load(struct template_set *s, const char *dir, int need_unknown,
 		if (strcmp(e->locale, "en") == 0)
 			have_en[e->kind] = 1;
 		s->count++;
+	}
+	/* Then each HTML alternative, onto its text template. */
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		struct template_entry	want;
+
+		if (de->d_name[0] == '.' ||
+		    template_name(de->d_name, &want, &html) == -1 || !html)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		for (i = 0; i < s->count; i++)
+			if (strcmp(s->entries[i].locale, want.locale) == 0 &&
+			    s->entries[i].kind == want.kind)
+				break;
+		if (i == s->count) {
+			snprintf(err, errlen, "%.300s: an HTML alternative without "
+			    "its .txt template (which gives the subject)", path);
+			goto out;
+		}
+		e = &s->entries[i];
+		if ((len = read_small_file(path, text, TEMPLATE_FILE_MAX + 1)) == -1) {
+			snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (len > TEMPLATE_FILE_MAX ||
+		    mailmsg_template_add_html(&e->t, text, (size_t)len, msg,
+		    sizeof(msg)) == -1) {
+			snprintf(err, errlen, "%.300s: %.190s", path,
+			    len > TEMPLATE_FILE_MAX ? "too large" : msg);
+			goto out;
+		}
+		if (template_check(e, path, err, errlen) == -1)
+			goto out;
 	}
 	if (!have_en[TEMPLATE_RESET])
 		snprintf(err, errlen, "key 'mail_template_dir': %s has no "

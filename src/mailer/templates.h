@@ -12,6 +12,10 @@
  *                       {{time_local}}, {{network}}, {{support_url}},
  *                       {{forgot_url}})
  *
+ * Each may have an HTML alternative, the same name with .html for .txt
+ * (no subject line; the same placeholders, HTML-escaped; the reset mail's
+ * must show {{code}} too): the mail is then multipart/alternative.
+ *
  * en.txt must exist (the fallback), en.unknown.txt when notices to
  * unknown addresses are sent, en.changed.txt when the notice after a
  * reset is.  Only the notice after a reset may show the time and the

@@ -115,6 +115,37 @@ main(void)
 	secure_free(msg, len);
 	mailmsg_template_free(&t);
 
+	/* The HTML alternative: multipart/alternative, values escaped. */
+	ok(parse_tpl("Subject: Reset\n\nCode: {{code}}\n", &t, err) == 0 &&
+	    mailmsg_template_add_html(&t, "<p>{{code}} <a href=\"{{reset_link}}\">"
+	    "go</a> {{network}}</p>\n", 56, err, sizeof(err)) == 0 &&
+	    (t.html_uses & MAILMSG_USES_LINK), "an HTML alternative is read");
+	v.network = "<b>&\"'";
+	ok(mailmsg_build(&t, &v, &env, &msg, &len, err, sizeof(err)) == 0,
+	    "a multipart message is built");
+	ok(strstr(msg, "\r\nContent-Type: multipart/alternative; boundary=\"=_"
+	    "0123456789abcdef\"\r\n") != NULL &&
+	    strstr(msg, "\r\n--=_0123456789abcdef\r\nContent-Type: text/plain; "
+	    "charset=UTF-8\r\n") != NULL &&
+	    strstr(msg, "\r\n--=_0123456789abcdef\r\nContent-Type: text/html; "
+	    "charset=UTF-8\r\n") != NULL &&
+	    strstr(msg, "\r\n--=_0123456789abcdef--\r\n") != NULL &&
+	    lines_ok(msg, 998), "text part, HTML part, closing boundary");
+	body = strstr(msg, "Content-Type: text/html");
+	qp_decode(strstr(body, "\r\n\r\n") + 4, decoded);
+	ok(strstr(decoded, "&lt;b&gt;&amp;&quot;&#39;") != NULL &&
+	    strstr(decoded, CODE) != NULL, "HTML values are escaped");
+	secure_free(msg, len);
+	v.network = NULL;
+	ok(mailmsg_template_add_html(&t, "<img src=\"https://x.example/a.png\">",
+	    36, err, sizeof(err)) == -1 && strstr(err, "src=") != NULL,
+	    "a remote image is refused");
+	ok(mailmsg_template_add_html(&t, "<SCRIPT>x</SCRIPT>", 18, err,
+	    sizeof(err)) == -1, "a script is refused");
+	ok(mailmsg_template_add_html(&t, "<p>{{password}}</p>", 19, err,
+	    sizeof(err)) == -1, "an unknown placeholder in HTML is refused");
+	mailmsg_template_free(&t);
+
 	/* The notice after a reset: its own placeholders, each required. */
 	ok(parse_tpl("Subject: Your password was changed\n\n{{time_utc}}\n"
 	    "({{time_local}})\nfrom {{network}}\n{{forgot_url}}\n"

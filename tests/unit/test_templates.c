@@ -26,6 +26,15 @@ write_file(const char *dir, const char *name, const char *text)
 	}
 }
 
+static void
+unlink_file(const char *dir, const char *name)
+{
+	char	path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -41,6 +50,8 @@ main(void)
 	t = templates_pick(&set, "de-at", 0);
 	ok(t != NULL && strncmp(t->subject, "Passwort", 8) == 0,
 	    "de-at picks de.txt (its language)");
+	ok(t != NULL && t->html != NULL && (t->html_uses & MAILMSG_USES_CODE),
+	    "...with de.html, which shows the code");
 	t = templates_pick(&set, "fr", 0);
 	ok(t != NULL && strcmp(t->subject, "Reset your password") == 0,
 	    "fr falls back to en.txt");
@@ -59,6 +70,8 @@ main(void)
 	    (t->uses & MAILMSG_USES_NETWORK) &&
 	    strncmp(t->subject, "Ihr Passwort", 12) == 0,
 	    "the notice after a reset for de-ch is de.changed.txt, no code");
+	ok(t != NULL && t->html != NULL && !(t->html_uses & MAILMSG_USES_SECRET),
+	    "...with its HTML alternative, no code either");
 	t = templates_pick(&set, "xx", TEMPLATE_CHANGED);
 	ok(t != NULL && strcmp(t->subject, "Your password was changed") == 0,
 	    "...and for an unknown locale en.changed.txt");
@@ -110,6 +123,19 @@ main(void)
 	write_file(tmp, "fr.txt", "Subject: x\n\n{{code}}\n");
 	ok(templates_load(&set, tmp, 1, 1, err, sizeof(err)) == 0 &&
 	    set.count == 5, "with en.changed.txt the set loads");
+	templates_free(&set);
+	write_file(tmp, "fr.html", "<p>no code</p>\n");
+	ok(templates_load(&set, tmp, 1, 1, err, sizeof(err)) == -1 &&
+	    strstr(err, "fr.html") != NULL, "a reset mail's HTML without the code "
+	    "is refused");
+	write_file(tmp, "fr.html", "<p>{{code}}</p>\n");
+	write_file(tmp, "it.html", "<p>{{code}}</p>\n");
+	ok(templates_load(&set, tmp, 1, 1, err, sizeof(err)) == -1 &&
+	    strstr(err, "it.html") != NULL, "an HTML file without its .txt is "
+	    "refused");
+	unlink_file(tmp, "it.html");
+	ok(templates_load(&set, tmp, 1, 1, err, sizeof(err)) == 0,
+	    "fr.html goes with fr.txt");
 	templates_free(&set);
 	{
 		char	cmd[600];
