@@ -122,6 +122,12 @@ def main():
         expect("HTTP/1.1 200 OK" in r.text and "the new password is stored" in r.text,
                "no reset in the output")
         expect("127.0.0.1:%d" % pa in r.text, "port not shown")
+
+    with t.claim("the quick start shows the \"password changed\" notice arriving after "
+                 "its mailed-code reset, and its record (events)"):
+        expect("the mailer delivered the notice" in r.text and
+               "Subject: Your password was changed" in r.text, r.text[-2500:])
+        expect(re.search(r"password\.reset .*\n.*mail\.sent", r.text), r.text[-1500:])
     ea = env_of(a)
 
     with t.claim("the runtime directory is the clone's own, and its option file is "
