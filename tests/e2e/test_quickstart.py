@@ -127,7 +127,8 @@ def main():
                  "its mailed-code reset, and its record (events)"):
         expect("the mailer delivered the notice" in r.text and
                "Subject: Your password was changed" in r.text, r.text[-2500:])
-        expect(re.search(r"password\.reset .*\n.*mail\.sent", r.text), r.text[-1500:])
+        expect(re.search(r"recovery\.requested .*\n(.*\n)*.*password\.reset ", r.text),
+               r.text[-1500:])
     ea = env_of(a)
 
     with t.claim("the runtime directory is the clone's own, and its option file is "
