@@ -1,6 +1,6 @@
 /*
- * events.c: the events command and the record of admin actions (see
- * events.h).
+ * cmd_events.c: the events command and the record of admin actions (see
+ * cmd_events.h).
  */
 #include "ac-config.h"
 
@@ -11,10 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "admin/events.h"
+#include "admin/admin.h"
+#include "admin/cmd_events.h"
 #include "db/db_events.h"
-
-enum { EXIT_DONE = 0, EXIT_REFUSED = 1, EXIT_ERROR = 2 };
 
 int
 events_parse_since(const char *when, time_t now, char *out, size_t outlen)
@@ -192,4 +191,11 @@ events_tokens_revoked(struct db *db, const char *email, unsigned long long n)
 
 	snprintf(detail, sizeof(detail), "count=%llu reason=admin", n);
 	record(db, EVENT_TOKENS_REVOKED, email, NULL, detail);
+}
+
+/* events [EMAIL] [--since WHEN] [--json] (admin.h). */
+int
+cmd_events(struct admin *a)
+{
+	return events_command(a->db, a->arg, a->since, a->json);
 }

@@ -1,5 +1,5 @@
 /*
- * events.h: account-reset-admin's side of the record (events.c): the
+ * cmd_events.h: account-reset-admin's side of the record (cmd_events.c): the
  * "events" command, and the event every admin action leaves with the OS
  * user who ran it.
  */
@@ -7,6 +7,7 @@
 #define AR_ADMIN_EVENTS_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "db/db.h"
 

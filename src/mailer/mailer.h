@@ -1,0 +1,57 @@
+/*
+ * mailer.h: what the files of account-reset-mailer share: the process
+ * (mailer.c: configuration, signals, the queue loop, the sandbox), one
+ * row's delivery (delivery.c: a code or the notice, the message, SMTP,
+ * the outcome and its event) and the webhooks (hooks.c).
+ */
+#ifndef AR_MAILER_H
+#define AR_MAILER_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "conf/config.h"
+#include "db/db.h"
+#include "db/db_mail.h"
+#include "mailer/smtp.h"
+#include "mailer/templates.h"
+#include "mailer/webhook.h"
+
+/* What a configuration comes to once checked: the SMTP handle with its
+ * credentials, and the templates. */
+struct setup {
+	struct config		 cfg;
+	struct smtp		*smtp;
+	struct template_set	 templates;
+	struct webhook		*webhook;	/* NULL: no webhook_url */
+};
+
+struct mailer {
+	const char	*config_path;
+	struct setup	*setup;
+	struct db	*db;
+	int		 once;
+	time_t		 last_sweep;
+	unsigned long	 sent, given_up, retried;
+	unsigned long	 hooks_delivered, hooks_given_up, hooks_retried;
+};
+
+/* One row under our lease, from start to its recorded outcome. */
+void mailer_work(struct mailer *m, struct mail_job *job);
+
+/* The delay before attempt n + 1: backoff doubled for each attempt
+ * made, capped at a day, with "equal jitter" (half fixed, half random)
+ * so that a relay or a site coming back is not hit by every retry at
+ * once (delivery.c). */
+long mailer_retry_delay(long backoff, unsigned long long attempts);
+
+/* One due webhook outbox row, delivered, retried later or given up
+ * (hooks.c).  DB_OK when a row was worked, DB_NOT_FOUND when none was
+ * due, else the database's error (logged). */
+enum db_result mailer_webhook_once(struct mailer *m);
+
+/* chars random hex digits (at most 64) and a NUL, for a lease or a
+ * Message-ID; -1 when the random source fails. */
+int mailer_random_hex(char *out, size_t chars);
+
+#endif
