@@ -18,7 +18,7 @@ ALTER TABLE mail_queue
 -- row), mail.sent, mail.suppressed, mail.failed, mail.expired,
 -- password.reset, tokens.revoked, tokens.reuse_detected and admin.COMMAND
 -- (actor: the OS user who ran account-reset-admin).  request_id and
--- client_key as in the logs; user_id where known; detail a short ASCII
+-- client_key as in the logs, user_id where known, detail a short ASCII
 -- note (a queue id, an SMTP status, a count).  No foreign key: the record
 -- outlives a deleted user.  Old rows go after retention_events, 500 at a
 -- time, from the mailer's sweep.  InnoDB with a primary key: Galera-safe.
@@ -32,8 +32,8 @@ CREATE TABLE IF NOT EXISTS events (
   actor       VARCHAR(64) NOT NULL DEFAULT '',
   detail      VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
   PRIMARY KEY (id),
-  KEY events_user (user_id, id),                 -- events EMAIL
-  KEY events_age (created_at)                    -- --since, retention
+  KEY events_user (user_id, id),
+  KEY events_age (created_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- The webhook outbox: one row per event a site is told of (password.reset,
