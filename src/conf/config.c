@@ -80,6 +80,7 @@ static const struct key keys[] = {
 	K("retention_events", KEY_LONG, retention_events, 86400, 315360000),
 	K("webhook_url", KEY_WEBHOOK_URL, webhook_url, 0, 0),
 	K("webhook_secret_file", KEY_OPT_PATH, webhook_secret_file, 0, 0),
+	K("webhook_ca_file", KEY_OPT_PATH, webhook_ca_file, 0, 0),
 	K("webhook_timeout", KEY_LONG, webhook_timeout, 1, 600),
 	K("webhook_max_attempts", KEY_INT, webhook_max_attempts, 1, 100),
 	K("webhook_backoff", KEY_LONG, webhook_backoff, 1, 86400),

@@ -64,6 +64,7 @@ struct config {
 	long			retention_events;	/* seconds events are kept */
 	char			webhook_url[CONFIG_STR_MAX];	/* "": no webhooks */
 	char			webhook_secret_file[CONFIG_STR_MAX]; /* "whsec_..." */
+	char			webhook_ca_file[CONFIG_STR_MAX]; /* "": the system's */
 	long			webhook_timeout;	/* seconds, one delivery */
 	int			webhook_max_attempts;
 	long			webhook_backoff;	/* seconds, first retry */

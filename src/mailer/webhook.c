@@ -27,6 +27,7 @@
 struct webhook {
 	CURL		*curl;
 	char		 url[CONFIG_STR_MAX];
+	char		 ca_file[CONFIG_STR_MAX];	/* "": the system's */
 	long		 timeout;
 	unsigned char	 key[WEBHOOK_KEY_MAX];
 	size_t		 keylen;
@@ -166,6 +167,7 @@ webhook_new(const struct config *cfg, char *err, size_t errlen)
 		return NULL;
 	}
 	snprintf(w->url, sizeof(w->url), "%s", cfg->webhook_url);
+	snprintf(w->ca_file, sizeof(w->ca_file), "%s", cfg->webhook_ca_file);
 	w->timeout = cfg->webhook_timeout;
 	if (read_secret(w, cfg->webhook_secret_file, err, errlen) == -1) {
 		webhook_free(w);
@@ -256,6 +258,8 @@ webhook_post(struct webhook *w, const char *id, const char *body,
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (w->ca_file[0] != '\0')
+		curl_easy_setopt(c, CURLOPT_CAINFO, w->ca_file);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,

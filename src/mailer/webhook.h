@@ -6,7 +6,8 @@
  * attempt) and webhook-signature "v1,<base64 HMAC-SHA256>" of
  * "id.timestamp.body" under the secret of webhook_secret_file
  * ("whsec_<base64>", a file its group and others may not read).  HTTPS
- * with the certificate verified; plain HTTP only to loopback (config.c).
+ * with the certificate verified (against webhook_ca_file, or the system's
+ * CAs); plain HTTP only to loopback (config.c).
  * The only code that talks HTTP to the site; libcurl.
  */
 #ifndef AR_WEBHOOK_H

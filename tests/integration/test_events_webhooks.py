@@ -29,7 +29,7 @@ import time
 
 from harness import (TAP, Fixture, expect, expect_eq, expect_token, scaled,
                      strong_password, wait_for, _write_private)
-from smtpd import MailSink, Mailer, code_of, mail_settings
+from smtpd import MailSink, Mailer, code_of, mail_settings, make_cert
 from webhook_receiver import Receiver, new_secret
 
 RECOVER = "/api/v2/account/recover/"
@@ -210,6 +210,28 @@ def main():
         expect_eq(len(got), 1, "deliveries")
         expect(not got[0]["valid"], "a signature under another secret verified")
         expect_eq(outbox(f)[-1]["http_status"], "401", "http_status")
+
+    with t.claim("HTTPS: a receiver whose certificate the mailer cannot verify gets "
+                 "nothing (retried); with webhook_ca_file naming its CA it gets the event"):
+        cert, key = make_cert(f.base)
+        tls = Receiver(secret, tls=(cert, key)).start()
+        expect(tls.url.startswith("https://127.0.0.1:"), tls.url)
+        conf = f.write_config(name="tls.conf", webhook_url=tls.url)
+        reset(email, "Tls")
+        want = "evt_%s" % outbox(f)[-1]["event_id"]
+        m = Mailer(f, config=conf)
+        m.run()
+        expect_eq(len(tls.got()), 0, "deliveries without the CA")
+        expect(re.search(r"state=retry http_status=0 .*detail=.*(SSL|certificate)",
+                         m.log_text()), m.log_text()[-600:])
+        make_hooks_due(f)
+        Mailer(f, config=f.write_config(name="tls-ca.conf", webhook_url=tls.url,
+                                        webhook_ca_file=cert)).run()
+        got = tls.got()
+        tls.stop()
+        expect(want in [d["id"] for d in got] and all(d["valid"] for d in got),
+               "deliveries with the CA: %r" % got)
+        expect_eq(outbox(f)[-1]["state"], "delivered", "state")
 
     with t.claim("the mailer refuses a secret file its group may read, and a secret that "
                  "is not whsec_<base64>, naming the key; the config refuses plain HTTP "

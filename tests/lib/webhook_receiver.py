@@ -44,8 +44,10 @@ def verify(secret, headers, body):
 
 
 class Receiver:
-    def __init__(self, secret, port=None):
+    def __init__(self, secret, port=None, tls=None):
+        """tls: (cert, key) to serve HTTPS."""
         self.secret = secret
+        self.tls = tls
         self.port = port or _free_port()
         self.mode = "ok"
         self.fail_status = 500
@@ -57,7 +59,8 @@ class Receiver:
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d/hooks/account-reset" % self.port
+        return "%s://127.0.0.1:%d/hooks/account-reset" % ("https" if self.tls else "http",
+                                                         self.port)
 
     def start(self):
         receiver = self
@@ -96,6 +99,11 @@ class Receiver:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
+        if self.tls:
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*self.tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self
