@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/hex.h"
 #include "base/log.h"
 #include "db/db_events.h"
 #include "mailer/mailer.h"
@@ -62,7 +63,7 @@ mailer_webhook_once(struct mailer *m)
 	int			 lost = 0;
 
 	memset(&job, 0, sizeof(job));
-	if (mailer_random_hex(job.lease, WEBHOOK_LEASE_CHARS) == -1)
+	if (hex_random(WEBHOOK_LEASE_CHARS / 2, job.lease) == -1)
 		return DB_ERROR;
 	rc = db_webhook_claim(m->db, webhook_lease_seconds(cfg), &job);
 	if (rc != DB_OK) {

@@ -50,8 +50,4 @@ long mailer_retry_delay(long backoff, unsigned long long attempts);
  * due, else the database's error (logged). */
 enum db_result mailer_webhook_once(struct mailer *m);
 
-/* chars random hex digits (at most 64) and a NUL, for a lease or a
- * Message-ID; -1 when the random source fails. */
-int mailer_random_hex(char *out, size_t chars);
-
 #endif

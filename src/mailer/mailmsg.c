@@ -12,6 +12,7 @@
 
 #include "base/email.h"
 #include "mailer/mailmsg.h"
+#include "base/strbuf.h"
 #include "password/rules.h"
 #include "base/secure.h"
 #include "base/utf8.h"
@@ -37,55 +38,6 @@ static const struct {
 
 static int scan_placeholders(const char *body, unsigned *uses, char *err,
     size_t errlen);
-
-/* A buffer that grows; a failed allocation is remembered and wipes. */
-struct buf {
-	char	*p;
-	size_t	 len, cap;
-	int	 failed;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	char	*np;
-	size_t	 ncap;
-
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap == 0 ? 4096 : b->cap;
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		/* Not realloc(): the old copy holds the code and is wiped. */
-		if ((np = malloc(ncap)) == NULL) {
-			b->failed = 1;
-			return;
-		}
-		if (b->p != NULL) {
-			memcpy(np, b->p, b->len);
-			secure_free(b->p, b->cap);
-		}
-		b->p = np;
-		b->cap = ncap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void
-buf_wipe(struct buf *b)
-{
-	secure_free(b->p, b->cap);
-	memset(b, 0, sizeof(*b));
-}
 
 /* 1 when the len bytes at s hold no control character but, where
  * allowed, LF and tab (C0, DEL; C1 are caught as code points). */
@@ -376,7 +328,7 @@ mailmsg_encode_subject(const char *subject, char *out, size_t outlen)
 /* Quoted-printable (RFC 2045 section 6.7) of text with LF line ends,
  * with CRLF line ends and soft breaks keeping lines to 76 characters. */
 static void
-add_quoted_printable(struct buf *b, const char *text, size_t len)
+add_quoted_printable(struct textbuf *b, const char *text, size_t len)
 {
 	static const char	hex[] = "0123456789ABCDEF";
 	const unsigned char	*u = (const unsigned char *)text;
@@ -386,7 +338,7 @@ add_quoted_printable(struct buf *b, const char *text, size_t len)
 
 	for (i = 0; i < len; i++) {
 		if (u[i] == '\n') {
-			buf_add(b, "\r\n", 2);
+			textbuf_add(b, "\r\n", 2);
 			col = 0;
 			continue;
 		}
@@ -407,7 +359,7 @@ add_quoted_printable(struct buf *b, const char *text, size_t len)
 		}
 		/* Room for a soft break "=" unless this ends the line. */
 		if (col + w > QP_LINE_MAX - (at_end ? 0 : 1)) {
-			buf_add(b, "=\r\n", 3);
+			textbuf_add(b, "=\r\n", 3);
 			col = 0;
 			if (u[i] == '.' && literal) {	/* now opening a line */
 				enc[0] = '=';
@@ -416,11 +368,11 @@ add_quoted_printable(struct buf *b, const char *text, size_t len)
 				w = 3;
 			}
 		}
-		buf_add(b, enc, w);
+		textbuf_add(b, enc, w);
 		col += w;
 	}
 	if (len > 0 && u[len - 1] != '\n')
-		buf_add(b, "\r\n", 2);
+		textbuf_add(b, "\r\n", 2);
 }
 
 /* The domain of an address for the Message-ID: its own when ASCII. */
@@ -473,34 +425,34 @@ placeholder_value(unsigned bit, const struct mail_values *v,
 
 /* Appends s with the HTML specials escaped. */
 static void
-buf_html(struct buf *b, const char *s)
+buf_html(struct textbuf *b, const char *s)
 {
 	for (; *s != '\0'; s++)
 		switch (*s) {
 		case '&':
-			buf_str(b, "&amp;");
+			textbuf_str(b, "&amp;");
 			break;
 		case '<':
-			buf_str(b, "&lt;");
+			textbuf_str(b, "&lt;");
 			break;
 		case '>':
-			buf_str(b, "&gt;");
+			textbuf_str(b, "&gt;");
 			break;
 		case '"':
-			buf_str(b, "&quot;");
+			textbuf_str(b, "&quot;");
 			break;
 		case '\'':
-			buf_str(b, "&#39;");
+			textbuf_str(b, "&#39;");
 			break;
 		default:
-			buf_add(b, s, 1);
+			textbuf_add(b, s, 1);
 		}
 }
 
 /* body with its placeholders' values (HTML-escaped with html) into b;
  * -1 on a placeholder the parser would have refused. */
 static int
-fill(struct buf *b, const char *body, const struct mail_values *v,
+fill(struct textbuf *b, const char *body, const struct mail_values *v,
     const char *minutes, int html)
 {
 	const char	*p, *next, *val;
@@ -508,10 +460,10 @@ fill(struct buf *b, const char *body, const struct mail_values *v,
 
 	for (p = body; *p != '\0'; p = next) {
 		if ((next = strstr(p, "{{")) == NULL) {
-			buf_str(b, p);
+			textbuf_str(b, p);
 			break;
 		}
-		buf_add(b, p, (size_t)(next - p));
+		textbuf_add(b, p, (size_t)(next - p));
 		for (i = 0; i < NPLACEHOLDERS; i++)
 			if (strncmp(next, placeholders[i].name,
 			    strlen(placeholders[i].name)) == 0)
@@ -522,7 +474,7 @@ fill(struct buf *b, const char *body, const struct mail_values *v,
 		if (html)
 			buf_html(b, val);
 		else
-			buf_str(b, val);
+			textbuf_str(b, val);
 		next += strlen(placeholders[i].name);
 	}
 	return 0;
@@ -531,15 +483,15 @@ fill(struct buf *b, const char *body, const struct mail_values *v,
 /* One part of a multipart message: the boundary line, its headers (with
  * the empty line) and its text quoted-printable. */
 static void
-add_part(struct buf *msg, const char *token, const char *headers,
-    const struct buf *text)
+add_part(struct textbuf *msg, const char *token, const char *headers,
+    const struct textbuf *text)
 {
-	buf_str(msg, "\r\n--=_");
-	buf_str(msg, token);
-	buf_str(msg, "\r\n");
-	buf_str(msg, headers);
+	textbuf_str(msg, "\r\n--=_");
+	textbuf_str(msg, token);
+	textbuf_str(msg, "\r\n");
+	textbuf_str(msg, headers);
 	if (strstr(headers, "\r\n\r\n") == NULL)
-		buf_str(msg, "\r\n");
+		textbuf_str(msg, "\r\n");
 	add_quoted_printable(msg, text->p != NULL ? text->p : "", text->len);
 }
 
@@ -548,7 +500,8 @@ mailmsg_build(const struct mail_template *t, const struct mail_values *v,
     const struct mail_envelope *env, char **out, size_t *outlen, char *err,
     size_t errlen)
 {
-	struct buf	 head = { 0 }, text = { 0 }, html = { 0 }, msg = { 0 };
+	struct textbuf	 head = TEXTBUF_EMPTY, text = TEXTBUF_EMPTY,
+			 html = TEXTBUF_EMPTY, msg = TEXTBUF_EMPTY;
 	char		 date[40], subject[MAILMSG_SUBJECT_MAX * 3], minutes[32];
 	size_t		 i;
 	int		 rc = -1;
@@ -591,44 +544,44 @@ mailmsg_build(const struct mail_template *t, const struct mail_values *v,
 	}
 
 	format_date(env->date, date);
-	buf_str(&head, "Date: ");
-	buf_str(&head, date);
-	buf_str(&head, "\r\nFrom: ");
-	buf_str(&head, env->from);
-	buf_str(&head, "\r\nTo: ");
-	buf_str(&head, env->to);
-	buf_str(&head, "\r\nSubject: ");
-	buf_str(&head, subject);
-	buf_str(&head, "\r\nMessage-ID: <");
-	buf_str(&head, env->message_token);
-	buf_str(&head, "@");
-	buf_str(&head, id_domain(env->from));
-	buf_str(&head, ">\r\nMIME-Version: 1.0\r\n");
+	textbuf_str(&head, "Date: ");
+	textbuf_str(&head, date);
+	textbuf_str(&head, "\r\nFrom: ");
+	textbuf_str(&head, env->from);
+	textbuf_str(&head, "\r\nTo: ");
+	textbuf_str(&head, env->to);
+	textbuf_str(&head, "\r\nSubject: ");
+	textbuf_str(&head, subject);
+	textbuf_str(&head, "\r\nMessage-ID: <");
+	textbuf_str(&head, env->message_token);
+	textbuf_str(&head, "@");
+	textbuf_str(&head, id_domain(env->from));
+	textbuf_str(&head, ">\r\nMIME-Version: 1.0\r\n");
 	if (t->html == NULL)
-		buf_str(&head, TEXT_PART_HEADERS);
+		textbuf_str(&head, TEXT_PART_HEADERS);
 	else {
 		/* "=_" never occurs in quoted-printable output. */
-		buf_str(&head, "Content-Type: multipart/alternative; "
+		textbuf_str(&head, "Content-Type: multipart/alternative; "
 		    "boundary=\"=_");
-		buf_str(&head, env->message_token);
-		buf_str(&head, "\"\r\n");
+		textbuf_str(&head, env->message_token);
+		textbuf_str(&head, "\"\r\n");
 	}
-	buf_str(&head, "Auto-Submitted: auto-generated\r\n"
+	textbuf_str(&head, "Auto-Submitted: auto-generated\r\n"
 	    "X-Auto-Response-Suppress: All\r\n\r\n");
-	buf_add(&msg, head.p != NULL ? head.p : "", head.len);
+	textbuf_add(&msg, head.p != NULL ? head.p : "", head.len);
 	if (t->html == NULL)
 		add_quoted_printable(&msg, text.p != NULL ? text.p : "",
 		    text.len);
 	else {
-		buf_str(&msg, "This is a MIME message: a text part and an "
+		textbuf_str(&msg, "This is a MIME message: a text part and an "
 		    "HTML part.\r\n");
 		add_part(&msg, env->message_token, TEXT_PART_HEADERS, &text);
 		add_part(&msg, env->message_token, "Content-Type: text/html; "
 		    "charset=UTF-8\r\nContent-Transfer-Encoding: "
 		    "quoted-printable\r\n\r\n", &html);
-		buf_str(&msg, "\r\n--=_");
-		buf_str(&msg, env->message_token);
-		buf_str(&msg, "--\r\n");
+		textbuf_str(&msg, "\r\n--=_");
+		textbuf_str(&msg, env->message_token);
+		textbuf_str(&msg, "--\r\n");
 	}
 	if (head.failed || text.failed || html.failed || msg.failed) {
 		snprintf(err, errlen, "out of memory");
@@ -639,11 +592,11 @@ mailmsg_build(const struct mail_template *t, const struct mail_values *v,
 	msg.p = NULL;
 	rc = 0;
 out:
-	buf_wipe(&head);
-	buf_wipe(&text);
-	buf_wipe(&html);
+	textbuf_wipe(&head);
+	textbuf_wipe(&text);
+	textbuf_wipe(&html);
 	if (msg.p != NULL)
-		buf_wipe(&msg);
+		textbuf_wipe(&msg);
 	OPENSSL_cleanse(minutes, sizeof(minutes));
 	return rc;
 }
