@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/clients.h"
 #include "conf/config.h"
 #include "base/number.h"
 
@@ -29,7 +30,7 @@
 
 enum key_kind { KEY_LONG, KEY_ULONG, KEY_SIZE, KEY_INT, KEY_TEXT, KEY_PATH,
     KEY_ENGINE, KEY_BOOL, KEY_PROXIES, KEY_HEADER, KEY_OPT_PATH,
-    KEY_HOSTS, KEY_WEBHOOK_URL };
+    KEY_HOSTS, KEY_ORIGINS, KEY_WEBHOOK_URL };
 
 struct key {
 	const char	*name;
@@ -70,6 +71,9 @@ static const struct key keys[] = {
 	K("recover_window", KEY_LONG, recover_window, 10, 86400),
 	K("recover_account_interval", KEY_LONG, recover_account_interval, 0, 86400),
 	K("recover_account_daily_limit", KEY_INT, recover_account_daily_limit, 1, 1000),
+	K("recover_network_limit", KEY_INT, recover_network_limit, 0, 100000000),
+	K("recover_account_daily_ceiling", KEY_INT, recover_account_daily_ceiling, 1, 10000),
+	K("notify_domain_daily_limit", KEY_INT, notify_domain_daily_limit, 1, 1000000),
 	K("recover_retention", KEY_LONG, recover_retention, 86400, 31536000),
 	K("notify_unknown_recipients", KEY_BOOL, notify_unknown_recipients, 0, 0),
 	K("notify_password_changed", KEY_BOOL, notify_password_changed, 0, 0),
@@ -95,6 +99,11 @@ static const struct key keys[] = {
 	K("mailer_max_attempts", KEY_INT, mailer_max_attempts, 1, 100),
 	K("mailer_backoff", KEY_LONG, mailer_backoff, 1, 86400),
 	K("mailer_poll_interval", KEY_LONG, mailer_poll_interval, 1, 3600),
+	K("mailer_min_row_ms", KEY_LONG, mailer_min_row_ms, 0, 10000),
+	K("cors_origins", KEY_ORIGINS, cors_origins, 0, 0),
+	K("introspection_clients_file", KEY_OPT_PATH, introspection_clients_file,
+	    0, 0),
+	K("token_attempt_limit", KEY_INT, token_attempt_limit, 0, 1000000),
 };
 
 const char *
@@ -148,6 +157,9 @@ config_defaults(struct config *cfg)
 	cfg->recover_window = 3600;
 	cfg->recover_account_interval = 60;
 	cfg->recover_account_daily_limit = 5;
+	cfg->recover_account_daily_ceiling = 20;
+	cfg->recover_network_limit = 100;
+	cfg->notify_domain_daily_limit = 100;
 	cfg->recover_retention = 604800;
 	cfg->notify_password_changed = 1;
 	snprintf(cfg->notify_timezone, sizeof(cfg->notify_timezone), "UTC");
@@ -164,6 +176,8 @@ config_defaults(struct config *cfg)
 	cfg->mailer_max_attempts = 8;
 	cfg->mailer_backoff = 30;
 	cfg->mailer_poll_interval = 2;
+	cfg->mailer_min_row_ms = 50;
+	cfg->token_attempt_limit = 10;
 }
 
 /* Printable ASCII without the JSON-special '"' and '\\': the value is
@@ -321,6 +335,59 @@ parse_db_hosts(const char *value, struct db_hosts *hosts)
 	return NULL;
 }
 
+/*
+ * cors_origins: exact origins (scheme://host[:port], lower case, no path),
+ * separated by spaces or commas, stored one space apart.  "*" and "null"
+ * are refused: an allow-list names the sites it trusts.
+ */
+static const char *
+parse_origins(const char *value, char *out, size_t outlen)
+{
+	const char	*p = value, *host;
+	size_t		 n, used = 0, i;
+	int		 colon;
+
+	out[0] = '\0';
+	for (;;) {
+		p += strspn(p, " \t,");
+		if (*p == '\0')
+			return NULL;
+		n = strcspn(p, " \t,");
+		if ((n == 1 && *p == '*') || (n == 4 && memcmp(p, "null", 4) == 0))
+			return "lists exact origins such as https://app.example; "
+			    "\"*\" and \"null\" are not allowed";
+		if (n > 8 && memcmp(p, "https://", 8) == 0)
+			host = p + 8;
+		else if (n > 7 && memcmp(p, "http://", 7) == 0)
+			host = p + 7;
+		else
+			return "each origin must start with http:// or https://";
+		colon = 0;
+		for (i = (size_t)(host - p); i < n; i++) {
+			if (p[i] == ':' && !colon)
+				colon = 1;
+			else if (colon ? !(p[i] >= '0' && p[i] <= '9') :
+			    !((p[i] >= 'a' && p[i] <= 'z') ||
+			    (p[i] >= '0' && p[i] <= '9') || p[i] == '.' ||
+			    p[i] == '-'))
+				return "each origin is scheme://host[:port] in "
+				    "lower case, without a path or a slash";
+		}
+		if (p[n - 1] == ':')
+			return "an origin's port is empty";
+		if (*host == ':')
+			return "an origin names no host";
+		if (used + n + 2 > outlen)
+			return "too long";
+		if (used > 0)
+			out[used++] = ' ';
+		memcpy(out + used, p, n);
+		used += n;
+		out[used] = '\0';
+		p += n;
+	}
+}
+
 /* Stores one value; returns NULL or what is wrong with it. */
 static const char *
 set_key(struct config *cfg, const struct key *k, const char *value)
@@ -371,6 +438,8 @@ set_key(struct config *cfg, const struct key *k, const char *value)
 		return header_to_cgi(value, field, CONFIG_STR_MAX);
 	case KEY_HOSTS:
 		return parse_db_hosts(value, (struct db_hosts *)(void *)field);
+	case KEY_ORIGINS:
+		return parse_origins(value, field, CONFIG_STR_MAX);
 	case KEY_WEBHOOK_URL:
 		if ((p = check_webhook_url(value)) != NULL)
 			return p;
@@ -509,9 +578,14 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: not a regular file", path);
 		goto out;
 	}
-	if (st.st_mode & S_IWOTH) {
-		snprintf(err, errlen, "%s: writable by others; refusing it",
-		    path);
+	/* Whoever can write the config chooses the option file, the log
+	 * and the limits: only its owner may (as ssh refuses a key file
+	 * others can use). */
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen, "%s: mode %04o: writable by %s; refusing "
+		    "it (chmod 0640 or 0600)", path,
+		    (unsigned)(st.st_mode & 07777),
+		    st.st_mode & S_IWOTH ? "others" : "its group");
 		goto out;
 	}
 	if (st.st_size > CONFIG_FILE_MAX) {
@@ -538,17 +612,29 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, msg);
 		goto out;
 	}
-	/* The option file holds the database password: it must exist and
-	 * must not be writable by others. */
+	/* The option file holds the database password: it must exist, and
+	 * others may neither read nor write it (its group, the service's,
+	 * may read it). */
 	if (stat(cfg->mysql_option_file, &st) == -1) {
 		snprintf(err, errlen, "%s: key 'mysql_option_file': %s: %s",
 		    path, cfg->mysql_option_file, strerror(errno));
 		goto out;
 	}
-	if (st.st_mode & S_IWOTH) {
-		snprintf(err, errlen, "%s: key 'mysql_option_file': %s is "
-		    "writable by others; refusing it", path,
-		    cfg->mysql_option_file);
+	if (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) {
+		snprintf(err, errlen, "%s: key 'mysql_option_file': %s has mode "
+		    "%04o: %s by %s; refusing it (chmod 0640 or 0600)", path,
+		    cfg->mysql_option_file, (unsigned)(st.st_mode & 07777),
+		    st.st_mode & (S_IWOTH | S_IWGRP) ? "writable" : "readable",
+		    st.st_mode & (S_IROTH | S_IWOTH) ? "others" : "its group");
+		goto out;
+	}
+	/* The introspection callers are read now, while privileged, like
+	 * the rest of the configuration (a reload reads them again). */
+	if (cfg->introspection_clients_file[0] != '\0' &&
+	    clients_load(cfg->introspection_clients_file,
+	    &cfg->introspection_clients, msg, sizeof(msg)) == -1) {
+		snprintf(err, errlen, "%s: key 'introspection_clients_file': %s",
+		    path, msg);
 		goto out;
 	}
 	rc = 0;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "base/client.h"
+#include "conf/clients.h"
 #include "password/pbkdf2.h"
 
 #define CONFIG_STR_MAX	256
@@ -53,7 +54,10 @@ struct config {
 	int			recover_limit;		/* requests per client and window, 0 = off */
 	long			recover_window;		/* seconds */
 	long			recover_account_interval; /* seconds between mails to one account */
-	int			recover_account_daily_limit; /* mails per account and 24 h */
+	int			recover_account_daily_limit; /* mails per account, client and 24 h */
+	int			recover_account_daily_ceiling; /* mails per account and 24 h */
+	int			recover_network_limit;	/* per /24 or /48 and window */
+	int			notify_domain_daily_limit; /* notices per domain and 24 h */
 	long			recover_retention;	/* seconds until addresses are wiped */
 	int			notify_unknown_recipients; /* 1: mail unknown addresses */
 	int			notify_password_changed; /* 1: the notice after a reset */
@@ -79,6 +83,15 @@ struct config {
 	int			mailer_max_attempts;
 	long			mailer_backoff;		/* seconds, first retry */
 	long			mailer_poll_interval;	/* seconds, idle daemon */
+	long			mailer_min_row_ms;	/* ms a row costs at least */
+	/* The browser front ends on other origins (CORS), one space apart;
+	 * "" (the default): the same origin only. */
+	char			cors_origins[CONFIG_STR_MAX];
+	/* The token endpoints (issue 21). */
+	char			introspection_clients_file[CONFIG_STR_MAX]; /* "" = none */
+	struct introspection_clients introspection_clients; /* read from it */
+	int			token_attempt_limit;	/* failed refreshes/introspections per
+							 * attempt_window, 0 = off */
 };
 
 /* The file used when neither --config nor ACCOUNT_RESET_CONFIG names one. */

@@ -7,6 +7,7 @@
  */
 #include "ac-config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@
 #include "mailer/mailmsg.h"
 #include "password/token.h"
 
-#define LINK_MAX	(CONFIG_STR_MAX + CODE_CHARS + 8)
+#define LINK_MAX	(CONFIG_STR_MAX + CODE_CHARS + 64)
 
 /* See mailer.h. */
 long
@@ -127,6 +128,7 @@ send_and_record(struct mailer *m, const struct mail_job *job,
 	long			 status = 0, delay;
 	int			 lost = 0;
 
+	m->row_sent = 1;
 	out = smtp_send(m->setup->smtp, rcpt, msg, len, &status, detail,
 	    sizeof(detail));
 	if (out == SMTP_SENT) {
@@ -186,6 +188,10 @@ mail_account(struct mailer *m, const struct mail_job *job)
 	sha256_hex(code, CODE_CHARS, digest);
 	rc = db_mail_reserve_account(m->db, job, digest, cfg->code_lifetime,
 	    cfg->recover_account_interval, cfg->recover_account_daily_limit,
+	    /* A ceiling below the per-client limit (an old config that
+	     * raised the limit) is the limit: old configs keep working. */
+	    cfg->recover_account_daily_ceiling > cfg->recover_account_daily_limit ?
+	    cfg->recover_account_daily_ceiling : cfg->recover_account_daily_limit,
 	    rcpt, sizeof(rcpt), &user_id, &res);
 	if (rc != DB_OK) {
 		log_msg("mail request id=%s queue_id=%llu database: %s",
@@ -208,7 +214,15 @@ mail_account(struct mailer *m, const struct mail_job *job)
 		break;
 	}
 	t = templates_pick(&m->setup->templates, job->locale, TEMPLATE_RESET);
-	snprintf(link, sizeof(link), "%s#code=%s", cfg->reset_url, code);
+	/* The pages read lang= from the fragment too (README, "The pages"):
+	 * the language part of the request's locale, a checked tag. */
+	if (job->locale[0] != '\0')
+		snprintf(link, sizeof(link), "%s#code=%s&lang=%.*s",
+		    cfg->reset_url, code, (int)strcspn(job->locale, "-"),
+		    job->locale);
+	else
+		snprintf(link, sizeof(link), "%s#code=%s", cfg->reset_url,
+		    code);
 	v.code = code;
 	v.reset_link = link;
 	v.minutes = cfg->code_lifetime / 60;
@@ -232,7 +246,8 @@ unknown:
 		goto out;
 	}
 	rc = db_mail_reserve_address(m->db, job, cfg->recover_account_interval,
-	    cfg->recover_account_daily_limit, &res);
+	    cfg->recover_account_daily_limit, cfg->notify_domain_daily_limit,
+	    &res);
 	if (rc != DB_OK || res == RESERVE_LOST) {
 		log_msg("mail request id=%s queue_id=%llu %s", job->request_id,
 		    job->id, rc != DB_OK ? db_last_error(m->db) : "lease lost");
@@ -326,11 +341,59 @@ mail_notice(struct mailer *m, const struct mail_job *job)
 	secure_free(msg, len);
 }
 
+static long
+ms_since(const struct timespec *start)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - start->tv_sec) * 1000 +
+	    (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+/*
+ * The observable cost of a looked-up row must not tell whether its
+ * address has an account (issue 19, point 1): an attacker who queues
+ * own1, victim, own2 times the gap between the two mails they receive.
+ * A row that went to the relay keeps its time, which is remembered; any
+ * other row (no account, capped) sleeps until it has taken as long as a
+ * send drawn at random from the last ROW_COST_SAMPLES, so the two kinds
+ * of row take time from the same distribution.  Every row takes at
+ * least mailer_min_row_ms.
+ */
+static void
+pad_row(struct mailer *m, const struct timespec *start)
+{
+	long		 took = ms_since(start), want;
+	unsigned	 pick = 0;
+	struct timespec	 pause;
+
+	want = m->setup->cfg.mailer_min_row_ms;
+	if (m->row_sent) {
+		m->send_ms[m->next_send_ms] = took;
+		m->next_send_ms = (m->next_send_ms + 1) % ROW_COST_SAMPLES;
+		if (m->nsend_ms < ROW_COST_SAMPLES)
+			m->nsend_ms++;
+	} else if (m->nsend_ms > 0) {
+		if (RAND_bytes((unsigned char *)&pick, sizeof(pick)) != 1)
+			pick = 0;
+		if (m->send_ms[pick % m->nsend_ms] > want)
+			want = m->send_ms[pick % m->nsend_ms];
+	}
+	if (took >= want)
+		return;
+	pause.tv_sec = (want - took) / 1000;
+	pause.tv_nsec = ((want - took) % 1000) * 1000000;
+	while (nanosleep(&pause, &pause) == -1 && errno == EINTR)
+		;
+}
+
 /* See mailer.h. */
 void
 mailer_work(struct mailer *m, struct mail_job *job)
 {
 	const struct config	*cfg = &m->setup->cfg;
+	struct timespec		 start;
 
 	if (job->changed && job->email[0] == '\0') {
 		m->given_up++;	/* wiped by retention before it went */
@@ -349,7 +412,14 @@ mailer_work(struct mailer *m, struct mail_job *job)
 	} else if (!email_valid(job->email, strlen(job->email))) {
 		m->given_up++;
 		record(m, job, "failed", 0, 0, 0, "not an address we accept");
-	} else
+	} else {
+		/* Only rows whose address is looked up are padded: the
+		 * others tell nothing about an account. */
+		clock_gettime(CLOCK_MONOTONIC, &start);
+		m->row_sent = 0;
 		mail_account(m, job);
+		pad_row(m, &start);
+	}
 	OPENSSL_cleanse(job->email, sizeof(job->email));
+	OPENSSL_cleanse(job->client_key, sizeof(job->client_key));
 }

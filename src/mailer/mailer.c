@@ -26,6 +26,9 @@
  */
 #include "ac-config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -33,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,7 +84,34 @@ setup_free(struct setup *s)
 	free(s);
 }
 
-/* reset_url: http(s)://..., no fragment (the code goes there), no space. */
+/* True when the host of an http:// URL (after "http://", up to a port,
+ * path, query or the end) is a loopback host: localhost, 127.0.0.0/8 or
+ * [::1].  A network attacker cannot reach those in between. */
+static int
+http_host_is_loopback(const char *url)
+{
+	const char	*h = url + 7;
+	char		 host[64];
+	size_t		 n;
+	struct in_addr	 a4;
+
+	if (h[0] == '[')
+		n = strcspn(h, "]") + 1;
+	else
+		n = strcspn(h, ":/?");
+	if (n == 0 || n >= sizeof(host))
+		return 0;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
+		return 1;
+	return inet_pton(AF_INET, host, &a4) == 1 &&
+	    (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+/* reset_url: https://..., no fragment (the code goes there), no space.
+ * http:// only for a loopback host: on plain HTTP a network attacker
+ * can inject script into the page and read the code from the fragment. */
 static int
 check_reset_url(const char *url, char *err, size_t errlen)
 {
@@ -94,6 +125,12 @@ check_reset_url(const char *url, char *err, size_t errlen)
 		snprintf(err, errlen, "key 'reset_url': must be an http(s) URL "
 		    "without a fragment or spaces (the code is put after "
 		    "\"#code=\")");
+		return -1;
+	}
+	if (strncmp(url, "http://", 7) == 0 && !http_host_is_loopback(url)) {
+		snprintf(err, errlen, "key 'reset_url': must be https:// (http:// "
+		    "only for localhost, 127.0.0.0/8 or [::1]): on plain HTTP "
+		    "anyone on the way can read the code from the page");
 		return -1;
 	}
 	return 0;

@@ -26,6 +26,9 @@ struct setup {
 	struct webhook		*webhook;	/* NULL: no webhook_url */
 };
 
+/* Durations of recent sends kept to pad rows that send nothing to. */
+#define ROW_COST_SAMPLES	32
+
 struct mailer {
 	const char	*config_path;
 	struct setup	*setup;
@@ -34,6 +37,12 @@ struct mailer {
 	time_t		 last_sweep;
 	unsigned long	 sent, given_up, retried;
 	unsigned long	 hooks_delivered, hooks_given_up, hooks_retried;
+	/* The row under way went to the relay (delivery.c). */
+	int		 row_sent;
+	/* How long the last rows that went to the relay took, in ms: a row
+	 * that sent nothing is made to take as long as one of them. */
+	long		 send_ms[ROW_COST_SAMPLES];
+	unsigned	 nsend_ms, next_send_ms;
 };
 
 /* One row under our lease, from start to its recorded outcome. */

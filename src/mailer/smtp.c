@@ -54,6 +54,22 @@ read_upload(char *buf, size_t size, size_t n, void *arg)
 	return take;
 }
 
+/* True when the URL's authority (after "://", up to the path) has a
+ * userinfo part ("user:pass@"): plain string work, so that the URL is
+ * never echoed in an error, whatever else is wrong with it. */
+static int
+url_has_userinfo(const char *url)
+{
+	const char	*p = strstr(url, "://");
+	size_t		 n;
+
+	if (p == NULL)
+		return strchr(url, '@') != NULL;
+	p += 3;
+	n = strcspn(p, "/?#");
+	return memchr(p, '@', n) != NULL;
+}
+
 int
 smtp_url_is_loopback(const char *url)
 {
@@ -154,6 +170,14 @@ smtp_new(const struct config *cfg, char *err, size_t errlen)
 	struct smtp	*s;
 	int		 loop;
 
+	/* The URL is logged at start and in errors: a password in it
+	 * would reach the log.  The credentials file is the place. */
+	if (url_has_userinfo(cfg->smtp_url)) {
+		snprintf(err, errlen, "key 'smtp_url': has a user or password "
+		    "in it (\"user:password@\"); refusing it: put them in "
+		    "smtp_credentials_file (a file of mode 0600)");
+		return NULL;
+	}
 	if ((loop = smtp_url_is_loopback(cfg->smtp_url)) == -1) {
 		snprintf(err, errlen, "key 'smtp_url': %s: expected "
 		    "smtp://HOST[:PORT] or smtps://HOST[:PORT]", cfg->smtp_url);
