@@ -103,7 +103,7 @@ def main():
         body = text_of(msg)
         expect("https://app.example.test/reset#code=" + code in body, "the link")
         html = html_of(msg)
-        expect('href="https://app.example.test/reset#code=%s"' % code in html and
+        expect('href="https://app.example.test/reset#code=%s' % code in html and
                code in html, "the link and the code in the HTML part")
         expect(re.search(r"^%s\s*$" % re.escape(code), body, re.M),
                "the code on its own line")
