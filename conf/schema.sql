@@ -24,6 +24,8 @@ CREATE TABLE IF NOT EXISTS reset_codes (
   created_at  DATETIME(6) NOT NULL,
   expires_at  DATETIME(6) NOT NULL,
   used_at     DATETIME(6) NULL,
+  locale      VARCHAR(35) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
+                                                 -- the recover request's, for the notice
   PRIMARY KEY (id),
   UNIQUE KEY reset_codes_digest (code_sha256),   -- the lookup of every request
   KEY reset_codes_user_open (user_id, used_at),  -- ending a user's open codes
@@ -99,6 +101,11 @@ DROP TABLE IF EXISTS attempt_counters;
 --     'failed' (SMTP 5xx or out of attempts) or 'expired' (too old to be
 --     worth a code).
 --   * After recover_retention the mailer wipes email and client_key.
+--   * kind 'changed' is the "your password was changed" notice, inserted
+--     by the reset's own transaction (a reset that rolls back has none),
+--     with user_id, email (the account's) and the code's locale; its
+--     reserved_at stays NULL and the per-client limit skips it, so no
+--     recover cap ever counts or suppresses it.
 -- Insert-only from the responder: no counter row that every request
 -- updates, which also suits a Galera cluster.  Every index costs each
 -- request an index insert, so there are only these four.  The code itself is never
@@ -111,6 +118,8 @@ CREATE TABLE IF NOT EXISTS mail_queue (
   fair_rank    INT UNSIGNED NOT NULL DEFAULT 0,   -- rows of its network before it
   email        VARCHAR(254) NULL,
   locale       VARCHAR(35) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
+  kind         ENUM('recover', 'changed') CHARACTER SET ascii NOT NULL
+                 DEFAULT 'recover',                -- 'changed': the notice after a reset
   created_at   DATETIME(6) NOT NULL,
   enqueued_at  DATETIME(6) NOT NULL,              -- created_at, or a requeue
   state        ENUM('queued', 'sent', 'suppressed', 'unknown', 'failed',
@@ -151,3 +160,51 @@ INSERT IGNORE INTO schema_version VALUES (4, 'mail-queue-indexes', UTC_TIMESTAMP
 INSERT IGNORE INTO schema_version VALUES (5, 'attempt-failures', UTC_TIMESTAMP(6));
 INSERT IGNORE INTO schema_version VALUES (6, 'client-network', UTC_TIMESTAMP(6));
 INSERT IGNORE INTO schema_version VALUES (7, 'token-families', UTC_TIMESTAMP(6));
+INSERT IGNORE INTO schema_version VALUES (8, 'events-webhooks', UTC_TIMESTAMP(6));
+
+-- The record of what happened (issue 18): one row per event, never a
+-- secret.  type is one of recovery.requested (the mailer resolved a
+-- recover request to an account: requests for unknown addresses leave no
+-- row), mail.sent, mail.suppressed, mail.failed, mail.expired,
+-- password.reset, tokens.revoked, tokens.reuse_detected and admin.COMMAND
+-- (actor: the OS user who ran account-reset-admin).  request_id and
+-- client_key as in the logs; user_id where known; detail a short ASCII
+-- note (a queue id, an SMTP status, a count).  No foreign key: the record
+-- outlives a deleted user.  Old rows go after retention_events, 500 at a
+-- time, from the mailer's sweep.  InnoDB with a primary key: Galera-safe.
+CREATE TABLE IF NOT EXISTS events (
+  id          BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  created_at  DATETIME(6) NOT NULL,
+  type        VARCHAR(40) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  request_id  VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
+  user_id     BIGINT UNSIGNED NULL,
+  client_key  VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
+  actor       VARCHAR(64) NOT NULL DEFAULT '',
+  detail      VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
+  PRIMARY KEY (id),
+  KEY events_user (user_id, id),                 -- events EMAIL
+  KEY events_age (created_at)                    -- --since, retention
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- The webhook outbox: one row per event a site is told of (password.reset,
+-- tokens.revoked, tokens.reuse_detected), inserted in the transaction
+-- that writes the event, only while webhook_url is set.  The mailer
+-- delivers it like a mail: a lease (lease_token, due_at), retries with
+-- backoff and jitter, state 'delivered' or 'failed' (given up).  Its id
+-- is the webhook-id the receiver deduplicates by (at-least-once).
+CREATE TABLE IF NOT EXISTS webhook_outbox (
+  id          BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  event_id    BIGINT UNSIGNED NOT NULL,
+  created_at  DATETIME(6) NOT NULL,
+  state       ENUM('queued', 'delivered', 'failed') CHARACTER SET ascii
+                NOT NULL DEFAULT 'queued',
+  due_at      DATETIME(6) NOT NULL,
+  lease_token CHAR(32) CHARACTER SET ascii COLLATE ascii_bin NULL,
+  attempts    INT UNSIGNED NOT NULL DEFAULT 0,
+  http_status SMALLINT UNSIGNED NULL,
+  finished_at DATETIME(6) NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY webhook_outbox_event (event_id),
+  KEY webhook_outbox_due (state, due_at),
+  KEY webhook_outbox_age (created_at)
+) ENGINE=InnoDB DEFAULT CHARSET=ascii;

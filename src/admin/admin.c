@@ -1,6 +1,7 @@
 /*
  * admin.c: account-reset-admin, the operator's tool: users, codes, tokens,
- * attempt counters, the recover queue, and "blocklist build LIST OUT".
+ * attempt counters, the recover queue, the record of events, and
+ * "blocklist build LIST OUT".
  * It finds the configuration the same way the responder does.  Passwords are read from stdin, never from argv (which
  * other users can see); on a terminal they are prompted for without echo.
  *
@@ -17,8 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "admin/admin.h"
+#include "admin/cmd_events.h"
 #include "base/email.h"
 #include "base/log.h"
 #include "base/number.h"
@@ -36,13 +39,18 @@ enum arg_kind { ARG_EMAIL, ARG_ADDRESS, ARG_ANY };
 #define NEEDS_DB	0x1	/* the config and a database handle */
 #define NEEDS_POLICY	0x2	/* the password policy (blocklist) loaded */
 #define ANY_SCHEMA	0x4	/* runs on a schema of any version */
+#define RECORDED	0x8	/* leaves an admin.COMMAND event (cmd_events.h) */
+
+/* The options a command takes besides --config. */
+#define TAKES_TTL	0x1	/* --ttl */
+#define TAKES_EVENTS	0x2	/* --since, --json, and EMAIL optional */
 
 struct command {
 	const char	*name;
 	enum arg_kind	 arg;
 	int		 nargs;		/* arguments after the name */
 	int		 needs;		/* NEEDS_* */
-	int		 takes_ttl;	/* accepts --ttl */
+	int		 takes;		/* TAKES_* */
 	int		(*run)(struct admin *);
 	const char	*usage;		/* after the name */
 	const char	*help;		/* one line */
@@ -65,34 +73,55 @@ admin_no_user(const char *email)
 
 /* The commands, one row each. */
 static const struct command commands[] = {
-	{ "create-user", ARG_EMAIL, 1, NEEDS_DB | NEEDS_POLICY, 0,
+	{ "create-user", ARG_EMAIL, 1, NEEDS_DB | NEEDS_POLICY | RECORDED, 0,
 	    cmd_create_user, "EMAIL",
 	    "create the user; password on stdin (prompted on a terminal)" },
-	{ "issue-code", ARG_EMAIL, 1, NEEDS_DB, 1, cmd_issue_code,
+	{ "issue-code", ARG_EMAIL, 1, NEEDS_DB | RECORDED, TAKES_TTL,
+	    cmd_issue_code,
 	    "EMAIL [--ttl SECONDS]", "print a new validation code for the user" },
-	{ "check-password", ARG_EMAIL, 1, NEEDS_DB, 0, cmd_check_password,
+	{ "check-password", ARG_EMAIL, 1, NEEDS_DB | RECORDED, 0,
+	    cmd_check_password,
 	    "EMAIL", "exit 0 when the password on stdin matches" },
 	{ "list-codes", ARG_EMAIL, 1, NEEDS_DB, 0, cmd_list_codes, "EMAIL",
 	    "list the user's open validation codes (ids and times)" },
-	{ "revoke-codes", ARG_EMAIL, 1, NEEDS_DB, 0, cmd_revoke_codes, "EMAIL",
+	{ "revoke-codes", ARG_EMAIL, 1, NEEDS_DB | RECORDED, 0,
+	    cmd_revoke_codes, "EMAIL",
 	    "end every open validation code of the user" },
-	{ "revoke-tokens", ARG_EMAIL, 1, NEEDS_DB, 0, cmd_revoke_tokens,
+	{ "revoke-tokens", ARG_EMAIL, 1, NEEDS_DB | RECORDED, 0,
+	    cmd_revoke_tokens,
 	    "EMAIL", "revoke every access and refresh token of the user" },
 	{ "show-attempts", ARG_ADDRESS, 1, NEEDS_DB, 0, cmd_show_attempts,
 	    "ADDRESS", "show the failed-code counter of a client address" },
-	{ "clear-attempts", ARG_ADDRESS, 1, NEEDS_DB, 0, cmd_clear_attempts,
+	{ "clear-attempts", ARG_ADDRESS, 1, NEEDS_DB | RECORDED, 0,
+	    cmd_clear_attempts,
 	    "ADDRESS", "clear the failed-code counters of a client address" },
 	{ "queue", ARG_ANY, 0, NEEDS_DB, 0, cmd_queue, "",
 	    "the recover queue's rows by state, with the oldest's age" },
-	{ "requeue", ARG_ANY, 1, NEEDS_DB, 0, cmd_requeue, "ID",
+	{ "requeue", ARG_ANY, 1, NEEDS_DB | RECORDED, 0, cmd_requeue, "ID",
 	    "queue a finished recover request again, due now" },
-	{ "purge", ARG_ANY, 0, NEEDS_DB, 0, cmd_purge, "",
+	{ "purge", ARG_ANY, 0, NEEDS_DB | RECORDED, 0, cmd_purge, "",
 	    "delete codes, tokens and queue rows past their retention" },
 	{ "migrate", ARG_ANY, 0, NEEDS_DB | ANY_SCHEMA, 0, cmd_migrate, "",
 	    "bring the database's schema up to date (safe to run again)" },
+	{ "events", ARG_EMAIL, 1, NEEDS_DB, TAKES_EVENTS, cmd_events,
+	    "[EMAIL] [--since WHEN] [--json]",
+	    "the record: every event (or the user's), oldest first" },
 	{ "blocklist", ARG_ANY, 3, 0, 0, cmd_blocklist, "build LIST OUT",
 	    "write the compact password blocklist OUT from LIST (no config)" },
 };
+
+/* The event of an admin action, with who ran it and how it ended. */
+static void
+record_action(struct admin *a, const struct command *cmd, int rc,
+    const char *key)
+{
+	char	detail[sizeof(a->detail) + 16];
+
+	snprintf(detail, sizeof(detail), "exit=%d%s%s", rc,
+	    a->detail[0] ? " " : "", a->detail);
+	events_admin_action(a->db, cmd->name, cmd->arg == ARG_EMAIL ? a->arg :
+	    NULL, cmd->arg == ARG_ADDRESS ? key : NULL, detail);
+}
 
 static const struct command *
 find_command(const char *name)
@@ -124,6 +153,8 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "ttl", required_argument, NULL, 't' },
+		{ "since", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -131,7 +162,7 @@ main(int argc, char *argv[])
 	const struct command	*cmd;
 	struct admin		 a;
 	struct config		 cfg;
-	char			 err[512], key[CLIENT_KEY_MAX];
+	char			 err[512], key[CLIENT_KEY_MAX], since[32];
 	const char		*config_path = NULL;
 	long long		 n;
 	int			 ch, rc;
@@ -142,7 +173,8 @@ main(int argc, char *argv[])
 	memset(&a, 0, sizeof(a));
 	a.ttl = -1;
 	/* Options may stand before or after the command and the argument. */
-	while ((ch = getopt_long(argc, argv, "c:t:hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:t:s:jhV", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			config_path = optarg;
@@ -154,6 +186,20 @@ main(int argc, char *argv[])
 				return EXIT_ERROR;
 			}
 			a.ttl = (long)n;
+			break;
+		case 's':
+			if (events_parse_since(optarg, time(NULL), since,
+			    sizeof(since)) == -1) {
+				fprintf(stderr, "account-reset-admin: --since "
+				    "%.40s: expected a UTC date YYYY-MM-DD, "
+				    "\"YYYY-MM-DD HH:MM[:SS]\" or an age such "
+				    "as 30m, 12h, 7d\n", optarg);
+				return EXIT_ERROR;
+			}
+			a.since = since;
+			break;
+		case 'j':
+			a.json = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -176,14 +222,20 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return EXIT_ERROR;
 	}
-	if (argc - optind != 1 + cmd->nargs) {
+	if (argc - optind != 1 + cmd->nargs &&
+	    !((cmd->takes & TAKES_EVENTS) && argc - optind == 1)) {
 		fprintf(stderr, "account-reset-admin: usage: %s %s\n",
 		    cmd->name, cmd->usage);
 		return EXIT_ERROR;
 	}
-	if (a.ttl != -1 && !cmd->takes_ttl) {
+	if (a.ttl != -1 && !(cmd->takes & TAKES_TTL)) {
 		fprintf(stderr, "account-reset-admin: %s takes no --ttl\n",
 		    cmd->name);
+		return EXIT_ERROR;
+	}
+	if ((a.since != NULL || a.json) && !(cmd->takes & TAKES_EVENTS)) {
+		fprintf(stderr, "account-reset-admin: %s takes no --since or "
+		    "--json\n", cmd->name);
 		return EXIT_ERROR;
 	}
 	a.args = &argv[optind + 1];
@@ -191,7 +243,8 @@ main(int argc, char *argv[])
 	/* The one check of an address (email.h): what the recover endpoint
 	 * accepts is what an account may be created for, so every user it
 	 * creates can recover. */
-	if (cmd->arg == ARG_EMAIL && !email_valid(a.arg, strlen(a.arg))) {
+	if (a.arg != NULL && cmd->arg == ARG_EMAIL &&
+	    !email_valid(a.arg, strlen(a.arg))) {
 		fprintf(stderr, "account-reset-admin: not an e-mail address the "
 		    "recover endpoint accepts (local@domain.tld)\n");
 		return EXIT_ERROR;
@@ -233,6 +286,8 @@ main(int argc, char *argv[])
 		return EXIT_ERROR;
 	}
 	rc = cmd->run(&a);
+	if (cmd->needs & RECORDED)
+		record_action(&a, cmd, rc, key);
 	db_free(a.db);
 	policy_unload();
 	return rc;

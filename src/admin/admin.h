@@ -27,6 +27,9 @@ struct admin {
 	const char		*arg;	/* the first argument: EMAIL, ADDRESS... */
 	char			**args;	/* all of them */
 	long			 ttl;	/* --ttl, or -1 */
+	const char		*since;	/* --since as UTC text, or NULL */
+	int			 json;	/* --json */
+	char			 detail[64]; /* for the command's event */
 };
 
 /* Reads the password: on a terminal, prompted without echo (twice when
@@ -62,5 +65,6 @@ int cmd_requeue(struct admin *a);
 int cmd_blocklist(struct admin *a);
 int cmd_purge(struct admin *a);
 int cmd_migrate(struct admin *a);
+int cmd_events(struct admin *a);	/* cmd_events.c */
 
 #endif

@@ -44,6 +44,7 @@ cmd_requeue(struct admin *a)
 		    "queue row id\n", a->args[0]);
 		return EXIT_ERROR;
 	}
+	snprintf(a->detail, sizeof(a->detail), "queue_id=%lld", id);
 	switch (db_mail_requeue(a->db, (unsigned long long)id)) {
 	case DB_OK:
 		printf("queued %lld again\n", id);

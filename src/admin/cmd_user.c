@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 
 #include "admin/admin.h"
+#include "admin/cmd_events.h"
 #include "db/db_admin.h"
 #include "password/hashrec.h"
 #include "password/policy.h"
@@ -171,6 +172,10 @@ revoke_for_user(struct admin *a, enum db_result (*change)(struct db *, const cha
 
 	switch (change(a->db, a->arg, &n)) {
 	case DB_OK:
+		snprintf(a->detail, sizeof(a->detail), "count=%llu", n);
+		/* The site hears of it by webhook, as of a reset's. */
+		if (change == db_revoke_user_tokens && n > 0)
+			events_tokens_revoked(a->db, a->arg, n);
 		printf("%llu %s%s revoked\n", n, noun, n == 1 ? "" : "s");
 		return fflush(stdout) == 0 ? EXIT_DONE : EXIT_ERROR;
 	case DB_NOT_FOUND:

@@ -191,6 +191,11 @@ reset_apply(struct endpoint *ep, const struct reset_request *req,
 	}
 	token->expires_in = cfg->access_token_lifetime;
 	w.password_record = record;
+	/* The notice after the reset, when the mailer is configured (it
+	 * needs reset_url) and the operator did not turn it off. */
+	w.notify = cfg->notify_password_changed && cfg->reset_url[0] != '\0';
+	w.request_id = ep->id;
+	w.client_key = ep->client;
 	sha256_hex(token->access_token, TOKEN_CHARS, w.access_sha256);
 	sha256_hex(token->refresh_token, TOKEN_CHARS, w.refresh_sha256);
 

@@ -27,7 +27,7 @@
 
 enum key_kind { KEY_LONG, KEY_ULONG, KEY_SIZE, KEY_INT, KEY_TEXT, KEY_PATH,
     KEY_ENGINE, KEY_BOOL, KEY_PROXIES, KEY_HEADER, KEY_OPT_PATH,
-    KEY_HOSTS, KEY_ORIGINS };
+    KEY_HOSTS, KEY_ORIGINS, KEY_WEBHOOK_URL };
 
 struct key {
 	const char	*name;
@@ -73,7 +73,18 @@ static const struct key keys[] = {
 	K("notify_domain_daily_limit", KEY_INT, notify_domain_daily_limit, 1, 1000000),
 	K("recover_retention", KEY_LONG, recover_retention, 86400, 31536000),
 	K("notify_unknown_recipients", KEY_BOOL, notify_unknown_recipients, 0, 0),
+	K("notify_password_changed", KEY_BOOL, notify_password_changed, 0, 0),
+	K("notify_timezone", KEY_TEXT, notify_timezone, 0, 0),
+	K("support_url", KEY_TEXT, support_url, 0, 0),
+	K("forgot_url", KEY_TEXT, forgot_url, 0, 0),
 	K("reset_url", KEY_TEXT, reset_url, 0, 0),
+	K("retention_events", KEY_LONG, retention_events, 86400, 315360000),
+	K("webhook_url", KEY_WEBHOOK_URL, webhook_url, 0, 0),
+	K("webhook_secret_file", KEY_OPT_PATH, webhook_secret_file, 0, 0),
+	K("webhook_ca_file", KEY_OPT_PATH, webhook_ca_file, 0, 0),
+	K("webhook_timeout", KEY_LONG, webhook_timeout, 1, 600),
+	K("webhook_max_attempts", KEY_INT, webhook_max_attempts, 1, 100),
+	K("webhook_backoff", KEY_LONG, webhook_backoff, 1, 86400),
 	K("mail_from", KEY_TEXT, mail_from, 0, 0),
 	K("mail_template_dir", KEY_PATH, mail_template_dir, 0, 0),
 	K("smtp_url", KEY_TEXT, smtp_url, 0, 0),
@@ -154,6 +165,12 @@ config_defaults(struct config *cfg)
 	cfg->recover_network_limit = 100;
 	cfg->notify_domain_daily_limit = 100;
 	cfg->recover_retention = 604800;
+	cfg->notify_password_changed = 1;
+	snprintf(cfg->notify_timezone, sizeof(cfg->notify_timezone), "UTC");
+	cfg->retention_events = 31536000;
+	cfg->webhook_timeout = 10;
+	cfg->webhook_max_attempts = 10;
+	cfg->webhook_backoff = 30;
 	snprintf(cfg->mail_template_dir, sizeof(cfg->mail_template_dir),
 	    "%s/account-reset/mail", SYSCONFDIR);
 	snprintf(cfg->smtp_url, sizeof(cfg->smtp_url), "smtp://localhost:587");
@@ -184,6 +201,39 @@ valid_text(const char *s)
 		if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
 			return -1;
 	return 0;
+}
+
+/* webhook_url: https://, or http:// only to a loopback host (127.0.0.0/8,
+ * localhost, [::1]); no fragment, no space.  NULL, or what is wrong. */
+static const char *
+check_webhook_url(const char *url)
+{
+	static const char *const loopback[] = { "127.", "localhost", "[::1]" };
+	const char	*host;
+	size_t		 i, n;
+
+	if (*url == '\0')
+		return NULL;	/* empty: no webhooks */
+	if (strlen(url) >= CONFIG_STR_MAX)
+		return "too long";
+	if (valid_text(url) == -1 || strpbrk(url, " #") != NULL)
+		return "must be a URL of printable ASCII, no spaces or fragment";
+	if (strncmp(url, "https://", 8) == 0)
+		return url[8] != '\0' && url[8] != '/' ? NULL :
+		    "must name a host";
+	if (strncmp(url, "http://", 7) != 0)
+		return "must be an https:// URL";
+	host = url + 7;
+	for (i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++) {
+		n = strlen(loopback[i]);
+		if (strncmp(host, loopback[i], n) != 0)
+			continue;
+		if (i == 0)	/* 127.x.y.z: then digits and dots */
+			n += strspn(host + n, "0123456789.");
+		if (host[n] == '\0' || host[n] == ':' || host[n] == '/')
+			return NULL;
+	}
+	return "must be https:// (plain http:// only to a loopback address)";
 }
 
 /* An HTTP header name as its CGI variable: X-Forwarded-For becomes
@@ -354,6 +404,7 @@ set_key(struct config *cfg, const struct key *k, const char *value)
 {
 	static char	 why[160];
 	char		*field = (char *)cfg + k->offset;
+	const char	*p;
 	long long	 n;
 
 	switch (k->kind) {
@@ -399,6 +450,11 @@ set_key(struct config *cfg, const struct key *k, const char *value)
 		return parse_db_hosts(value, (struct db_hosts *)(void *)field);
 	case KEY_ORIGINS:
 		return parse_origins(value, field, CONFIG_STR_MAX);
+	case KEY_WEBHOOK_URL:
+		if ((p = check_webhook_url(value)) != NULL)
+			return p;
+		memcpy(field, value, strlen(value) + 1);
+		return NULL;
 	case KEY_TEXT:
 	case KEY_PATH:
 	case KEY_OPT_PATH:

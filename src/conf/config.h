@@ -60,7 +60,18 @@ struct config {
 	int			notify_domain_daily_limit; /* notices per domain and 24 h */
 	long			recover_retention;	/* seconds until addresses are wiped */
 	int			notify_unknown_recipients; /* 1: mail unknown addresses */
+	int			notify_password_changed; /* 1: the notice after a reset */
+	char			notify_timezone[CONFIG_STR_MAX]; /* the notice's local time */
+	char			support_url[CONFIG_STR_MAX];	/* "": reset_url */
+	char			forgot_url[CONFIG_STR_MAX];	/* "": reset_url */
 	char			reset_url[CONFIG_STR_MAX];	/* "" until set */
+	long			retention_events;	/* seconds events are kept */
+	char			webhook_url[CONFIG_STR_MAX];	/* "": no webhooks */
+	char			webhook_secret_file[CONFIG_STR_MAX]; /* "whsec_..." */
+	char			webhook_ca_file[CONFIG_STR_MAX]; /* "": the system's */
+	long			webhook_timeout;	/* seconds, one delivery */
+	int			webhook_max_attempts;
+	long			webhook_backoff;	/* seconds, first retry */
 	char			mail_from[CONFIG_STR_MAX];	/* "" until set */
 	char			mail_template_dir[CONFIG_STR_MAX];
 	char			smtp_url[CONFIG_STR_MAX];

@@ -133,6 +133,11 @@ enum db_result dbi_connect(struct db *db);
  * refused (db_schema_refused()). */
 enum db_result dbi_schema_check(struct db *db);
 
+/* Inside a transaction: one event and, for a webhook type while
+ * webhook_url is set, its outbox row (db_events.c). */
+struct event;
+enum db_result dbi_events_add(struct db *db, const struct event *e);
+
 /* Called by db_free: the attempt batch's last, best-effort write. */
 void dbi_attempts_at_exit(struct db *db);
 

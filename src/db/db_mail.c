@@ -51,13 +51,13 @@ static const struct stmt_def stmts[NSTMTS] = {
 	    "SELECT COUNT(*), COALESCE(CEIL(TIMESTAMPDIFF(MICROSECOND, "
 	    "UTC_TIMESTAMP(6), MIN(created_at) + INTERVAL ? SECOND) / 1000000), "
 	    "1) FROM mail_queue WHERE client_key = ? AND created_at > "
-	    "UTC_TIMESTAMP(6) - INTERVAL ? SECOND", 3, 2 },
+	    "UTC_TIMESTAMP(6) - INTERVAL ? SECOND AND kind = 'recover'", 3, 2 },
 	/* The same for the client's network (an IPv4 /24, an IPv6 /48). */
 	[RECOVER_COUNT_NET] = {
 	    "SELECT COUNT(*), COALESCE(CEIL(TIMESTAMPDIFF(MICROSECOND, "
 	    "UTC_TIMESTAMP(6), MIN(created_at) + INTERVAL ? SECOND) / 1000000), "
 	    "1) FROM mail_queue WHERE client_net = ? AND created_at > "
-	    "UTC_TIMESTAMP(6) - INTERVAL ? SECOND", 3, 2 },
+	    "UTC_TIMESTAMP(6) - INTERVAL ? SECOND AND kind = 'recover'", 3, 2 },
 	/* One INSERT answers every valid recover request; no user lookup. */
 	[RECOVER_ENQUEUE] = {
 	    "INSERT INTO mail_queue (request_id, client_key, client_net, "
@@ -78,7 +78,9 @@ static const struct stmt_def stmts[NSTMTS] = {
 	    "UTC_TIMESTAMP(6)), request_id, client_key FROM mail_queue "
 	    "WHERE id = LAST_INSERT_ID() AND lease_token = ?", 1, 5 },
 	[LEASED_ADDRESS] = {
-	    "SELECT COALESCE(email, ''), locale FROM mail_queue WHERE id = ?", 1, 2 },
+	    "SELECT COALESCE(email, ''), locale, kind = 'changed', "
+	    "COALESCE(user_id, 0), CAST(UNIX_TIMESTAMP(created_at) AS SIGNED) "
+	    "FROM mail_queue WHERE id = ?", 1, 5 },
 	/* The account's row lock serialises every mailer deciding about
 	 * this account, so the caps hold across mailers. */
 	[USER_LOCK] = {
@@ -112,8 +114,8 @@ static const struct stmt_def stmts[NSTMTS] = {
 	    "AND q.id <> ?", 3, 3 },
 	[CODE] = {
 	    "INSERT INTO reset_codes (user_id, code_sha256, created_at, "
-	    "expires_at) VALUES (?, ?, UTC_TIMESTAMP(6), "
-	    "UTC_TIMESTAMP(6) + INTERVAL ? SECOND)", 3, 0 },
+	    "expires_at, locale) VALUES (?, ?, UTC_TIMESTAMP(6), "
+	    "UTC_TIMESTAMP(6) + INTERVAL ? SECOND, ?)", 4, 0 },
 	[RESERVE_USER] = {
 	    "UPDATE mail_queue SET user_id = ?, reserved_at = UTC_TIMESTAMP(6), "
 	    "code_id = LAST_INSERT_ID() WHERE id = ? AND lease_token = ?", 3, 0 },
@@ -221,10 +223,13 @@ db_mail_claim(struct db *db, long lease_seconds, struct mail_job *job)
 				    I64(&job->age),
 				    TEXT_OUT(job->request_id, sizeof(job->request_id)),
 				    TEXT_OUT(job->client_key, sizeof(job->client_key)) };
+	long long		 changed = 0;
 	struct val		 addr_in[] = { U64(&job->id) };
 	struct val		 addr_out[] = {
 				    TEXT_OUT(job->email, sizeof(job->email)),
-				    TEXT_OUT(job->locale, sizeof(job->locale)) };
+				    TEXT_OUT(job->locale, sizeof(job->locale)),
+				    I64(&changed), U64(&job->user_id),
+				    I64(&job->created) };
 	enum db_result		 rc;
 
 	rc = dbi_statement(db, &stmts[CLAIM], claim_in, NELEM(claim_in), NULL,
@@ -241,6 +246,7 @@ db_mail_claim(struct db *db, long lease_seconds, struct mail_job *job)
 	    addr_out, NELEM(addr_out), NULL);
 	if (rc != DB_OK)
 		return rc;
+	job->changed = changed != 0;
 	return DB_OK;
 }
 
@@ -273,7 +279,8 @@ reserve_account_once(struct db *db, void *arg)
 	struct val		 caps_out[] = { U64(&count), I64(&recent),
 				    U64(&total) };
 	struct val		 code_in[] = { U64(user_id),
-				    TEXT_IN(a->code_sha256), I64(&a->code_ttl) };
+				    TEXT_IN(a->code_sha256), I64(&a->code_ttl),
+				    TEXT_IN(a->job->locale) };
 	struct val		 res_in[] = { U64(user_id), U64(&id),
 				    TEXT_IN(a->job->lease) };
 	enum db_result		 rc;

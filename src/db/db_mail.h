@@ -35,6 +35,11 @@ struct mail_job {
 	char			client_key[65];	/* who asked; "" when none */
 	char			email[MAIL_EMAIL_MAX * 4 + 1];	/* "" when wiped */
 	char			locale[MAIL_LOCALE_MAX + 1];
+	/* kind 'changed': the notice after a reset, to user_id's address
+	 * (email), showing when (created, Unix time) and the client key. */
+	int			changed;
+	unsigned long long	user_id;
+	long long		created;
 };
 
 /* Takes the oldest due row under the lease job->lease for lease_seconds
@@ -49,7 +54,9 @@ enum mail_reserve {
 	RESERVE_LOST,		/* the lease ran out meanwhile */
 };
 
-/* In one transaction with the account's row locked (so that concurrent
+/* The recover request's locale goes with the code (reset_codes.locale),
+ * for the notice after a reset with it.
+ * In one transaction with the account's row locked (so that concurrent
  * mailers see each other's decisions): finds the account by the address
  * (the column's case-insensitive collation), applies the caps (for the
  * row's client: a mail within interval seconds, or daily_limit mails in

@@ -5,9 +5,11 @@
 #include "ac-config.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "db/db-internal.h"
+#include "db/db_events.h"
 #include "db/db_reset.h"
 
 enum {
@@ -16,6 +18,7 @@ enum {
 	LOCK_CODE,
 	SET_PASSWORD,
 	END_CODES,
+	QUEUE_NOTICE,
 	REVOKE_TOKENS,
 	INSERT_TOKEN,
 	NSTMTS
@@ -51,6 +54,15 @@ static const struct stmt_def stmts[NSTMTS] = {
 	[END_CODES] = {
 	    "UPDATE reset_codes SET used_at = UTC_TIMESTAMP(6) "
 	    "WHERE user_id = ? AND used_at IS NULL", 1, 0 },
+	/* The notice goes to the account's stored address, in the locale
+	 * of the recover request that made the code.  reserved_at stays
+	 * NULL: no recover cap counts it (db_mail.c). */
+	[QUEUE_NOTICE] = {
+	    "INSERT INTO mail_queue (request_id, client_key, email, locale, "
+	    "kind, created_at, enqueued_at, due_at, user_id) "
+	    "SELECT ?, ?, u.email, c.locale, 'changed', UTC_TIMESTAMP(6), "
+	    "UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), u.id FROM reset_codes c "
+	    "JOIN users u ON u.id = c.user_id WHERE c.id = ?", 3, 0 },
 	[REVOKE_TOKENS] = {
 	    "UPDATE tokens SET revoked_at = UTC_TIMESTAMP(6) "
 	    "WHERE user_id = ? AND revoked_at IS NULL", 1, 0 },
@@ -115,6 +127,13 @@ reset_body(struct db *db, void *arg)
 	struct val		 pw_in[] = { TEXT_IN(w->password_record),
 				    U64(&user_id) };
 	struct val		 user_in[] = { U64(&user_id) };
+	struct event		 ev = { NULL, w->request_id, w->user_id, NULL,
+				    w->client_key, NULL, NULL };
+	char			 detail[64];
+	struct val		 notice_in[] = {
+				    TEXT_IN(w->request_id ? w->request_id : ""),
+				    TEXT_IN(w->client_key ? w->client_key : ""),
+				    U64(&code_id) };
 	struct val		 tok_in[] = { U64(&user_id),
 				    TEXT_IN(w->access_sha256),
 				    TEXT_IN(w->refresh_sha256),
@@ -139,9 +158,28 @@ reset_body(struct db *db, void *arg)
 	if (rc == DB_OK)
 		rc = dbi_run(db, &stmts[END_CODES], user_in, NELEM(user_in), NULL,
 		    0, NULL);
+	/* Before the tokens: a transaction that dies from here on (the
+	 * database killed, a lock wait) has queued its notice and must lose
+	 * it with the rest (tests/integration/test_notify.py). */
+	if (rc == DB_OK && w->notify)
+		rc = dbi_run(db, &stmts[QUEUE_NOTICE], notice_in,
+		    NELEM(notice_in), NULL, 0, &n);
+	if (rc == DB_OK && w->notify && n != 1)
+		rc = DB_NOT_FOUND;
 	if (rc == DB_OK)
 		rc = dbi_run(db, &stmts[REVOKE_TOKENS], user_in, NELEM(user_in),
-		    NULL, 0, NULL);
+		    NULL, 0, &n);
+	/* The record, and the site's webhooks, in the same transaction. */
+	if (rc == DB_OK) {
+		ev.type = EVENT_PASSWORD_RESET;
+		rc = dbi_events_add(db, &ev);
+	}
+	if (rc == DB_OK && n > 0) {
+		snprintf(detail, sizeof(detail), "count=%llu reason=reset", n);
+		ev.type = EVENT_TOKENS_REVOKED;
+		ev.detail = detail;
+		rc = dbi_events_add(db, &ev);
+	}
 	if (rc == DB_OK)
 		rc = dbi_run(db, &stmts[INSERT_TOKEN], tok_in, NELEM(tok_in), NULL,
 		    0, NULL);

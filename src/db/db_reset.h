@@ -44,11 +44,20 @@ struct reset_write {
 	const char		*password_record;
 	char			 access_sha256[SHA256_HEX_CHARS + 1];
 	char			 refresh_sha256[SHA256_HEX_CHARS + 1];
+	/* The "password changed" notice (notify_password_changed): queued
+	 * in this transaction when notify is set, with the request id and
+	 * the client key ("" when none) it shows. */
+	int			 notify;
+	const char		*request_id;
+	const char		*client_key;
 };
 
 /* The reset, as one transaction: the code is locked and re-checked, the
- * password stored, every open code of the user ended, the user's tokens
- * revoked and the new one stored.  DB_NOT_FOUND when the code was used or
+ * password stored, every open code of the user ended, the notice queued
+ * (with w->notify: a mail_queue row of kind 'changed' to the account's
+ * address in the code's locale), the user's tokens revoked and the new
+ * one stored, with the events password.reset and (when there were live
+ * tokens) tokens.revoked and their webhook outbox rows.  DB_NOT_FOUND when the code was used or
  * expired meanwhile (nothing written).  Deadlocks, lock wait timeouts and
  * Galera certification failures (1213 at COMMIT) are rerun up to
  * cfg->db_retries times (see db_reruns); a COMMIT whose connection broke

@@ -4,9 +4,11 @@
 #include "ac-config.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "db/db-internal.h"
+#include "db/db_events.h"
 #include "db/db_tokens.h"
 
 enum {
@@ -130,6 +132,9 @@ refresh_body(struct db *db, void *arg)
 				    TEXT_IN(r->client_id_out),
 				    TEXT_IN(r->scope), I64(&access_ttl),
 				    I64(&refresh_ttl), U64(&r->family_id) };
+	char			 detail[48];
+	struct event		 ev = { EVENT_TOKENS_REUSE, NULL, 0, NULL, NULL,
+				    NULL, detail };
 	enum db_result		 rc;
 
 	r->outcome = DB_REFRESH_INVALID;
@@ -141,7 +146,16 @@ refresh_body(struct db *db, void *arg)
 		return rc;
 	if (rotated) {
 		r->outcome = DB_REFRESH_REUSED;
-		return end_family(db, r->family_id);
+		rc = end_family(db, r->family_id);
+		/* The record and the site's webhook, in this transaction
+		 * (db_events.h). */
+		if (rc == DB_OK) {
+			snprintf(detail, sizeof(detail), "family=%llu",
+			    r->family_id);
+			ev.user_id = r->user_id;
+			rc = dbi_events_add(db, &ev);
+		}
+		return rc;
 	}
 	if (!live)
 		return DB_OK;		/* revoked or expired: it stays so */

@@ -2,7 +2,8 @@
  * delivery.c: one row of mail_queue under the mailer's lease: the
  * per-account caps, a fresh code (its digest stored like issue-code's),
  * the message, SMTP, and the outcome recorded (sent, retried later, or
- * given up).
+ * given up) with its event; or, for a row of kind 'changed', the notice
+ * after a reset.
  */
 #include "ac-config.h"
 
@@ -20,21 +21,20 @@
 #include "base/hex.h"
 #include "base/log.h"
 #include "base/secure.h"
+#include "db/db_events.h"
 #include "mailer/mailer_metrics.h"
 #include "mailer/mailmsg.h"
 #include "password/token.h"
 
 #define LINK_MAX	(CONFIG_STR_MAX + CODE_CHARS + 64)
 
-/* The delay before attempt n + 1: mailer_backoff doubled for each
- * attempt made, capped at a day, with "equal jitter" (half fixed, half
- * random) so that a relay coming back is not hit by every retry at once. */
-static long
-retry_delay(const struct config *cfg, unsigned long long attempts)
+/* See mailer.h. */
+long
+mailer_retry_delay(long backoff, unsigned long long attempts)
 {
 	unsigned char	r[4];
 	unsigned long	rnd;
-	long		d = cfg->mailer_backoff;
+	long		d = backoff;
 	unsigned long long i;
 
 	for (i = 1; i < attempts && d < 86400; i++)
@@ -56,9 +56,39 @@ log_outcome(const struct mail_job *job, const char *state, long smtp_status,
     const char *detail)
 {
 	log_msg("mail request id=%s queue_id=%llu attempt=%llu state=%s "
-	    "smtp_status=%ld%s%s", job->request_id[0] ? job->request_id : "-",
+	    "smtp_status=%ld%s%s%s", job->request_id[0] ? job->request_id : "-",
 	    job->id, job->attempts, state, smtp_status,
+	    job->changed ? " kind=changed" : "",
 	    detail != NULL ? " detail=" : "", detail != NULL ? detail : "");
+}
+
+/* An event of the record (db_events.h), logged when it cannot be
+ * written: the mail's outcome stands either way. */
+static void
+event(struct mailer *m, const struct mail_job *job, const char *type,
+    unsigned long long user_id, const char *detail)
+{
+	struct event	e = { type, job->request_id, user_id, NULL,
+			    job->client_key, NULL, detail };
+
+	if (db_events_record(m->db, &e) != DB_OK)
+		log_msg("mail request id=%s queue_id=%llu event %s not "
+		    "recorded: %s", job->request_id, job->id, type,
+		    db_last_error(m->db));
+}
+
+/* mail.sent, mail.suppressed, mail.failed, mail.expired: only for an
+ * account (a row for an unknown address leaves no event naming it). */
+static void
+mail_event(struct mailer *m, const struct mail_job *job, const char *state,
+    unsigned long long user_id, long smtp_status)
+{
+	char	type[EVENT_TYPE_MAX + 1], detail[96];
+
+	snprintf(type, sizeof(type), "mail.%s", state);
+	snprintf(detail, sizeof(detail), "queue_id=%llu kind=%s smtp_status=%ld",
+	    job->id, job->changed ? "changed" : "recover", smtp_status);
+	event(m, job, type, user_id, detail);
 }
 
 static void
@@ -80,6 +110,8 @@ record(struct mailer *m, const struct mail_job *job, const char *state,
 		    "recording state=%s", job->request_id, job->id, state);
 	mailer_metrics_outcome(state);
 	log_outcome(job, state, smtp_status, detail);
+	if (!lost && user_id != 0 && strcmp(state, "unknown") != 0)
+		mail_event(m, job, state, user_id, smtp_status);
 }
 
 /*
@@ -119,9 +151,10 @@ send_and_record(struct mailer *m, const struct mail_job *job,
 	/* Said as such in the log: not the relay's 220 to STARTTLS. */
 	snprintf(why, sizeof(why), "%s%s", out == SMTP_TLS_FAILED ?
 	    "TLS failed: " : "", detail);
-	delay = retry_delay(cfg, job->attempts);
+	delay = mailer_retry_delay(cfg->mailer_backoff, job->attempts);
+	/* A notice has no code to outlive: only the attempts bound it. */
 	if (job->attempts >= (unsigned long long)cfg->mailer_max_attempts ||
-	    job->age + delay >= cfg->code_lifetime) {
+	    (!job->changed && job->age + delay >= cfg->code_lifetime)) {
 		m->given_up++;
 		record(m, job, job->attempts >= (unsigned long long)
 		    cfg->mailer_max_attempts ? "failed" : "expired", user_id,
@@ -176,6 +209,8 @@ mail_account(struct mailer *m, const struct mail_job *job)
 		    job->request_id, job->id, db_last_error(m->db));
 		goto out;
 	}
+	if (res == RESERVE_SEND || res == RESERVE_SUPPRESSED)
+		event(m, job, EVENT_RECOVERY_REQUESTED, user_id, NULL);
 	switch (res) {
 	case RESERVE_LOST:
 		log_msg("mail request id=%s queue_id=%llu lease lost; another "
@@ -189,7 +224,7 @@ mail_account(struct mailer *m, const struct mail_job *job)
 	case RESERVE_SEND:
 		break;
 	}
-	t = templates_pick(&m->setup->templates, job->locale, 0);
+	t = templates_pick(&m->setup->templates, job->locale, TEMPLATE_RESET);
 	/* The pages read lang= from the fragment too (README, "The pages"):
 	 * the language part of the request's locale, a checked tag. */
 	if (job->locale[0] != '\0')
@@ -233,7 +268,8 @@ unknown:
 		record(m, job, "suppressed", 0, 0, 0, "unknown address");
 		goto out;
 	}
-	t = templates_pick(&m->setup->templates, job->locale, 1);
+	t = templates_pick(&m->setup->templates, job->locale,
+	    TEMPLATE_UNKNOWN);
 	memset(&v, 0, sizeof(v));
 	v.minutes = cfg->code_lifetime / 60;
 	env.from = cfg->mail_from;
@@ -252,6 +288,68 @@ out:
 	OPENSSL_cleanse(code, sizeof(code));
 	OPENSSL_cleanse(link, sizeof(link));
 	OPENSSL_cleanse(digest, sizeof(digest));
+}
+
+/* "2026-12-06 19:46 UTC" and, in notify_timezone (the process's TZ),
+ * "2026-12-06 20:46 CET (+0100)". */
+static void
+format_times(time_t when, char *utc, size_t utclen, char *local,
+    size_t locallen)
+{
+	struct tm	tm;
+
+	gmtime_r(&when, &tm);
+	if (strftime(utc, utclen, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		snprintf(utc, utclen, "?");
+	localtime_r(&when, &tm);
+	if (strftime(local, locallen, "%Y-%m-%d %H:%M %Z (%z)", &tm) == 0)
+		snprintf(local, locallen, "?");
+}
+
+/* The "your password was changed" notice: queued by the reset's own
+ * transaction to the account's address, never capped.  It holds when,
+ * the client key the reset came from, and where to go if it was not the
+ * account holder; never a code, a token or the password. */
+static void
+mail_notice(struct mailer *m, const struct mail_job *job)
+{
+	const struct config	*cfg = &m->setup->cfg;
+	const struct mail_template *t;
+	struct mail_values	 v;
+	struct mail_envelope	 env;
+	char			 token[33], err[200], utc[64], local[96];
+	char			*msg = NULL;
+	size_t			 len = 0;
+
+	if (hex_random(16, token) == -1) {
+		log_msg("mail request id=%s RAND_bytes failed", job->request_id);
+		return;
+	}
+	format_times((time_t)job->created, utc, sizeof(utc), local,
+	    sizeof(local));
+	memset(&v, 0, sizeof(v));
+	v.time_utc = utc;
+	v.time_local = local;
+	v.network = job->client_key[0] != '\0' ? job->client_key : "unknown";
+	v.forgot_url = cfg->forgot_url[0] != '\0' ? cfg->forgot_url :
+	    cfg->reset_url;
+	v.support_url = cfg->support_url[0] != '\0' ? cfg->support_url :
+	    v.forgot_url;
+	env.from = cfg->mail_from;
+	env.to = job->email;
+	env.date = time(NULL);
+	env.message_token = token;
+	t = templates_pick(&m->setup->templates, job->locale, TEMPLATE_CHANGED);
+	if (t == NULL || mailmsg_build(t, &v, &env, &msg, &len, err,
+	    sizeof(err)) == -1) {
+		m->given_up++;
+		record(m, job, "failed", job->user_id, 0, 0, t == NULL ?
+		    "no en.changed.txt (notify_password_changed is off here?)" :
+		    err);
+		return;
+	}
+	send_and_record(m, job, job->user_id, job->email, msg, len);
+	secure_free(msg, len);
 }
 
 static long
@@ -308,7 +406,17 @@ mailer_work(struct mailer *m, struct mail_job *job)
 	const struct config	*cfg = &m->setup->cfg;
 	struct timespec		 start;
 
-	if (job->email[0] == '\0' || job->age >= cfg->code_lifetime) {
+	if (job->changed && job->email[0] == '\0') {
+		m->given_up++;	/* wiped by retention before it went */
+		record(m, job, "expired", job->user_id, 0, 0, NULL);
+	} else if (job->changed) {
+		if (!email_valid(job->email, strlen(job->email))) {
+			m->given_up++;
+			record(m, job, "failed", job->user_id, 0, 0,
+			    "not an address we accept");
+		} else
+			mail_notice(m, job);
+	} else if (job->email[0] == '\0' || job->age >= cfg->code_lifetime) {
 		/* Too old to be worth a code (or wiped by retention). */
 		m->given_up++;
 		record(m, job, "expired", 0, 0, 1, NULL);

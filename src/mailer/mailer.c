@@ -5,6 +5,9 @@
  * caps, makes a fresh code (its digest stored like issue-code's), mails
  * it over SMTP (smtp.c, the only code that talks SMTP) and records the
  * outcome (delivery.c: one row; this file: the process and its loop).
+ * The same queue carries the "password changed" notices that resets
+ * queue, and with webhook_url set the mailer also delivers the webhook
+ * outbox (hooks.c).
  * Several mailers may run against one database: a lease keeps two of
  * them from sending one request, and a mailer that dies loses nothing
  * (its lease runs out and another takes the row).
@@ -44,6 +47,7 @@
 
 #include "conf/config.h"
 #include "db/db.h"
+#include "db/db_events.h"
 #include "db/db_mail.h"
 #include "base/email.h"
 #include "base/hex.h"
@@ -80,6 +84,7 @@ setup_free(struct setup *s)
 	if (s == NULL)
 		return;
 	smtp_free(s->smtp);
+	webhook_free(s->webhook);
 	templates_free(&s->templates);
 	free(s);
 }
@@ -136,6 +141,38 @@ check_reset_url(const char *url, char *err, size_t errlen)
 	return 0;
 }
 
+/* notify_timezone: a zone of the system's tz database (e.g.
+ * Europe/Berlin), which becomes this process's TZ: only the notice's
+ * {{time_local}} uses local time.  glibc takes an unknown zone for UTC
+ * without a word, so the file must exist. */
+static int
+check_timezone(const char *zone, char *err, size_t errlen)
+{
+	char	path[CONFIG_STR_MAX + 32];
+
+	if (strcmp(zone, "UTC") != 0) {
+		if (zone[0] == '/' || strstr(zone, "..") != NULL ||
+		    strspn(zone, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789/_+-") != strlen(zone)) {
+			snprintf(err, errlen, "key 'notify_timezone': not a time "
+			    "zone name (e.g. Europe/Berlin)");
+			return -1;
+		}
+		snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zone);
+		if (access(path, R_OK) == -1) {
+			snprintf(err, errlen, "key 'notify_timezone': no zone "
+			    "%.100s in /usr/share/zoneinfo (package tzdata)", zone);
+			return -1;
+		}
+	}
+	if (setenv("TZ", zone, 1) == -1) {
+		snprintf(err, errlen, "key 'notify_timezone': %s", strerror(errno));
+		return -1;
+	}
+	tzset();
+	return 0;
+}
+
 /* Loads and checks everything a configuration needs. */
 static struct setup *
 setup_load(const char *path, char *err, size_t errlen)
@@ -164,8 +201,15 @@ setup_load(const char *path, char *err, size_t errlen)
 	}
 	if (check_reset_url(s->cfg.reset_url, msg, sizeof(msg)) == -1 ||
 	    (s->smtp = smtp_new(&s->cfg, msg, sizeof(msg))) == NULL ||
+	    check_timezone(s->cfg.notify_timezone, msg, sizeof(msg)) == -1 ||
 	    templates_load(&s->templates, s->cfg.mail_template_dir,
-	    s->cfg.notify_unknown_recipients, msg, sizeof(msg)) == -1) {
+	    s->cfg.notify_unknown_recipients, s->cfg.notify_password_changed,
+	    msg, sizeof(msg)) == -1) {
+		snprintf(err, errlen, "%.250s: %s", path, msg);
+		goto fail;
+	}
+	if (s->cfg.webhook_url[0] != '\0' &&
+	    (s->webhook = webhook_new(&s->cfg, msg, sizeof(msg))) == NULL) {
 		snprintf(err, errlen, "%.250s: %s", path, msg);
 		goto fail;
 	}
@@ -240,6 +284,7 @@ static void
 sweep(struct mailer *m)
 {
 	unsigned long long	n = 0, total = 0;
+	int			rounds;
 
 	m->last_sweep = time(NULL);
 	do {
@@ -253,6 +298,23 @@ sweep(struct mailer *m)
 	if (total > 0)
 		log_msg("retention: wiped the addresses of %llu queue rows "
 		    "older than %ld s", total, m->setup->cfg.recover_retention);
+	/* Old events, 500 (and 500 outbox rows) a statement, at most 20
+	 * statements a sweep: a backlog goes over a few sweeps, never in
+	 * one long transaction. */
+	total = 0;
+	for (rounds = 0; rounds < 20; rounds++) {
+		if (db_events_purge(m->db, m->setup->cfg.retention_events,
+		    &n) != DB_OK) {
+			log_msg("events retention: %s", db_last_error(m->db));
+			break;
+		}
+		total += n;
+		if (n == 0)
+			break;
+	}
+	if (total > 0)
+		log_msg("retention: deleted %llu events and webhook rows older "
+		    "than %ld s", total, m->setup->cfg.retention_events);
 	purge(m);
 }
 
@@ -324,7 +386,7 @@ run(struct mailer *m, const sigset_t *sigs)
 {
 	struct mail_job		 job;
 	struct timespec		 zero = { 0, 0 };
-	enum db_result		 rc;
+	enum db_result		 rc, hrc;
 	int			 sig, failures = 0;
 
 	for (;;) {
@@ -344,14 +406,18 @@ run(struct mailer *m, const sigset_t *sigs)
 			return 1;
 		}
 		rc = db_mail_claim(m->db, lease_seconds(&m->setup->cfg), &job);
-		if (rc == DB_OK) {
-			failures = 0;
+		if (rc == DB_OK)
 			mailer_work(m, &job);
-			continue;
-		}
-		if (rc != DB_NOT_FOUND) {
+		else if (rc != DB_NOT_FOUND)
 			log_msg("claiming a queued request: %s",
 			    db_last_error(m->db));
+		hrc = m->setup->webhook != NULL ? mailer_webhook_once(m) :
+		    DB_NOT_FOUND;
+		if (rc == DB_OK || hrc == DB_OK) {
+			failures = 0;
+			continue;
+		}
+		if (rc != DB_NOT_FOUND || hrc != DB_NOT_FOUND) {
 			if (m->once && ++failures > 2)
 				return 1;
 		} else if (m->once)
@@ -365,6 +431,10 @@ run(struct mailer *m, const sigset_t *sigs)
 stop:
 	log_msg("stopping: %lu sent, %lu retried, %lu given up", m->sent,
 	    m->retried, m->given_up);
+	if (m->setup->webhook != NULL)
+		log_msg("stopping: webhooks %lu delivered, %lu retried, %lu "
+		    "given up", m->hooks_delivered, m->hooks_retried,
+		    m->hooks_given_up);
 	return 0;
 }
 

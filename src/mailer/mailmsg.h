@@ -10,7 +10,9 @@
  *
  * Placeholders in the body: {{code}} (the validation code), {{reset_link}}
  * (reset_url + "#code=" + the code) and {{minutes}} (minutes until the
- * code expires).  Any other "{{" is an error, as are control characters
+ * code expires); for the "password changed" notice {{time_utc}},
+ * {{time_local}} (in notify_timezone), {{network}} (the client key of the
+ * reset), {{support_url}} and {{forgot_url}}.  Any other "{{" is an error, as are control characters
  * other than newline and tab, and a subject that would carry a
  * placeholder: the code is never in a subject.
  *
@@ -18,7 +20,10 @@
  * encoded words when it is not ASCII), Message-ID, MIME-Version,
  * Content-Type text/plain; charset=UTF-8, Content-Transfer-Encoding
  * quoted-printable (lines of at most 76 characters, a leading dot
- * encoded), and Auto-Submitted: auto-generated.  Every address written
+ * encoded), and Auto-Submitted: auto-generated.  With an HTML
+ * alternative the message is multipart/alternative: the text part, then
+ * the text/html part, each UTF-8 quoted-printable (whose output never
+ * holds the boundary, which starts with "=_").  Every address written
  * into a header is checked with email_valid() first.
  */
 #ifndef AR_MAILMSG_H
@@ -35,11 +40,24 @@ struct mail_template {
 	char	*body;		/* NUL-terminated, LF line ends */
 	size_t	 body_len;
 	unsigned uses;		/* MAILMSG_USES_* of the placeholders found */
+	/* The HTML alternative (NULL: a text/plain message). */
+	char	*html;		/* NUL-terminated, LF line ends */
+	size_t	 html_len;
+	unsigned html_uses;
 };
 
 #define MAILMSG_USES_CODE	1u
 #define MAILMSG_USES_LINK	2u
 #define MAILMSG_USES_MINUTES	4u
+#define MAILMSG_USES_TIME_UTC	8u
+#define MAILMSG_USES_TIME_LOCAL	16u
+#define MAILMSG_USES_NETWORK	32u
+#define MAILMSG_USES_SUPPORT	64u
+#define MAILMSG_USES_FORGOT	128u
+/* What only the notice may show; what the notice may never show. */
+#define MAILMSG_USES_NOTICE	(MAILMSG_USES_TIME_UTC | \
+	MAILMSG_USES_TIME_LOCAL | MAILMSG_USES_NETWORK)
+#define MAILMSG_USES_SECRET	(MAILMSG_USES_CODE | MAILMSG_USES_LINK)
 
 /* Parses template text (len bytes).  0, or -1 with what is wrong in err. */
 int mailmsg_template_parse(const char *text, size_t len,
@@ -47,12 +65,27 @@ int mailmsg_template_parse(const char *text, size_t len,
 
 void mailmsg_template_free(struct mail_template *t);
 
+/* Adds the HTML alternative (text of len bytes: an HTML document with
+ * the same placeholders, whose values are HTML-escaped; no subject line)
+ * to t.  Refused: what mailmsg_template_parse refuses in a body, and
+ * what would load something remote or run (<script, <link, @import,
+ * <iframe, <object, src= or url() naming http(s)://): styles go inline
+ * and images, if any, as data: URLs.  0, or -1 with what is wrong. */
+int mailmsg_template_add_html(struct mail_template *t, const char *text,
+    size_t len, char *err, size_t errlen);
+
 /* What the placeholders stand for; code and link may be NULL for a
  * template that uses neither (the notice to an unknown address). */
 struct mail_values {
 	const char	*code;
 	const char	*reset_link;
 	long		 minutes;
+	/* The notice's (NULL where a template does not use them). */
+	const char	*time_utc;
+	const char	*time_local;
+	const char	*network;
+	const char	*support_url;
+	const char	*forgot_url;
 };
 
 /* The envelope of the message: addresses, the time, and a random token

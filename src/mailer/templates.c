@@ -16,18 +16,28 @@
 
 #define TEMPLATE_FILE_MAX (MAILMSG_BODY_MAX + MAILMSG_SUBJECT_MAX + 64)
 
-/* Splits a template file name into its locale and kind; 0 or -1. */
+/* Splits a template file name into its locale and kind, and whether it
+ * is the HTML alternative (.html) or the template itself (.txt); 0 or
+ * -1. */
 static int
-template_name(const char *name, struct template_entry *e)
+template_name(const char *name, struct template_entry *e, int *html)
 {
 	size_t	n = strlen(name), base;
 
-	if (n < 5 || strcmp(name + n - 4, ".txt") != 0)
+	if (n > 5 && strcmp(name + n - 5, ".html") == 0) {
+		*html = 1;
+		base = n - 5;
+	} else if (n > 4 && strcmp(name + n - 4, ".txt") == 0) {
+		*html = 0;
+		base = n - 4;
+	} else
 		return -1;
-	base = n - 4;
-	e->unknown = 0;
+	e->kind = TEMPLATE_RESET;
 	if (base > 8 && strncmp(name + base - 8, ".unknown", 8) == 0) {
-		e->unknown = 1;
+		e->kind = TEMPLATE_UNKNOWN;
+		base -= 8;
+	} else if (base > 8 && strncmp(name + base - 8, ".changed", 8) == 0) {
+		e->kind = TEMPLATE_CHANGED;
 		base -= 8;
 	}
 	if (base > LOCALE_TAG_MAX || !locale_tag_valid(name, base))
@@ -37,6 +47,34 @@ template_name(const char *name, struct template_entry *e)
 	for (n = 0; n < base; n++)
 		if (e->locale[n] >= 'A' && e->locale[n] <= 'Z')
 			e->locale[n] = (char)(e->locale[n] - 'A' + 'a');
+	return 0;
+}
+
+/* What each kind must and may not show: the reset mail its code; the
+ * notices never a code or a link with one; the time and network of a
+ * reset only in the notice after it.  0, or -1 with what is wrong. */
+static int
+template_check(const struct template_entry *e, const char *path, char *err,
+    size_t errlen)
+{
+	unsigned	uses = e->t.uses | e->t.html_uses;
+
+	if (e->kind == TEMPLATE_RESET && (!(e->t.uses & MAILMSG_USES_CODE) ||
+	    (e->t.html != NULL && !(e->t.html_uses & MAILMSG_USES_CODE)))) {
+		snprintf(err, errlen, "%.300s: the reset mail must show "
+		    "{{code}}", path);
+		return -1;
+	}
+	if (e->kind != TEMPLATE_RESET && (uses & MAILMSG_USES_SECRET)) {
+		snprintf(err, errlen, "%.300s: a notice has no code and no "
+		    "link with one", path);
+		return -1;
+	}
+	if (e->kind != TEMPLATE_CHANGED && (uses & MAILMSG_USES_NOTICE)) {
+		snprintf(err, errlen, "%.300s: {{time_utc}}, {{time_local}} "
+		    "and {{network}} are for the .changed.txt notice only", path);
+		return -1;
+	}
 	return 0;
 }
 
@@ -65,7 +103,7 @@ read_small_file(const char *path, char *buf, size_t size)
 
 int
 templates_load(struct template_set *s, const char *dir, int need_unknown,
-    char *err, size_t errlen)
+    int need_changed, char *err, size_t errlen)
 {
 	struct template_entry	*e;
 	struct dirent		*de;
@@ -74,7 +112,8 @@ templates_load(struct template_set *s, const char *dir, int need_unknown,
 	char			*text;
 	ssize_t			 len;
 	size_t			 i;
-	int			 have_en = 0, have_en_unknown = 0, rc = -1;
+	int			 have_en[TEMPLATE_KINDS] = { 0 }, rc = -1;
+	int			 html;
 
 	memset(s, 0, sizeof(*s));
 
@@ -97,7 +136,7 @@ templates_load(struct template_set *s, const char *dir, int need_unknown,
 			goto out;
 		}
 		e = &s->entries[s->count];
-		if (template_name(de->d_name, e) == -1)
+		if (template_name(de->d_name, e, &html) == -1 || html)
 			continue;	/* not a template: README, backups */
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if ((len = read_small_file(path, text, TEMPLATE_FILE_MAX + 1)) == -1) {
@@ -114,22 +153,13 @@ templates_load(struct template_set *s, const char *dir, int need_unknown,
 			snprintf(err, errlen, "%.300s: %.190s", path, msg);
 			goto out;
 		}
-		if (!e->unknown && !(e->t.uses & MAILMSG_USES_CODE)) {
-			snprintf(err, errlen, "%.300s: the reset mail must show "
-			    "{{code}}", path);
-			mailmsg_template_free(&e->t);
-			goto out;
-		}
-		if (e->unknown && (e->t.uses &
-		    (MAILMSG_USES_CODE | MAILMSG_USES_LINK))) {
-			snprintf(err, errlen, "%.300s: the notice to an unknown "
-			    "address has no code and no link", path);
+		if (template_check(e, path, err, errlen) == -1) {
 			mailmsg_template_free(&e->t);
 			goto out;
 		}
 		for (i = 0; i < s->count; i++)
 			if (strcmp(s->entries[i].locale, e->locale) == 0 &&
-			    s->entries[i].unknown == e->unknown)
+			    s->entries[i].kind == e->kind)
 				break;
 		if (i < s->count) {
 			snprintf(err, errlen, "%.300s: a second template for %s",
@@ -138,15 +168,51 @@ templates_load(struct template_set *s, const char *dir, int need_unknown,
 			goto out;
 		}
 		if (strcmp(e->locale, "en") == 0)
-			*(e->unknown ? &have_en_unknown : &have_en) = 1;
+			have_en[e->kind] = 1;
 		s->count++;
 	}
-	if (!have_en)
+	/* Then each HTML alternative, onto its text template. */
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		struct template_entry	want;
+
+		if (de->d_name[0] == '.' ||
+		    template_name(de->d_name, &want, &html) == -1 || !html)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		for (i = 0; i < s->count; i++)
+			if (strcmp(s->entries[i].locale, want.locale) == 0 &&
+			    s->entries[i].kind == want.kind)
+				break;
+		if (i == s->count) {
+			snprintf(err, errlen, "%.300s: an HTML alternative without "
+			    "its .txt template (which gives the subject)", path);
+			goto out;
+		}
+		e = &s->entries[i];
+		if ((len = read_small_file(path, text, TEMPLATE_FILE_MAX + 1)) == -1) {
+			snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (len > TEMPLATE_FILE_MAX ||
+		    mailmsg_template_add_html(&e->t, text, (size_t)len, msg,
+		    sizeof(msg)) == -1) {
+			snprintf(err, errlen, "%.300s: %.190s", path,
+			    len > TEMPLATE_FILE_MAX ? "too large" : msg);
+			goto out;
+		}
+		if (template_check(e, path, err, errlen) == -1)
+			goto out;
+	}
+	if (!have_en[TEMPLATE_RESET])
 		snprintf(err, errlen, "key 'mail_template_dir': %s has no "
 		    "en.txt (the default)", dir);
-	else if (need_unknown && !have_en_unknown)
+	else if (need_unknown && !have_en[TEMPLATE_UNKNOWN])
 		snprintf(err, errlen, "key 'notify_unknown_recipients': %s has "
 		    "no en.unknown.txt", dir);
+	else if (need_changed && !have_en[TEMPLATE_CHANGED])
+		snprintf(err, errlen, "key 'notify_password_changed': %s has "
+		    "no en.changed.txt", dir);
 	else
 		rc = 0;
 out:
@@ -159,7 +225,7 @@ out:
 
 
 const struct mail_template *
-templates_pick(const struct template_set *s, const char *locale, int unknown)
+templates_pick(const struct template_set *s, const char *locale, int kind)
 {
 	char		lang[LOCALE_TAG_MAX + 1];
 	const char	*tries[3];
@@ -172,7 +238,7 @@ templates_pick(const struct template_set *s, const char *locale, int unknown)
 	tries[2] = "en";
 	for (k = 0; k < 3; k++)
 		for (i = 0; i < s->count; i++)
-			if (s->entries[i].unknown == unknown &&
+			if (s->entries[i].kind == kind &&
 			    strcmp(s->entries[i].locale, tries[k]) == 0)
 				return &s->entries[i].t;
 	return NULL;

@@ -128,6 +128,9 @@ def main():
         expect(re.search(r"GRANT SELECT ON `account_reset`\.`users`", text), text)
         expect(re.search(r"GRANT SELECT, DELETE ON `account_reset`\.`tokens`", text), text)
         expect(re.search(r"GRANT SELECT ON `account_reset`\.`schema_version`", text), text)
+        expect(re.search(r"GRANT SELECT, INSERT, UPDATE, DELETE ON `account_reset`\.`events`", text), text)
+        expect(re.search(r"GRANT SELECT, INSERT, UPDATE, DELETE ON `account_reset`\.`webhook_outbox`",
+                         text), text)
         expect(not re.search(r"DROP|ALTER|CREATE|ALL PRIVILEGES|`account_reset`\.\*",
                              text), text)
 

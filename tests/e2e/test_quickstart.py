@@ -123,6 +123,13 @@ def main():
         expect("HTTP/1.1 200 OK" in r.text and "the new password is stored" in r.text,
                "no reset in the output")
         expect("127.0.0.1:%d" % pa in r.text, "port not shown")
+
+    with t.claim("the quick start shows the \"password changed\" notice arriving after "
+                 "its mailed-code reset, and its record (events)"):
+        expect("the mailer delivered the notice" in r.text and
+               "Subject: Your password was changed" in r.text, r.text[-2500:])
+        expect(re.search(r"recovery\.requested .*\n(.*\n)*.*password\.reset ", r.text),
+               r.text[-1500:])
     ea = env_of(a)
 
     # The quick start's mail, opened in Chromium: a fresh recover request

@@ -23,7 +23,14 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mail_template	 t;
-	struct mail_values	 v = { CODE, "https://app.example/r#code=" CODE, 60 };
+	struct mail_values	 v = { .code = CODE,
+				    .reset_link = "https://app.example/r#code=" CODE,
+				    .minutes = 60,
+				    .time_utc = "2026-12-06 19:46 UTC",
+				    .time_local = "2026-12-06 20:46 CET (+0100)",
+				    .network = "2001:db8:1:2::/64",
+				    .support_url = "https://help.example/",
+				    .forgot_url = "https://app.example/forgot" };
 	struct mail_envelope	 env = { "noreply@example.com", "u@example.org",
 				    1700000000, "abc123" };
 	char			 err[200], *msg, *body, *p, *e;

@@ -27,7 +27,7 @@ from smtpd import Mailer, mail_settings
 
 MIGRATE_HINT = "account-reset-admin migrate"
 TABLES_TODAY = ("users", "reset_codes", "tokens", "attempt_failures", "mail_queue",
-                "schema_version")
+                "schema_version", "events", "webhook_outbox")
 
 
 def fixtures(srcdir):

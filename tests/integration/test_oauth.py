@@ -88,6 +88,9 @@ def main():
         expect_unauthorized(check(f, newer["access_token"]))
         expect_error(refresh(f, newer["refresh_token"]), 400, "invalid_grant")
         expect(b"refresh token reuse" in r.stderr, "log: %r" % r.stderr[-300:])
+        expect_eq(f.db.sql("SELECT user_id, detail LIKE 'family=%%' FROM events WHERE "
+                           "type = 'tokens.reuse_detected'"), [[str(uid), "1"]],
+                  "the event tokens.reuse_detected (issue 18)")
 
     with t.claim("an unknown refresh token: 400 invalid_grant, nothing changes"):
         _, uid2, tok2 = login(f)

@@ -406,8 +406,11 @@ class ClusterFixture(harness.Fixture):
         self.note_secret(self.db_password)
         self.db.sql("CREATE USER '%s'@'127.0.0.1' IDENTIFIED BY '%s'; "
                     "GRANT SELECT, INSERT, UPDATE ON %s.* TO '%s'@'127.0.0.1'; "
-                    "GRANT DELETE ON %s.attempt_failures TO '%s'@'127.0.0.1'"
-                    % (DB_USER, self.db_password, DATABASE, DB_USER, DATABASE, DB_USER))
+                    "GRANT DELETE ON %s.attempt_failures TO '%s'@'127.0.0.1'; "
+                    "GRANT DELETE ON %s.events TO '%s'@'127.0.0.1'; "
+                    "GRANT DELETE ON %s.webhook_outbox TO '%s'@'127.0.0.1'"
+                    % (DB_USER, self.db_password, DATABASE, DB_USER, DATABASE, DB_USER,
+                       DATABASE, DB_USER, DATABASE, DB_USER))
         lines = ["[account-reset]", "user=" + DB_USER, "password=" + self.db_password,
                  "database=" + DATABASE, "default-character-set=utf8mb4"]
         harness._write_private(self.option_file, "\n".join(lines) + "\n")

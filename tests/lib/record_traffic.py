@@ -56,6 +56,12 @@ def mail_traffic():
     if f.cgi(reset_payload(code, strong_password())).status != 200:
         sys.stderr.write("record_traffic: the mailed code did not reset\n")
         return 1
+    # The "password changed" notice the reset queued, through the mailer
+    # too, so that its log lines are searched for secrets as well.
+    if Mailer(f).run().returncode != 0 or len(sink.files()) != 2:
+        sys.stderr.write("record_traffic: no notice after the reset (%d mails)\n"
+                         % len(sink.files()))
+        return 1
     return 0
 
 

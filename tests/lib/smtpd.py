@@ -296,6 +296,47 @@ def code_of(fixture, msg):
     return m.group(1)
 
 
+def text_of(msg):
+    """The text/plain part of a delivered mail."""
+    return msg.get_body(preferencelist=("plain",)).get_content()
+
+
+def html_of(msg):
+    """The text/html part of a delivered mail."""
+    return msg.get_body(preferencelist=("html",)).get_content()
+
+
+def mail_form_problems(msg, raw):
+    """What is wrong with a delivered mail's MIME form ([] when nothing):
+    CRLF lines of at most 998 octets, multipart/alternative of a
+    text/plain then a text/html part, each UTF-8 quoted-printable, with
+    Date, From, To, Subject, Message-ID, MIME-Version and Auto-Submitted."""
+    bad = []
+    if b"\n" in raw.replace(b"\r\n", b""):
+        bad.append("a bare LF")
+    long_lines = [l[:60] for l in raw.split(b"\r\n") if len(l) > 998]
+    if long_lines:
+        bad.append("lines over 998 octets: %r" % long_lines)
+    for h in ("Date", "From", "To", "Subject", "Message-ID", "MIME-Version"):
+        if not msg[h]:
+            bad.append("no %s header" % h)
+    if msg["Auto-Submitted"] != "auto-generated":
+        bad.append("Auto-Submitted %r" % msg["Auto-Submitted"])
+    if msg.get_content_type() != "multipart/alternative":
+        return bad + ["type %s, not multipart/alternative" % msg.get_content_type()]
+    parts = list(msg.iter_parts())
+    types = [p.get_content_type() for p in parts]
+    if types != ["text/plain", "text/html"]:
+        bad.append("parts %r" % types)
+    for p in parts:
+        if p.get_content_charset() != "utf-8":
+            bad.append("%s charset %r" % (p.get_content_type(), p.get_content_charset()))
+        if p["Content-Transfer-Encoding"] != "quoted-printable":
+            bad.append("%s encoding %r" % (p.get_content_type(),
+                                           p["Content-Transfer-Encoding"]))
+    return bad
+
+
 def queue_rows(fixture, where="1=1"):
     """mail_queue rows as dicts (id, state, attempts, user_id, smtp_status,
     email, client_key)."""

@@ -76,6 +76,21 @@ test_parse(void)
 	    "an unknown engine is refused");
 	ok(refused("client_id = a\"b\n", "client_id"),
 	    "a quote in a text value is refused");
+	ok(refused("webhook_url = http://example.com/hook\n", "https"),
+	    "plain http webhooks to a remote host are refused");
+	ok(refused("webhook_url = http://127.0.0.1.evil.example/hook\n",
+	    "https") && refused("webhook_url = http://localhost.evil.example/\n",
+	    "https") && refused("webhook_url = ftp://127.0.0.1/\n", "https"),
+	    "...and names that only start like loopback, and other schemes");
+	ok(parse("webhook_url = http://127.0.0.1:8080/h\n", &cfg, err,
+	    sizeof(err)) == 0 && parse("webhook_url = http://[::1]/h\n", &cfg,
+	    err, sizeof(err)) == 0 && parse("webhook_url = "
+	    "https://hooks.example.com/ar\n", &cfg, err, sizeof(err)) == 0 &&
+	    strcmp(cfg.webhook_url, "https://hooks.example.com/ar") == 0,
+	    "https anywhere and plain http to loopback are taken");
+	ok(cfg.notify_password_changed == 1 && cfg.retention_events == 31536000 &&
+	    strcmp(cfg.notify_timezone, "UTC") == 0,
+	    "the notice is on by default; events kept a year; UTC");
 	ok(refused("mysql_option_file = relative/my.cnf\n", "absolute"),
 	    "a relative option file path is refused");
 	ok(refused("just words\n", "line 1"), "a line without = is refused");

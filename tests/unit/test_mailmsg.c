@@ -72,7 +72,14 @@ int
 main(void)
 {
 	struct mail_template	 t;
-	struct mail_values	 v = { CODE, "https://app.example/reset#code=" CODE, 60 };
+	struct mail_values	 v = { .code = CODE,
+				    .reset_link = "https://app.example/reset#code=" CODE,
+				    .minutes = 60 };
+	struct mail_values	 nv = { .time_utc = "2026-12-06 19:46 UTC",
+				    .time_local = "2026-12-06 20:46 CET (+0100)",
+				    .network = "2001:db8:1:2::/64",
+				    .support_url = "https://help.example/",
+				    .forgot_url = "https://app.example/forgot" };
 	struct mail_envelope	 env = { "noreply@example.com", "user@example.org",
 				    0, "0123456789abcdef" };
 	char			 err[200], decoded[20000], subj[1000];
@@ -106,6 +113,59 @@ main(void)
 	ok(strstr(t.subject, CODE) == NULL && strstr(msg, "Subject: " CODE) == NULL,
 	    "the code is not in the subject");
 	secure_free(msg, len);
+	mailmsg_template_free(&t);
+
+	/* The HTML alternative: multipart/alternative, values escaped. */
+	ok(parse_tpl("Subject: Reset\n\nCode: {{code}}\n", &t, err) == 0 &&
+	    mailmsg_template_add_html(&t, "<p>{{code}} <a href=\"{{reset_link}}\">"
+	    "go</a> {{network}}</p>\n", 56, err, sizeof(err)) == 0 &&
+	    (t.html_uses & MAILMSG_USES_LINK), "an HTML alternative is read");
+	v.network = "<b>&\"'";
+	ok(mailmsg_build(&t, &v, &env, &msg, &len, err, sizeof(err)) == 0,
+	    "a multipart message is built");
+	ok(strstr(msg, "\r\nContent-Type: multipart/alternative; boundary=\"=_"
+	    "0123456789abcdef\"\r\n") != NULL &&
+	    strstr(msg, "\r\n--=_0123456789abcdef\r\nContent-Type: text/plain; "
+	    "charset=UTF-8\r\n") != NULL &&
+	    strstr(msg, "\r\n--=_0123456789abcdef\r\nContent-Type: text/html; "
+	    "charset=UTF-8\r\n") != NULL &&
+	    strstr(msg, "\r\n--=_0123456789abcdef--\r\n") != NULL &&
+	    lines_ok(msg, 998), "text part, HTML part, closing boundary");
+	body = strstr(msg, "Content-Type: text/html");
+	qp_decode(strstr(body, "\r\n\r\n") + 4, decoded);
+	ok(strstr(decoded, "&lt;b&gt;&amp;&quot;&#39;") != NULL &&
+	    strstr(decoded, CODE) != NULL, "HTML values are escaped");
+	secure_free(msg, len);
+	v.network = NULL;
+	ok(mailmsg_template_add_html(&t, "<img src=\"https://x.example/a.png\">",
+	    36, err, sizeof(err)) == -1 && strstr(err, "src=") != NULL,
+	    "a remote image is refused");
+	ok(mailmsg_template_add_html(&t, "<SCRIPT>x</SCRIPT>", 18, err,
+	    sizeof(err)) == -1, "a script is refused");
+	ok(mailmsg_template_add_html(&t, "<p>{{password}}</p>", 19, err,
+	    sizeof(err)) == -1, "an unknown placeholder in HTML is refused");
+	mailmsg_template_free(&t);
+
+	/* The notice after a reset: its own placeholders, each required. */
+	ok(parse_tpl("Subject: Your password was changed\n\n{{time_utc}}\n"
+	    "({{time_local}})\nfrom {{network}}\n{{forgot_url}}\n"
+	    "{{support_url}}\n", &t, err) == 0 && t.uses == MAILMSG_USES_NOTICE
+	    + MAILMSG_USES_SUPPORT + MAILMSG_USES_FORGOT,
+	    "a notice template with the notice's placeholders is read");
+	ok(mailmsg_build(&t, &nv, &env, &msg, &len, err, sizeof(err)) == 0,
+	    "the notice is built");
+	body = strstr(msg, "\r\n\r\n");
+	qp_decode(body + 4, decoded);
+	ok(strcmp(decoded, "2026-12-06 19:46 UTC\n(2026-12-06 20:46 CET "
+	    "(+0100))\nfrom 2001:db8:1:2::/64\nhttps://app.example/forgot\n"
+	    "https://help.example/\n") == 0, "the notice decodes to its values");
+	secure_free(msg, len);
+	nv.network = NULL;
+	ok(mailmsg_build(&t, &nv, &env, &msg, &len, err, sizeof(err)) == -1 &&
+	    msg == NULL, "a notice value missing is refused");
+	nv.network = "10.0.0.1\r\nBcc: x@example.org";
+	ok(mailmsg_build(&t, &nv, &env, &msg, &len, err, sizeof(err)) == -1,
+	    "a notice value with a line break is refused");
 	mailmsg_template_free(&t);
 
 	ok(parse_tpl("Subject: Passwort zur\xc3\xbc" "cksetzen \xe2\x80\x93 "
