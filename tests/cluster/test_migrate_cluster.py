@@ -20,8 +20,8 @@ from harness import TAP, expect, expect_eq, _write_private
 from galera import ClusterFixture
 
 OLD = "m_galera"
-TABLES = ("attempt_failures", "mail_queue", "reset_codes", "schema_version", "tokens",
-          "users")
+TABLES = ("attempt_failures", "events", "mail_queue", "reset_codes", "schema_version",
+          "tokens", "users", "webhook_outbox")
 
 
 def create_table(node, database, table):
