@@ -12,14 +12,15 @@ EXTRA_DIST += $(SOAK_FILES) tests/soak/local.mk docs/SOAK.md
 soak: $(sbin_PROGRAMS)
 	@rm -rf tests/soak/run-record
 	@$(MKDIR_P) tests/soak
-	@AR_BUILDDIR='$(abs_top_builddir)' AR_SRCDIR='$(abs_top_srcdir)' \
+	@{ AR_BUILDDIR='$(abs_top_builddir)' AR_SRCDIR='$(abs_top_srcdir)' \
 	PYTHONPATH='$(abs_top_srcdir)/tests/lib' PYTHONDONTWRITEBYTECODE=1 \
 	AR_RUN_RECORD='$(abs_top_builddir)/tests/soak/run-record' \
 	SOAK_MINUTES='$(SOAK_MINUTES)' SOAK_SEED='$(SOAK_SEED)' \
 	SOAK_CLUSTER='$(SOAK_CLUSTER)' SOAK_TABLE='$(SOAK_TABLE)' \
-	$(PYTHON3) $(abs_top_srcdir)/tests/soak/soak.py \
-		> tests/soak/soak.log 2>&1; status=$$?; \
-	cat tests/soak/soak.log; \
+	SOAK_NGINX_KEEPALIVE='$(SOAK_NGINX_KEEPALIVE)' \
+	$(PYTHON3) $(abs_top_srcdir)/tests/soak/soak.py; \
+	echo $$? > tests/soak/soak.status; } 2>&1 | tee tests/soak/soak.log; \
+	status=$$(cat tests/soak/soak.status); \
 	p=$$(grep -c '^ok ' tests/soak/soak.log); \
 	f=$$(grep -c '^not ok ' tests/soak/soak.log); \
 	echo "soak: $$p passed, $$f failed (tests/soak/soak.log)"; \

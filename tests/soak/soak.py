@@ -50,7 +50,8 @@ from harness import (TAP, Fixture, HarnessError, expect, find_leaks, make_tempdi
                      on_exit, scaled, sha256_hex, sql_quote, strong_password,
                      unknown_code, verify_django_record)
 from smtpd import CODE_RE, MailSink, Mailer, mail_settings
-from webservers import WEB_USER, Nginx, as_root, descendants, standalone_responder
+from webservers import (WEB_USER, Nginx, as_root, descendants, keepalive_template,
+                        standalone_responder)
 
 import email as email_pkg
 import email.policy
@@ -412,7 +413,10 @@ class Soak:
             os.chmod(self.sink.dir, 0o711)
             os.chmod(self.sink.cert, 0o644)
         self.resp = standalone_responder(f, workers=WORKERS)
-        self.ng = Nginx(self.resp.socket).start()
+        template = None
+        if self.args.nginx_keepalive:
+            template = keepalive_template(f.base, self.args.nginx_keepalive)
+        self.ng = Nginx(self.resp.socket, template=template).start()
         self.mailer_args = ["--user", WEB_USER, "--group", WEB_USER] if as_root() else None
         self.mailer = Mailer(f, args=self.mailer_args).start()
         self.mailers = [self.mailer]
@@ -722,13 +726,12 @@ def account(t, s, sampler, t_start, t_end):
     with t.claim("every 200 reset: its code consumed, its token stored, the password "
                  "stored is one of the account's last winners"):
         problems = []
+        used = dict((d, u) for d, u in f.db.sql("SELECT code_sha256, used_at FROM reset_codes"))
+        stored = {row[0] for row in f.db.sql("SELECT access_sha256 FROM tokens")}
         for r in wins:
-            row = f.db.sql("SELECT used_at FROM reset_codes WHERE code_sha256 = '%s'"
-                           % sha256_hex(r["code"]))
-            if not row or row[0][0] is None:
+            if used.get(sha256_hex(r["code"])) is None:
                 problems.append("code of a 200 not consumed")
-            if not r.get("access") or not f.db.sql(
-                    "SELECT id FROM tokens WHERE access_sha256 = '%s'" % sha256_hex(r["access"])):
+            if not r.get("access") or sha256_hex(r["access"]) not in stored:
                 problems.append("no token row for a 200")
         by_user = collections.defaultdict(list)
         for r in wins:
@@ -854,8 +857,9 @@ def table(s, out, t_start, t_end, load):
     recs = s.recs.items
     lines = []
     p = lines.append
-    p("soak: %.0f minutes, seed %s%s, %d clients, %d workers; load average %s"
+    p("soak: %.0f minutes, seed %s%s%s, %d clients, %d workers; load average %s"
       % ((t_end - t_start) / 60.0, s.args.seed, ", cluster" if s.args.cluster else "",
+         ", nginx keep-alive %d" % s.args.nginx_keepalive if s.args.nginx_keepalive else "",
          s.args.clients, WORKERS, load))
     p("")
     p("requests by kind and answer")
@@ -931,6 +935,10 @@ def main():
     ap.add_argument("--cluster", action="store_true",
                     default=os.environ.get("SOAK_CLUSTER") == "1")
     ap.add_argument("--table", default=os.environ.get("SOAK_TABLE") or None)
+    ap.add_argument("--nginx-keepalive", type=int, metavar="N",
+                    default=int(os.environ.get("SOAK_NGINX_KEEPALIVE") or 0),
+                    help="nginx with fastcgi_keep_conn and an upstream pool of N "
+                    "(webservers.keepalive_template) instead of the example as shipped")
     args = ap.parse_args()
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(1, 10 ** 6)
