@@ -5,44 +5,34 @@
 
 #include <string.h>
 
-#include "db/db.h"
-#include "api/envelope.h"
+#include "api/endpoint.h"
 #include "api/health.h"
-#include "base/log.h"
-#include "base/metrics.h"
 #include "api/response.h"
+#include "db/db.h"
+
+/* The 200 answer. */
+static int
+write_health(const struct io *io, const void *arg, const struct config *cfg)
+{
+	(void)arg;
+	(void)cfg;
+	return respond_health(io);
+}
 
 int
-health_handle(struct reset_ctx *ctx, const struct io *io)
+health_handle(struct responder_ctx *ctx, const struct io *io)
 {
-	struct outcome	 why = { .error = API_OK };
-	struct envelope	 env;
+	struct endpoint	 ep;
 	const char	*method = io->param(io->ctx, "REQUEST_METHOD");
-	enum db_result	 rc;
-	int		 status, wrote;
 
-	envelope_open(&env, io, ctx->cfg);
+	endpoint_open(&ep, ctx, io, ME_HEALTH);
 	if (method == NULL || (strcmp(method, "GET") != 0 &&
 	    strcmp(method, "HEAD") != 0))
-		why.error = API_GET_ONLY;
-	else {
-		rc = db_ping(ctx->db);
-		if (rc != DB_OK) {
-			log_msg("request id=%s health: database: %s", env.id,
-			    db_last_error(ctx->db));
-			metrics_db_error(1);
-			why.error = API_UNAVAILABLE;
-		}
-	}
-	if (why.error == API_OK) {
-		status = 200;
-		wrote = respond_health(io);
-	} else {
-		status = api_error_status(why.error);
-		wrote = respond_error(io, &why, ctx->cfg->retry_after);
-	}
+		ep.why.error = API_GET_ONLY;
+	else if (db_ping(ctx->db) != DB_OK)
+		/* Whatever failed, this worker cannot serve: 503. */
+		ep.why.error = endpoint_db_refusal(&ep, DB_UNAVAILABLE,
+		    API_UNAVAILABLE, "health");
 	/* A 200 writes no line, so that polling does not fill the log. */
-	if (status != 200 || wrote == -1)
-		envelope_close(&env, io, status, why.error, wrote);
-	return status;
+	return endpoint_finish(&ep, 200, write_health, NULL, ENDPOINT_QUIET_OK);
 }

@@ -7,11 +7,11 @@
 #define AR_HEALTH_H
 
 #include "base/io.h"
-#include "api/reset.h"
+#include "api/context.h"
 
 /* Answers the health request on io; returns the HTTP status.  Logs a
  * line only for an answer other than 200, so that a balancer polling
  * every second does not fill the log. */
-int health_handle(struct reset_ctx *ctx, const struct io *io);
+int health_handle(struct responder_ctx *ctx, const struct io *io);
 
 #endif

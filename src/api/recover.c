@@ -16,7 +16,7 @@
 #include "db/db.h"
 #include "db/db_mail.h"
 #include "base/email.h"
-#include "api/envelope.h"
+#include "api/endpoint.h"
 #include "base/log.h"
 #include "api/recover.h"
 #include "api/request.h"
@@ -96,54 +96,50 @@ recover_free(struct recover_request *req)
 	memset(req, 0, sizeof(*req));
 }
 
-/* The one write; the answer it comes to in why. */
+/* The one write; the answer it comes to in ep->why. */
 static void
-recover_queue(struct reset_ctx *ctx, const struct recover_request *req,
-    const char *client, const char *request_id, struct outcome *why)
+recover_queue(struct endpoint *ep, const struct recover_request *req)
 {
-	enum db_result	rc;
-	int		limited = 0;
+	const struct config	*cfg = ep->ctx->cfg;
+	enum db_result		 rc;
+	int			 limited = 0;
 
-	if (ctx->cfg->recover_limit > 0 && client[0] == '\0' &&
-	    !ctx->warned_no_client) {
-		log_msg("request id=%s no client address (REMOTE_ADDR is not "
-		    "an address and no trusted proxy named one): the recover "
-		    "limit does not apply; see trusted_proxies", request_id);
-		ctx->warned_no_client = 1;
-	}
-	rc = db_recover_enqueue(ctx->db, request_id, client, req->email,
-	    req->locale != NULL ? req->locale : "", ctx->cfg->recover_window,
-	    ctx->cfg->recover_limit, &limited, &why->retry_after);
+	endpoint_warn_no_client(ep, cfg->recover_limit > 0,
+	    "the recover limit does not apply");
+	rc = db_recover_enqueue(ep->ctx->db, ep->id, ep->client, req->email,
+	    req->locale != NULL ? req->locale : "", cfg->recover_window,
+	    cfg->recover_limit, &limited, &ep->why.retry_after);
+	endpoint_note_reruns(ep, "recover queue");
 	if (rc != DB_OK) {
-		log_msg("request id=%s database: %s", request_id,
-		    db_last_error(ctx->db));
-		why->error = rc == DB_UNAVAILABLE ? API_UNAVAILABLE :
-		    API_SERVER_ERROR;
+		ep->why.error = endpoint_db_refusal(ep, rc, API_SERVER_ERROR,
+		    NULL);
 		return;
 	}
-	why->error = limited ? API_TOO_MANY_REQUESTS : API_OK;
+	ep->why.error = limited ? API_TOO_MANY_REQUESTS : API_OK;
+}
+
+/* The 202 answer. */
+static int
+write_accepted(const struct io *io, const void *arg, const struct config *cfg)
+{
+	(void)arg;
+	(void)cfg;
+	return respond_accepted(io);
 }
 
 int
-recover_handle(struct reset_ctx *ctx, const struct io *io)
+recover_handle(struct responder_ctx *ctx, const struct io *io)
 {
 	struct recover_request	req;
-	struct outcome		why = { .error = API_OK };
-	struct envelope		env;
-	int			status, wrote;
+	struct endpoint		ep;
 
-	envelope_open(&env, io, ctx->cfg);	/* no client key: not limited */
-	if (recover_read(io, ctx->cfg->max_body_bytes, &req, &why) == API_OK) {
-		recover_queue(ctx, &req, env.client, env.id, &why);
+	/* The client key is what the recover limit counts under ("" when
+	 * no address can be told: not limited). */
+	endpoint_open(&ep, ctx, io, ME_RECOVER);
+	if (recover_read(io, ctx->cfg->max_body_bytes, &req, &ep.why) ==
+	    API_OK) {
+		recover_queue(&ep, &req);
 		recover_free(&req);
 	}
-	if (why.error == API_OK) {
-		status = 202;
-		wrote = respond_accepted(io);
-	} else {
-		status = api_error_status(why.error);
-		wrote = respond_error(io, &why, ctx->cfg->retry_after);
-	}
-	envelope_close(&env, io, status, why.error, wrote);
-	return status;
+	return endpoint_finish(&ep, 202, write_accepted, NULL, 0);
 }

@@ -12,7 +12,7 @@
 #include "base/io.h"
 #include "base/locale.h"
 #include "base/outcome.h"
-#include "api/reset.h"
+#include "api/context.h"
 
 #define RECOVER_LOCALE_MAX	LOCALE_TAG_MAX
 
@@ -40,6 +40,6 @@ void recover_free(struct recover_request *req);
 
 /* Handles one request on io: checks it, queues it, answers (202, or the
  * refusal), and logs one line.  Returns the HTTP status it answered. */
-int recover_handle(struct reset_ctx *ctx, const struct io *io);
+int recover_handle(struct responder_ctx *ctx, const struct io *io);
 
 #endif

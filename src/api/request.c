@@ -296,29 +296,6 @@ out:
 	return rc;
 }
 
-/* The reset endpoint's members, in the order they are checked. */
-#define RESET_FIELDS(req) { \
-	{ "validation_code", 0, &(req)->validation_code, \
-	    &(req)->validation_code_len, \
-	    "The member validation_code is missing.", \
-	    "The member validation_code is not a string.", \
-	    "The member validation_code is not valid UTF-8." }, \
-	{ "password", 0, &(req)->password, &(req)->password_len, \
-	    "The member password is missing.", \
-	    "The member password is not a string.", \
-	    "The member password is not valid UTF-8." } }
-
-enum api_error
-request_parse_body(const char *body, size_t len, struct reset_request *req,
-    struct outcome *why)
-{
-	const struct request_field	fields[] = RESET_FIELDS(req);
-
-	memset(req, 0, sizeof(*req));
-	return request_parse_fields(body, len, fields,
-	    sizeof(fields) / sizeof(fields[0]), why);
-}
-
 enum api_error
 request_read_fields(const struct io *io, size_t max_body,
     const struct request_field *fields, size_t nfields, struct outcome *why)
@@ -361,23 +338,4 @@ request_read_fields(const struct io *io, size_t max_body,
 out:
 	secure_free(body, length);
 	return rc;
-}
-
-enum api_error
-request_read(const struct io *io, size_t max_body, struct reset_request *req,
-    struct outcome *why)
-{
-	const struct request_field	fields[] = RESET_FIELDS(req);
-
-	memset(req, 0, sizeof(*req));
-	return request_read_fields(io, max_body, fields,
-	    sizeof(fields) / sizeof(fields[0]), why);
-}
-
-void
-request_free(struct reset_request *req)
-{
-	secure_free(req->validation_code, req->validation_code_len);
-	secure_free(req->password, req->password_len);
-	memset(req, 0, sizeof(*req));
 }

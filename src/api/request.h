@@ -13,13 +13,6 @@
 
 #define REQUEST_JSON_MAX_DEPTH	8
 
-struct reset_request {
-	char	*validation_code;	/* NUL-terminated copies, wiped on free */
-	size_t	 validation_code_len;
-	char	*password;
-	size_t	 password_len;
-};
-
 /* One string member an endpoint takes from the request's JSON object:
  * a NUL-terminated copy of valid UTF-8 goes to *value (wipe it with
  * secure_free(*value, *len)), or NULL for an optional member that is
@@ -42,12 +35,6 @@ enum api_error request_check_headers(const char *method,
     const char *content_type, const char *content_length, size_t max_body,
     size_t *length, struct outcome *why);
 
-/* Parses a body: one JSON object whose members validation_code and
- * password are strings of valid UTF-8; other members are ignored.
- * Fills req (free with request_free) or returns the refusal. */
-enum api_error request_parse_body(const char *body, size_t len,
-    struct reset_request *req, struct outcome *why);
-
 /* Parses a body: one JSON object; each field is copied in the order
  * given (other members are ignored).  On a refusal every field is wiped,
  * freed and NULL. */
@@ -58,13 +45,5 @@ enum api_error request_parse_fields(const char *body, size_t len,
  * from io->read, then request_parse_fields. */
 enum api_error request_read_fields(const struct io *io, size_t max_body,
     const struct request_field *fields, size_t nfields, struct outcome *why);
-
-/* The whole check: headers from io->param, the body read from io->read.
- * Returns API_OK with req filled, or the refusal in why. */
-enum api_error request_read(const struct io *io, size_t max_body,
-    struct reset_request *req, struct outcome *why);
-
-/* Wipes and frees what req holds; safe on a zeroed or freed request. */
-void request_free(struct reset_request *req);
 
 #endif

@@ -22,9 +22,10 @@
 #include <openssl/crypto.h>
 
 #include "base/client.h"
-#include "api/envelope.h"
+#include "api/endpoint.h"
 #include "password/hashrec.h"
 #include "base/log.h"
+#include "base/secure.h"
 #include "base/metrics.h"
 #include "password/policy.h"
 #include "api/request.h"
@@ -38,42 +39,58 @@
  * one, so it is refused without a lookup. */
 #define CODE_MAX_CHARS	256
 
-/* Maps a database failure to the answer and logs why. */
-static enum api_error
-db_refusal(struct reset_ctx *ctx, enum db_result rc, const char *request_id)
+/* The reset endpoint's members, in the order they are checked. */
+#define RESET_FIELDS(req) { \
+	{ "validation_code", 0, &(req)->validation_code, \
+	    &(req)->validation_code_len, \
+	    "The member validation_code is missing.", \
+	    "The member validation_code is not a string.", \
+	    "The member validation_code is not valid UTF-8." }, \
+	{ "password", 0, &(req)->password, &(req)->password_len, \
+	    "The member password is missing.", \
+	    "The member password is not a string.", \
+	    "The member password is not valid UTF-8." } }
+
+enum api_error
+reset_parse_body(const char *body, size_t len, struct reset_request *req,
+    struct outcome *why)
 {
-	if (rc == DB_NOT_FOUND)
-		return API_INVALID_CODE;
-	metrics_db_error(rc == DB_UNAVAILABLE);
-	log_msg("request id=%s database: %s", request_id,
-	    db_last_error(ctx->db));
-	return rc == DB_UNAVAILABLE ? API_UNAVAILABLE : API_SERVER_ERROR;
+	const struct request_field	fields[] = RESET_FIELDS(req);
+
+	memset(req, 0, sizeof(*req));
+	return request_parse_fields(body, len, fields,
+	    sizeof(fields) / sizeof(fields[0]), why);
 }
 
-/* Logs that the last database call was run again (reconnects, moves to
- * another host, deadlocks, lock waits, certification failures), and why:
- * db.c returns the count and the cause, and the request's log line is
- * written here, with its id. */
-static void
-note_reruns(struct reset_ctx *ctx, const char *what, const char *request_id)
+enum api_error
+reset_read(const struct io *io, size_t max_body, struct reset_request *req,
+    struct outcome *why)
 {
-	const char	*why;
-	int		 n;
+	const struct request_field	fields[] = RESET_FIELDS(req);
 
-	if ((n = db_reruns(ctx->db, &why)) > 0)
-		log_msg("request id=%s %s rerun %d time%s; the last after: %s",
-		    request_id, what, n, n == 1 ? "" : "s", why);
+	memset(req, 0, sizeof(*req));
+	return request_read_fields(io, max_body, fields,
+	    sizeof(fields) / sizeof(fields[0]), why);
+}
+
+void
+reset_free(struct reset_request *req)
+{
+	secure_free(req->validation_code, req->validation_code_len);
+	secure_free(req->password, req->password_len);
+	memset(req, 0, sizeof(*req));
 }
 
 /* Counts a failed code attempt; a failure to count is logged, not
  * answered (the answer, invalid_validation_code, stands). */
 static void
-count_failure(struct reset_ctx *ctx, const char *client,
-    const struct db_lookup *look, const char *request_id)
+count_failure(struct endpoint *ep, const struct db_lookup *look)
 {
-	if (db_attempt_failed(ctx->db, client, look->window_start) != DB_OK)
+	struct db	*db = ep->ctx->db;
+
+	if (db_attempt_failed(db, ep->client, look->window_start) != DB_OK)
 		log_msg("request id=%s counting a failed attempt: %s",
-		    request_id, db_last_error(ctx->db));
+		    ep->id, db_last_error(db));
 }
 
 /*
@@ -81,19 +98,21 @@ count_failure(struct reset_ctx *ctx, const char *client,
  * (and a client address), the client's failures and the code come back in
  * one round trip, and an over-limit client is refused (429) before the
  * lookup's answer is used: it learns nothing.  API_OK with w's ids and
- * the account's e-mail set, or the refusal (why filled).
+ * the account's e-mail set, or the refusal (ep->why filled).
  */
 static enum api_error
-find_code(struct reset_ctx *ctx, const struct reset_request *req,
-    const char *client, struct reset_write *w, char email[DB_EMAIL_MAX],
-    struct outcome *why, const char *request_id)
+find_code(struct endpoint *ep, const struct reset_request *req,
+    struct reset_write *w, char email[DB_EMAIL_MAX])
 {
+	const struct config	*cfg = ep->ctx->cfg;
+	struct db		*db = ep->ctx->db;
+	struct outcome		*why = &ep->why;
 	char			 code_sha256[SHA256_HEX_CHARS + 1];
 	struct db_lookup	 look;
 	enum db_result		 rc;
 	int			 plausible, counting;
 
-	counting = ctx->cfg->attempt_limit > 0 && client[0] != '\0';
+	counting = cfg->attempt_limit > 0 && ep->client[0] != '\0';
 	plausible = req->validation_code_len > 0 &&
 	    req->validation_code_len <= CODE_MAX_CHARS;
 	if (plausible)
@@ -102,29 +121,31 @@ find_code(struct reset_ctx *ctx, const struct reset_request *req,
 	if (!counting) {
 		if (!plausible)
 			return why->error = API_INVALID_CODE;
-		rc = db_find_code(ctx->db, code_sha256, &w->code_id,
-		    &w->user_id, email, DB_EMAIL_MAX);
-		note_reruns(ctx, "code lookup", request_id);
+		rc = db_find_code(db, code_sha256, &w->code_id, &w->user_id,
+		    email, DB_EMAIL_MAX);
+		endpoint_note_reruns(ep, "code lookup");
 		if (rc != DB_OK)
-			return why->error = db_refusal(ctx, rc, request_id);
+			return why->error = endpoint_db_refusal(ep, rc,
+			    API_INVALID_CODE, NULL);
 		return API_OK;
 	}
-	rc = db_check_code(ctx->db, client, ctx->cfg->attempt_window,
+	rc = db_check_code(db, ep->client, cfg->attempt_window,
 	    plausible ? code_sha256 : NULL, &look, email, DB_EMAIL_MAX);
-	note_reruns(ctx, "code lookup", request_id);
+	endpoint_note_reruns(ep, "code lookup");
 	if (rc != DB_OK)
-		return why->error = db_refusal(ctx, rc, request_id);
-	if (look.failures >= (unsigned long long)ctx->cfg->attempt_limit) {
+		return why->error = endpoint_db_refusal(ep, rc,
+		    API_INVALID_CODE, NULL);
+	if (look.failures >= (unsigned long long)cfg->attempt_limit) {
 		metrics_attempt_limited();
 		log_msg("request id=%s client %s is over the attempt limit (%d "
 		    "failures in %ld s); account-reset-admin clear-attempts "
-		    "lifts it", request_id, client, ctx->cfg->attempt_limit,
-		    ctx->cfg->attempt_window);
+		    "lifts it", ep->id, ep->client, cfg->attempt_limit,
+		    cfg->attempt_window);
 		why->retry_after = look.retry_after;
 		return why->error = API_TOO_MANY_REQUESTS;
 	}
 	if (look.code_id == 0) {
-		count_failure(ctx, client, &look, request_id);
+		count_failure(ep, &look);
 		return why->error = API_INVALID_CODE;
 	}
 	w->code_id = look.code_id;
@@ -133,18 +154,19 @@ find_code(struct reset_ctx *ctx, const struct reset_request *req,
 }
 
 /* Everything between a parsed request and the answer.  Returns API_OK
- * with token filled, or the refusal in why. */
+ * with token filled, or the refusal in ep->why. */
 static enum api_error
-reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
-    const char *client, struct issued_token *token, struct outcome *why,
-    const char *request_id)
+reset_apply(struct endpoint *ep, const struct reset_request *req,
+    struct issued_token *token)
 {
-	char			record[HASHREC_MAX];
-	char			email[DB_EMAIL_MAX];
-	struct reset_write	w;
-	enum db_result		rc;
-	unsigned		violations;
-	struct timespec		hash_start;
+	const struct config	*cfg = ep->ctx->cfg;
+	struct outcome		*why = &ep->why;
+	char			 record[HASHREC_MAX];
+	char			 email[DB_EMAIL_MAX];
+	struct reset_write	 w;
+	enum db_result		 rc;
+	unsigned		 violations;
+	struct timespec		 hash_start;
 
 	memset(&w, 0, sizeof(w));
 	if ((violations = policy_violations(req->password,
@@ -153,20 +175,9 @@ reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
 		why->violations = violations;
 		return why->error;
 	}
-	/*
-	 * A client whose address cannot be told (REMOTE_ADDR "unix:" from a
-	 * front end not listed in trusted_proxies) is not limited: counting
-	 * all of them under one key would let one attacker lock everyone
-	 * out.  Logged, once per process, so that the operator can fix it.
-	 */
-	if (ctx->cfg->attempt_limit > 0 && client[0] == '\0' &&
-	    !ctx->warned_no_client) {
-		log_msg("request id=%s no client address (REMOTE_ADDR is not "
-		    "an address and no trusted proxy named one): attempt "
-		    "limits do not apply; see trusted_proxies", request_id);
-		ctx->warned_no_client = 1;
-	}
-	if (find_code(ctx, req, client, &w, email, why, request_id) != API_OK)
+	endpoint_warn_no_client(ep, cfg->attempt_limit > 0,
+	    "attempt limits do not apply");
+	if (find_code(ep, req, &w, email) != API_OK)
 		return why->error;
 	/* A valid code: a refusal now leaves it usable, as every other. */
 	if ((violations = policy_account_violations(req->password,
@@ -177,57 +188,57 @@ reset_apply(struct reset_ctx *ctx, const struct reset_request *req,
 	}
 
 	clock_gettime(CLOCK_MONOTONIC, &hash_start);
-	if (hashrec_make(ctx->engine, req->password, req->password_len,
-	    ctx->cfg->pbkdf2_iterations, record) == -1) {
-		log_msg("request id=%s password hashing failed", request_id);
+	if (hashrec_make(ep->ctx->engine, req->password, req->password_len,
+	    cfg->pbkdf2_iterations, record) == -1) {
+		log_msg("request id=%s password hashing failed", ep->id);
 		return why->error = API_SERVER_ERROR;
 	}
-	metrics_pbkdf2(envelope_ms_since(&hash_start) / 1e3);
+	metrics_pbkdf2(endpoint_ms_since(&hash_start) / 1e3);
 	if (random_base64url(TOKEN_BYTES, token->access_token) == -1 ||
 	    random_base64url(TOKEN_BYTES, token->refresh_token) == -1) {
-		log_msg("request id=%s RAND_bytes failed", request_id);
+		log_msg("request id=%s RAND_bytes failed", ep->id);
 		OPENSSL_cleanse(record, sizeof(record));
 		return why->error = API_SERVER_ERROR;
 	}
-	token->expires_in = ctx->cfg->access_token_lifetime;
+	token->expires_in = cfg->access_token_lifetime;
 	w.password_record = record;
 	sha256_hex(token->access_token, TOKEN_CHARS, w.access_sha256);
 	sha256_hex(token->refresh_token, TOKEN_CHARS, w.refresh_sha256);
 
-	rc = db_commit_reset(ctx->db, &w);
+	rc = db_commit_reset(ep->ctx->db, &w);
 	OPENSSL_cleanse(record, sizeof(record));
-	note_reruns(ctx, "reset transaction", request_id);
+	endpoint_note_reruns(ep, "reset transaction");
 	if (rc != DB_OK)
-		return why->error = db_refusal(ctx, rc, request_id);
+		return why->error = endpoint_db_refusal(ep, rc,
+		    API_INVALID_CODE, NULL);
 	return API_OK;
 }
 
+/* The 200 answer: the tokens. */
+static int
+write_token(const struct io *io, const void *token, const struct config *cfg)
+{
+	return respond_token(io, token, cfg);
+}
+
 int
-reset_handle(struct reset_ctx *ctx, const struct io *io)
+reset_handle(struct responder_ctx *ctx, const struct io *io)
 {
 	struct reset_request	req;
 	struct issued_token	token;
-	struct outcome		why = { .error = API_OK };
-	struct envelope		env;
-	int			status, wrote;
+	struct endpoint		ep;
+	int			status;
 
 	memset(&token, 0, sizeof(token));
 	/* The client key is what attempts are counted under ("" when no
-	 * address can be told: not counted, see reset_apply). */
-	envelope_open(&env, io, ctx->cfg);
-	if (request_read(io, ctx->cfg->max_body_bytes, &req, &why) == API_OK) {
-		reset_apply(ctx, &req, env.client, &token, &why, env.id);
-		request_free(&req);
+	 * address can be told: not counted, see endpoint_warn_no_client). */
+	endpoint_open(&ep, ctx, io, ME_RESET);
+	if (reset_read(io, ctx->cfg->max_body_bytes, &req, &ep.why) ==
+	    API_OK) {
+		reset_apply(&ep, &req, &token);
+		reset_free(&req);
 	}
-
-	if (why.error == API_OK) {
-		status = 200;
-		wrote = respond_token(io, &token, ctx->cfg);
-	} else {
-		status = api_error_status(why.error);
-		wrote = respond_error(io, &why, ctx->cfg->retry_after);
-	}
+	status = endpoint_finish(&ep, 200, write_token, &token, 0);
 	OPENSSL_cleanse(&token, sizeof(token));
-	envelope_close(&env, io, status, why.error, wrote);
 	return status;
 }

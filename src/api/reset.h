@@ -1,22 +1,39 @@
 /*
- * reset.h: one reset request, from the untrusted bytes to the answer.
+ * reset.h: one reset request (POST /api/v2/account/reset/), from the
+ * untrusted bytes to the answer.
  */
 #ifndef AR_RESET_H
 #define AR_RESET_H
 
-#include "conf/config.h"
-#include "db/db.h"
-#include "base/io.h"
+#include <stddef.h>
 
-struct reset_ctx {
-	const struct config	*cfg;
-	struct db		*db;
-	enum pbkdf2_engine	 engine;	/* after the start-up self-test */
-	int			 warned_no_client;
+#include "api/context.h"
+#include "base/io.h"
+#include "base/outcome.h"
+
+struct reset_request {
+	char	*validation_code;	/* NUL-terminated copies, wiped on free */
+	size_t	 validation_code_len;
+	char	*password;
+	size_t	 password_len;
 };
+
+/* Parses a body: one JSON object whose members validation_code and
+ * password are strings of valid UTF-8; other members are ignored.
+ * Fills req (free with reset_free) or returns the refusal. */
+enum api_error reset_parse_body(const char *body, size_t len,
+    struct reset_request *req, struct outcome *why);
+
+/* The whole check: headers from io->param, the body read from io->read.
+ * Returns API_OK with req filled, or the refusal in why. */
+enum api_error reset_read(const struct io *io, size_t max_body,
+    struct reset_request *req, struct outcome *why);
+
+/* Wipes and frees what req holds; safe on a zeroed or freed request. */
+void reset_free(struct reset_request *req);
 
 /* Handles one request on io: checks it, resets the password, answers,
  * and logs one line.  Returns the HTTP status it answered. */
-int reset_handle(struct reset_ctx *ctx, const struct io *io);
+int reset_handle(struct responder_ctx *ctx, const struct io *io);
 
 #endif

@@ -7,7 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/envelope.h"
+#include "api/endpoint.h"
+#include "api/reset.h"
 #include "api/health.h"
 #include "base/log.h"
 #include "base/metrics.h"
@@ -18,13 +19,12 @@
 struct route {
 	const char		*path;		/* with its trailing slash */
 	route_handler		 handle;
-	enum metrics_endpoint	 metric;	/* counted under this name */
 };
 
 static const struct route routes[] = {
-	{ "/api/v2/account/reset/", reset_handle, ME_RESET },
-	{ "/api/v2/account/recover/", recover_handle, ME_RECOVER },
-	{ "/api/v2/account/health/", health_handle, ME_HEALTH },
+	{ "/api/v2/account/reset/", reset_handle },
+	{ "/api/v2/account/recover/", recover_handle },
+	{ "/api/v2/account/health/", health_handle },
 };
 
 #define PATH_MAX_CHARS	512
@@ -77,42 +77,36 @@ find_row(const char *path)
 	return NULL;
 }
 
-route_handler
-route_find(const char *path)
+/* The 404 answer's writer is never called: the request is refused. */
+static int
+write_nothing(const struct io *io, const void *arg, const struct config *cfg)
 {
-	const struct route	*r = find_row(path);
-
-	return r != NULL ? r->handle : NULL;
+	(void)io;
+	(void)arg;
+	(void)cfg;
+	return 0;
 }
 
 /* The answer for a path that no row names. */
 static int
-not_found(struct reset_ctx *ctx, const struct io *io)
+not_found(struct responder_ctx *ctx, const struct io *io)
 {
-	struct outcome	why = { .error = API_NOT_FOUND };
-	struct envelope	env;
+	struct endpoint	ep;
 
-	envelope_open(&env, io, ctx->cfg);
-	envelope_close(&env, io, 404, API_NOT_FOUND,
-	    respond_error(io, &why, ctx->cfg->retry_after));
-	return 404;
+	endpoint_open(&ep, ctx, io, ME_NOT_FOUND);
+	ep.why.error = API_NOT_FOUND;
+	return endpoint_finish(&ep, 404, write_nothing, NULL, 0);
 }
 
 int
-route_dispatch(struct reset_ctx *ctx, const struct io *io)
+route_dispatch(struct responder_ctx *ctx, const struct io *io)
 {
 	const struct route	*r = NULL;
-	struct timespec		 start, end;
 	char			 path[PATH_MAX_CHARS];
-	int			 status;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (route_path(io, path, sizeof(path)) == 0)
 		r = find_row(path);
-	status = (r != NULL ? r->handle : not_found)(ctx, io);
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	metrics_request(r != NULL ? r->metric : ME_NOT_FOUND, status,
-	    (double)(end.tv_sec - start.tv_sec) +
-	    (double)(end.tv_nsec - start.tv_nsec) / 1e9);
-	return status;
+	/* Each handler answers, logs and counts its request
+	 * (endpoint_finish). */
+	return (r != NULL ? r->handle : not_found)(ctx, io);
 }

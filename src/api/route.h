@@ -7,11 +7,11 @@
 #define AR_ROUTE_H
 
 #include "base/io.h"
-#include "api/reset.h"
+#include "api/context.h"
 
 /* An endpoint: answers one request on io, logs one line, and returns the
  * HTTP status it answered. */
-typedef int (*route_handler)(struct reset_ctx *ctx, const struct io *io);
+typedef int (*route_handler)(struct responder_ctx *ctx, const struct io *io);
 
 /* The path of the request: DOCUMENT_URI (nginx's normalised $uri), else
  * REQUEST_URI without its query, else SCRIPT_NAME followed by PATH_INFO.
@@ -19,12 +19,10 @@ typedef int (*route_handler)(struct reset_ctx *ctx, const struct io *io);
  * it does not fit. */
 int route_path(const struct io *io, char *out, size_t outlen);
 
-/* The handler for path, or NULL.  A path matches with or without its
- * trailing slash, so that a POST to .../reset is not turned into a
- * redirect that clients follow with a GET. */
-route_handler route_find(const char *path);
-
-/* Answers the request with its endpoint's handler, or 404 not_found. */
-int route_dispatch(struct reset_ctx *ctx, const struct io *io);
+/* Answers the request with its endpoint's handler, or 404 not_found.  A
+ * path matches a row with or without its trailing slash, so that a POST
+ * to .../reset is not turned into a redirect that clients follow with a
+ * GET. */
+int route_dispatch(struct responder_ctx *ctx, const struct io *io);
 
 #endif

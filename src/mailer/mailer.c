@@ -4,9 +4,10 @@
  * one it takes a lease, looks the account up, applies the per-account
  * caps, makes a fresh code (its digest stored like issue-code's), mails
  * it over SMTP (smtp.c, the only code that talks SMTP) and records the
- * outcome.  Several mailers may run against one database: a lease keeps
- * two of them from sending one request, and a mailer that dies loses
- * nothing (its lease runs out and another takes the row).
+ * outcome (delivery.c: one row; this file: the process and its loop).
+ * Several mailers may run against one database: a lease keeps two of
+ * them from sending one request, and a mailer that dies loses nothing
+ * (its lease runs out and another takes the row).
  *
  *   account-reset-mailer [--config FILE] [--once] [--user U [--group G]]
  *
@@ -42,6 +43,7 @@
 #include "db/db_mail.h"
 #include "base/email.h"
 #include "base/log.h"
+#include "mailer/mailer.h"
 #include "mailer/mailmsg.h"
 #include "base/privsep.h"
 #include "base/sandbox.h"
@@ -51,24 +53,6 @@
 #include "password/token.h"
 
 #define SWEEP_EVERY	60	/* seconds between retention sweeps */
-#define LINK_MAX	(CONFIG_STR_MAX + CODE_CHARS + 8)
-
-/* What a configuration comes to once checked: the SMTP handle with its
- * credentials, and the templates. */
-struct setup {
-	struct config		 cfg;
-	struct smtp		*smtp;
-	struct template_set	 templates;
-};
-
-struct mailer {
-	const char	*config_path;
-	struct setup	*setup;
-	struct db	*db;
-	int		 once;
-	time_t		 last_sweep;
-	unsigned long	 sent, given_up, retried;
-};
 
 static void
 usage(FILE *f)
@@ -145,246 +129,6 @@ lease_seconds(const struct config *cfg)
 	    cfg->db_read_timeout + 5;
 }
 
-/* The delay before attempt n + 1: mailer_backoff doubled for each
- * attempt made, capped at a day, with "equal jitter" (half fixed, half
- * random) so that a relay coming back is not hit by every retry at once. */
-static long
-retry_delay(const struct config *cfg, unsigned long long attempts)
-{
-	unsigned char	r[4];
-	unsigned long	rnd;
-	long		d = cfg->mailer_backoff;
-	unsigned long long i;
-
-	for (i = 1; i < attempts && d < 86400; i++)
-		d *= 2;
-	if (d > 86400)
-		d = 86400;
-	if (RAND_bytes(r, sizeof(r)) != 1)
-		memset(r, 0, sizeof(r));
-	rnd = ((unsigned long)r[0] << 24 | (unsigned long)r[1] << 16 |
-	    (unsigned long)r[2] << 8 | r[3]);
-	d = d / 2 + (long)(rnd % (unsigned long)(d / 2 + 1));
-	return d > 0 ? d : 1;
-}
-
-/* Random letters and digits (hex) for a lease or a Message-ID. */
-static int
-random_hex(char *out, size_t chars)
-{
-	static const char	hex[] = "0123456789abcdef";
-	unsigned char		raw[32];
-	size_t			i;
-
-	if (chars / 2 > sizeof(raw) || RAND_bytes(raw, (int)(chars / 2)) != 1)
-		return -1;
-	for (i = 0; i < chars / 2; i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 15];
-	}
-	out[chars / 2 * 2] = '\0';
-	return 0;
-}
-
-/* One line per outcome: the request id, the queue row, the state and the
- * SMTP status; never the code, never an address. */
-static void
-log_outcome(const struct mail_job *job, const char *state, long smtp_status,
-    const char *detail)
-{
-	log_msg("mail request id=%s queue_id=%llu attempt=%llu state=%s "
-	    "smtp_status=%ld%s%s", job->request_id[0] ? job->request_id : "-",
-	    job->id, job->attempts, state, smtp_status,
-	    detail != NULL ? " detail=" : "", detail != NULL ? detail : "");
-}
-
-static void
-record(struct mailer *m, const struct mail_job *job, const char *state,
-    unsigned long long user_id, long smtp_status, int end_code,
-    const char *detail)
-{
-	int	lost = 0;
-
-	if (db_mail_finish(m->db, job, state, user_id, smtp_status, end_code,
-	    &lost) != DB_OK) {
-		log_msg("mail request id=%s queue_id=%llu recording state=%s: "
-		    "%s (the lease runs out and the row is taken again)",
-		    job->request_id, job->id, state, db_last_error(m->db));
-		return;
-	}
-	if (lost)
-		log_msg("mail request id=%s queue_id=%llu lease lost before "
-		    "recording state=%s", job->request_id, job->id, state);
-	log_outcome(job, state, smtp_status, detail);
-}
-
-/*
- * Sends msg to rcpt and records what came of it: sent; a transient
- * failure retried later, or given up when out of attempts or when the
- * next attempt would come after the request is too old; a 5xx given up.
- */
-static void
-send_and_record(struct mailer *m, const struct mail_job *job,
-    unsigned long long user_id, const char *rcpt, const char *msg,
-    size_t len)
-{
-	const struct config	*cfg = &m->setup->cfg;
-	enum smtp_outcome	 out;
-	char			 detail[300];
-	long			 status = 0, delay;
-	int			 lost = 0;
-
-	out = smtp_send(m->setup->smtp, rcpt, msg, len, &status, detail,
-	    sizeof(detail));
-	if (out == SMTP_SENT) {
-		m->sent++;
-		record(m, job, "sent", user_id, status, 0, NULL);
-		return;
-	}
-	if (out == SMTP_PERMANENT) {
-		m->given_up++;
-		record(m, job, "failed", user_id, status, 1, detail);
-		return;
-	}
-	delay = retry_delay(cfg, job->attempts);
-	if (job->attempts >= (unsigned long long)cfg->mailer_max_attempts ||
-	    job->age + delay >= cfg->code_lifetime) {
-		m->given_up++;
-		record(m, job, job->attempts >= (unsigned long long)
-		    cfg->mailer_max_attempts ? "failed" : "expired", user_id,
-		    status, 1, detail);
-		return;
-	}
-	m->retried++;
-	if (db_mail_retry(m->db, job, delay, status, &lost) != DB_OK) {
-		log_msg("mail request id=%s queue_id=%llu recording a retry: "
-		    "%s", job->request_id, job->id, db_last_error(m->db));
-		return;
-	}
-	log_msg("mail request id=%s queue_id=%llu attempt=%llu state=retry "
-	    "smtp_status=%ld retry_in=%ld detail=%s%s", job->request_id,
-	    job->id, job->attempts, status, delay, detail,
-	    lost ? " (lease lost)" : "");
-}
-
-/* The mail to an account: a fresh code, its digest stored, the mail. */
-static void
-mail_account(struct mailer *m, const struct mail_job *job)
-{
-	const struct config	*cfg = &m->setup->cfg;
-	const struct mail_template *t;
-	struct mail_values	 v;
-	struct mail_envelope	 env;
-	enum mail_reserve	 res;
-	unsigned long long	 user_id = 0;
-	char			 code[CODE_CHARS + 1], digest[SHA256_HEX_CHARS + 1];
-	char			 link[LINK_MAX], token[33], err[200];
-	char			 rcpt[MAIL_EMAIL_MAX * 4 + 1];
-	char			*msg = NULL;
-	size_t			 len = 0;
-	enum db_result		 rc;
-
-	if (random_base64url(CODE_BYTES, code) == -1 ||
-	    random_hex(token, 32) == -1) {
-		log_msg("mail request id=%s RAND_bytes failed", job->request_id);
-		return;	/* the lease runs out; it is tried again */
-	}
-	sha256_hex(code, CODE_CHARS, digest);
-	rc = db_mail_reserve_account(m->db, job, digest, cfg->code_lifetime,
-	    cfg->recover_account_interval, cfg->recover_account_daily_limit,
-	    rcpt, sizeof(rcpt), &user_id, &res);
-	if (rc != DB_OK) {
-		log_msg("mail request id=%s queue_id=%llu database: %s",
-		    job->request_id, job->id, db_last_error(m->db));
-		goto out;
-	}
-	switch (res) {
-	case RESERVE_LOST:
-		log_msg("mail request id=%s queue_id=%llu lease lost; another "
-		    "mailer has it", job->request_id, job->id);
-		goto out;
-	case RESERVE_SUPPRESSED:
-		record(m, job, "suppressed", user_id, 0, 0, NULL);
-		goto out;
-	case RESERVE_UNKNOWN:
-		goto unknown;
-	case RESERVE_SEND:
-		break;
-	}
-	t = templates_pick(&m->setup->templates, job->locale, 0);
-	snprintf(link, sizeof(link), "%s#code=%s", cfg->reset_url, code);
-	v.code = code;
-	v.reset_link = link;
-	v.minutes = cfg->code_lifetime / 60;
-	env.from = cfg->mail_from;
-	env.to = rcpt;
-	env.date = time(NULL);
-	env.message_token = token;
-	if (t == NULL || mailmsg_build(t, &v, &env, &msg, &len, err,
-	    sizeof(err)) == -1) {
-		m->given_up++;
-		record(m, job, "failed", user_id, 0, 1, t == NULL ?
-		    "no template" : err);
-		goto out;
-	}
-	send_and_record(m, job, user_id, rcpt, msg, len);
-	goto out;
-unknown:
-	OPENSSL_cleanse(code, sizeof(code));
-	if (!cfg->notify_unknown_recipients) {
-		record(m, job, "unknown", 0, 0, 0, NULL);
-		goto out;
-	}
-	rc = db_mail_reserve_address(m->db, job, cfg->recover_account_interval,
-	    cfg->recover_account_daily_limit, &res);
-	if (rc != DB_OK || res == RESERVE_LOST) {
-		log_msg("mail request id=%s queue_id=%llu %s", job->request_id,
-		    job->id, rc != DB_OK ? db_last_error(m->db) : "lease lost");
-		goto out;
-	}
-	if (res == RESERVE_SUPPRESSED) {
-		record(m, job, "suppressed", 0, 0, 0, "unknown address");
-		goto out;
-	}
-	t = templates_pick(&m->setup->templates, job->locale, 1);
-	memset(&v, 0, sizeof(v));
-	v.minutes = cfg->code_lifetime / 60;
-	env.from = cfg->mail_from;
-	env.to = job->email;
-	env.date = time(NULL);
-	env.message_token = token;
-	if (t == NULL || mailmsg_build(t, &v, &env, &msg, &len, err,
-	    sizeof(err)) == -1) {
-		record(m, job, "failed", 0, 0, 0, t == NULL ? "no template" : err);
-		goto out;
-	}
-	send_and_record(m, job, 0, job->email, msg, len);
-out:
-	if (msg != NULL)
-		secure_free(msg, len);
-	OPENSSL_cleanse(code, sizeof(code));
-	OPENSSL_cleanse(link, sizeof(link));
-	OPENSSL_cleanse(digest, sizeof(digest));
-}
-
-/* One row under our lease, from start to its recorded outcome. */
-static void
-work(struct mailer *m, struct mail_job *job)
-{
-	const struct config	*cfg = &m->setup->cfg;
-
-	if (job->email[0] == '\0' || job->age >= cfg->code_lifetime) {
-		/* Too old to be worth a code (or wiped by retention). */
-		m->given_up++;
-		record(m, job, "expired", 0, 0, 1, NULL);
-	} else if (!email_valid(job->email, strlen(job->email))) {
-		m->given_up++;
-		record(m, job, "failed", 0, 0, 0, "not an address we accept");
-	} else
-		mail_account(m, job);
-	OPENSSL_cleanse(job->email, sizeof(job->email));
-}
-
 /* Wipes addresses past recover_retention, 500 rows a statement. */
 static void
 sweep(struct mailer *m)
@@ -447,14 +191,14 @@ run(struct mailer *m, const sigset_t *sigs)
 		if (time(NULL) - m->last_sweep >= SWEEP_EVERY)
 			sweep(m);
 		memset(&job, 0, sizeof(job));
-		if (random_hex(job.lease, MAIL_LEASE_CHARS) == -1) {
+		if (mailer_random_hex(job.lease, MAIL_LEASE_CHARS) == -1) {
 			log_msg("RAND_bytes failed");
 			return 1;
 		}
 		rc = db_mail_claim(m->db, lease_seconds(&m->setup->cfg), &job);
 		if (rc == DB_OK) {
 			failures = 0;
-			work(m, &job);
+			mailer_work(m, &job);
 			continue;
 		}
 		if (rc != DB_NOT_FOUND) {
@@ -612,3 +356,4 @@ main(int argc, char *argv[])
 	curl_global_cleanup();
 	return rc;
 }
+

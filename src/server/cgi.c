@@ -90,7 +90,7 @@ cgi_drain(const struct cgi_input *in)
 int
 cgi_serve(const struct config *cfg)
 {
-	struct reset_ctx	ctx = { .cfg = NULL };
+	struct responder_ctx	ctx = { .cfg = NULL };
 	struct cgi_input	in = { 0 };
 	struct io		io = { cgi_param, cgi_read, cgi_write, &in };
 	struct privsep		self = { NULL, NULL, 0 };

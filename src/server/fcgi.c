@@ -88,7 +88,7 @@ worker_signals(void)
 int
 fcgi_worker(int fd, const struct config *cfg)
 {
-	struct reset_ctx	 ctx = { .cfg = NULL };
+	struct responder_ctx	 ctx = { .cfg = NULL };
 	FCGX_Request		 req;
 	struct io		 io = { fcgi_param, fcgi_read, fcgi_write, &req };
 	sigset_t		 term;

@@ -9,7 +9,7 @@
 #include "base/sandbox.h"
 
 int
-lockdown(struct reset_ctx *ctx, int quiet)
+lockdown(struct responder_ctx *ctx, int quiet)
 {
 	if (db_open(ctx->db) != DB_OK) {
 		if (!quiet)

@@ -6,7 +6,7 @@
 #ifndef AR_LOCKDOWN_H
 #define AR_LOCKDOWN_H
 
-#include "api/reset.h"
+#include "api/context.h"
 
 /*
  * Makes ready what the filter will no longer allow, then enters it:
@@ -21,6 +21,6 @@
  * yet or that this build has no filter, since the request's own log line
  * follows and the notice would repeat on every request.
  */
-int lockdown(struct reset_ctx *ctx, int quiet);
+int lockdown(struct responder_ctx *ctx, int quiet);
 
 #endif

@@ -14,6 +14,7 @@ workers alive and restarts.  The endpoint answers GET /metrics only,
 bounds what it reads, and keeps serving past a silent or oversized client.
 """
 
+import json
 import os
 import re
 import secrets
@@ -182,18 +183,23 @@ def main():
         expect_eq(requests(s2, "health", 200), 3.0, "health 200 after the restart")
 
     f.db.stop()
-    with t.claim("with the database stopped, every health check and reset is counted "
-                 "as a database error (unavailable), and answered 503"):
+    with t.claim("with the database stopped, every health check, reset and recover is "
+                 "counted as a database error (unavailable), and answered 503"):
         for _ in range(2):
             expect_eq(ng.request("GET", path="/api/v2/account/health", timeout=bound).status,
                       503, "health")
         expect_error(ng.post_json({"validation_code": secrets.token_urlsafe(24),
                                    "password": strong_password()}, f), 503,
                      "temporarily_unavailable")
+        expect_eq(ng.request("POST", json.dumps({"email": "someone@example.org"}).encode(),
+                             {"Content-Type": "application/json"},
+                             path="/api/v2/account/recover/", timeout=bound).status,
+                  503, "recover")
         s3 = parse(scrape(port)[2])
-        expect_eq(value(s3, "account_reset_db_errors_total", kind="unavailable"), 3.0,
+        expect_eq(value(s3, "account_reset_db_errors_total", kind="unavailable"), 4.0,
                   "unavailable")
-        expect_eq(requests(s3, "health", 503) + requests(s3, "reset", 503), 3.0, "503s")
+        expect_eq(requests(s3, "health", 503) + requests(s3, "reset", 503) +
+                  requests(s3, "recover", 503), 4.0, "503s")
 
     f.db.start()
     with t.claim("once the database is back, the workers' new connections are counted "

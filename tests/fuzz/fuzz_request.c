@@ -1,7 +1,7 @@
 /*
  * fuzz_request.c: the whole request check, as the responder runs it but
  * without a database.  The CGI variables and the body come from the
- * fuzzer through a fake struct io; request_read() checks them; what it
+ * fuzzer through a fake struct io; reset_read() checks them; what it
  * accepts goes through the password rules; and the answer is written
  * into a buffer by response.c and read back.
  *
@@ -47,6 +47,7 @@
 #include "conf/config.h"
 #include "fuzz.h"
 #include "api/request.h"
+#include "api/reset.h"
 #include "api/response.h"
 #include "password/rules.h"
 #include "base/utf8.h"
@@ -414,7 +415,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&token, 0, sizeof(token));
 	memset(&req, 0xa5, sizeof(req));
-	rc = request_read(&io, max_body, &req, &why);
+	rc = reset_read(&io, max_body, &req, &why);
 
 	switch (rc) {
 	case API_OK:
@@ -448,9 +449,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			why.error = API_INVALID_PASSWORD;
 		else
 			database_answer(&why, &token, &cfg, &req);
-		request_free(&req);
+		reset_free(&req);
 		FUZZ_CHECK(req.password == NULL && req.validation_code == NULL,
-		    "request_free leaves a zeroed request");
+		    "reset_free leaves a zeroed request");
 	}
 	if (why.error == API_OK) {
 		status = 200;

@@ -9,6 +9,7 @@
 
 #include "../tap.h"
 #include "api/request.h"
+#include "api/reset.h"
 
 static enum api_error
 headers(const char *method, const char *ct, const char *len)
@@ -27,11 +28,11 @@ parse_n(const char *body, size_t len, const char **detail)
 	struct outcome		why = { .error = API_OK };
 	enum api_error		rc;
 
-	rc = request_parse_body(body, len, &req, &why);
+	rc = reset_parse_body(body, len, &req, &why);
 	if (detail != NULL)
 		*detail = why.detail;
 	if (rc == API_OK)
-		request_free(&req);
+		reset_free(&req);
 	return rc;
 }
 
@@ -106,16 +107,16 @@ test_body(void)
 				    "\"password\":\"P\\u00e4ss w0rd!\"}";
 	size_t			 n;
 
-	ok(request_parse_body(good, strlen(good), &req, &why) == API_OK,
+	ok(reset_parse_body(good, strlen(good), &req, &why) == API_OK,
 	    "a well-formed body parses");
 	ok(req.validation_code != NULL && strcmp(req.validation_code, "abc") == 0,
 	    "the code is copied");
 	ok(req.password != NULL && req.password_len == 11 &&
 	    memcmp(req.password, "P\xc3\xa4ss w0rd!", 11) == 0,
 	    "escapes are decoded into UTF-8");
-	request_free(&req);
+	reset_free(&req);
 	ok(req.password == NULL && req.validation_code == NULL,
-	    "request_free clears the request");
+	    "reset_free clears the request");
 
 	ok(parse("{\"password\":\"x\",\"validation_code\":\"y\",\"extra\":[1,{}]}")
 	    == API_OK, "other members are ignored");
@@ -174,11 +175,11 @@ test_body(void)
 	    API_INVALID_REQUEST, "a high surrogate at the end of a string is refused");
 	ok(parse("{\"validation_code\":\"y\",\"\\ud800\":1,\"password\":\"x\"}") ==
 	    API_INVALID_REQUEST, "a lone surrogate in a member name is refused");
-	ok(request_parse_body("{\"validation_code\":\"y\",\"password\":"
+	ok(reset_parse_body("{\"validation_code\":\"y\",\"password\":"
 	    "\"\\uD83D\\uDE00\"}", 49, &req, &why) == API_OK &&
 	    req.password_len == 4 && memcmp(req.password, "\xf0\x9f\x98\x80",
 	    4) == 0, "a surrogate pair is decoded into one 4-byte character");
-	request_free(&req);
+	reset_free(&req);
 	ok(parse("{\"validation_code\":\"\\\\ud800\",\"password\":\"x\"}") ==
 	    API_OK, "an escaped backslash before ud800 is not an escape");
 
@@ -188,11 +189,11 @@ test_body(void)
 	n += (size_t)snprintf(nul_body + n, sizeof(nul_body) - n, "b\"}");
 	ok(parse_n(nul_body, n, NULL) == API_INVALID_REQUEST,
 	    "a raw NUL byte inside a string is refused");
-	ok(request_parse_body("{\"validation_code\":\"y\",\"password\":"
+	ok(reset_parse_body("{\"validation_code\":\"y\",\"password\":"
 	    "\"a\\u0000b\"}", 45, &req, &why) == API_OK &&
 	    req.password_len == 3 && req.password[1] == '\0',
 	    "an escaped NUL is kept, with its length (the rules refuse it)");
-	request_free(&req);
+	reset_free(&req);
 
 	snprintf(deep, sizeof(deep), "{\"a\":[[[[[[[[[[]]]]]]]]]],"
 	    "\"validation_code\":\"y\",\"password\":\"x\"}");
@@ -213,10 +214,10 @@ test_duplicates(void)
 	const char		body[] = "{\"validation_code\":\"y\",\"password\":"
 				    "\"first\",\"password\":\"second\"}";
 
-	ok(request_parse_body(body, sizeof(body) - 1, &req, &why) == API_OK &&
+	ok(reset_parse_body(body, sizeof(body) - 1, &req, &why) == API_OK &&
 	    strcmp(req.password, "second") == 0,
 	    "a duplicate member: the last one counts");
-	request_free(&req);
+	reset_free(&req);
 }
 
 /* The whole check through the io callbacks, as CGI and FastCGI call it. */
@@ -274,9 +275,9 @@ read_via_io(const char *len, const char *body)
 	struct outcome		why;
 	enum api_error		rc;
 
-	rc = request_read(&io, 8192, &req, &why);
+	rc = reset_read(&io, 8192, &req, &why);
 	if (rc == API_OK)
-		request_free(&req);
+		reset_free(&req);
 	return rc;
 }
 
