@@ -965,6 +965,7 @@ def table(s, out, t_start, t_end, load):
             continue
         p("  %-16s %7d %6.0fs  RSS %7d -> %7d  fds %3d -> %3d %s"
           % (role, pid, span, r0, r1, f0, f1, "" if judged else "(not judged)"))
+    lines = [l.rstrip() for l in lines]
     text = "\n".join(lines) + "\n"
     sys.stdout.write("".join("# " + l + "\n" for l in lines))
     if out:
