@@ -9,7 +9,7 @@ SOAK_MINUTES = 60
 SOAK_FILES = tests/soak/soak.py
 EXTRA_DIST += $(SOAK_FILES) tests/soak/local.mk docs/SOAK.md
 
-soak: $(sbin_PROGRAMS)
+soak: $(sbin_PROGRAMS) $(cgibin_PROGRAMS)
 	@rm -rf tests/soak/run-record
 	@$(MKDIR_P) tests/soak
 	@{ AR_BUILDDIR='$(abs_top_builddir)' AR_SRCDIR='$(abs_top_srcdir)' \
