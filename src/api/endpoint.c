@@ -89,7 +89,8 @@ endpoint_finish(struct endpoint *ep, int ok_status, endpoint_writer write_ok,
 
 	if (error == API_OK) {
 		status = ok_status;
-		wrote = write_ok(io, arg, ep->ctx->cfg);
+		wrote = write_ok != NULL ? write_ok(io, arg, ep->ctx->cfg) :
+		    respond_json(io, ok_status, arg);
 	} else {
 		status = api_error_status(error);
 		wrote = respond_error(io, &ep->why, ep->ctx->cfg->retry_after);

@@ -75,10 +75,11 @@ typedef int (*endpoint_writer)(const struct io *io, const void *arg,
 
 /*
  * Ends the request: a success (ep->why.error == API_OK) is answered
- * ok_status by write_ok(io, arg, cfg), a refusal with its error; then the
- * request line of the log (with the method, the client key, the status
- * and the error's code; a failed write is logged too) and the request's
- * metrics.  Returns the status answered.
+ * ok_status by write_ok(io, arg, cfg), or, when write_ok is NULL, with
+ * arg as its fixed JSON body (respond_json); a refusal with its error.
+ * Then the request line of the log (with the method, the client key, the
+ * status and the error's code; a failed write is logged too) and the
+ * request's metrics.  Returns the status answered.
  */
 int endpoint_finish(struct endpoint *ep, int ok_status,
     endpoint_writer write_ok, const void *arg, unsigned flags);

@@ -63,27 +63,14 @@ refused:
 }
 
 enum api_error
-recover_parse_body(const char *body, size_t len, struct recover_request *req,
+recover_take(const struct request_source *src, struct recover_request *req,
     struct outcome *why)
 {
 	const struct request_field	fields[] = RECOVER_FIELDS(req);
 	enum api_error			rc;
 
 	memset(req, 0, sizeof(*req));
-	rc = request_parse_fields(body, len, fields,
-	    sizeof(fields) / sizeof(fields[0]), why);
-	return rc == API_OK ? check_members(req, why) : rc;
-}
-
-enum api_error
-recover_read(const struct io *io, size_t max_body, struct recover_request *req,
-    struct outcome *why)
-{
-	const struct request_field	fields[] = RECOVER_FIELDS(req);
-	enum api_error			rc;
-
-	memset(req, 0, sizeof(*req));
-	rc = request_read_fields(io, max_body, fields,
+	rc = request_take_fields(src, fields,
 	    sizeof(fields) / sizeof(fields[0]), why);
 	return rc == API_OK ? check_members(req, why) : rc;
 }
@@ -118,28 +105,20 @@ recover_queue(struct endpoint *ep, const struct recover_request *req)
 	ep->why.error = limited ? API_TOO_MANY_REQUESTS : API_OK;
 }
 
-/* The 202 answer. */
-static int
-write_accepted(const struct io *io, const void *arg, const struct config *cfg)
-{
-	(void)arg;
-	(void)cfg;
-	return respond_accepted(io);
-}
-
 int
 recover_handle(struct responder_ctx *ctx, const struct io *io)
 {
+	const struct request_source src = REQUEST_FROM_IO(io,
+				    ctx->cfg->max_body_bytes);
 	struct recover_request	req;
 	struct endpoint		ep;
 
 	/* The client key is what the recover limit counts under ("" when
 	 * no address can be told: not limited). */
 	endpoint_open(&ep, ctx, io, ME_RECOVER);
-	if (recover_read(io, ctx->cfg->max_body_bytes, &req, &ep.why) ==
-	    API_OK) {
+	if (recover_take(&src, &req, &ep.why) == API_OK) {
 		recover_queue(&ep, &req);
 		recover_free(&req);
 	}
-	return endpoint_finish(&ep, 202, write_accepted, NULL, 0);
+	return endpoint_finish(&ep, 202, NULL, RESPONSE_ACCEPTED, 0);
 }

@@ -13,6 +13,7 @@
 #include "base/locale.h"
 #include "base/outcome.h"
 #include "api/context.h"
+#include "api/request.h"
 
 #define RECOVER_LOCALE_MAX	LOCALE_TAG_MAX
 
@@ -23,16 +24,12 @@ struct recover_request {
 	size_t	 locale_len;
 };
 
-/* Parses a body: a JSON object with the string member email (an address
- * email.h accepts, else API_INVALID_EMAIL) and the optional string member
- * locale (locale_tag_valid, else API_INVALID_REQUEST).  Other members
- * are ignored. */
-enum api_error recover_parse_body(const char *body, size_t len,
-    struct recover_request *req, struct outcome *why);
-
-/* The whole request check (request_read_fields) and the same member
- * checks as recover_parse_body. */
-enum api_error recover_read(const struct io *io, size_t max_body,
+/* Reads the request from src (request.h): a JSON object with the string
+ * member email (an address email.h accepts, else API_INVALID_EMAIL) and
+ * the optional string member locale (locale_tag_valid, else
+ * API_INVALID_REQUEST).  Other members are ignored.  Fills req (free
+ * with recover_free) or returns the refusal. */
+enum api_error recover_take(const struct request_source *src,
     struct recover_request *req, struct outcome *why);
 
 /* Wipes and frees what req holds; safe on a zeroed or freed request. */

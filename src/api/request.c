@@ -339,3 +339,13 @@ out:
 	secure_free(body, length);
 	return rc;
 }
+
+enum api_error
+request_take_fields(const struct request_source *src,
+    const struct request_field *fields, size_t nfields, struct outcome *why)
+{
+	if (src->io != NULL)
+		return request_read_fields(src->io, src->max_body, fields,
+		    nfields, why);
+	return request_parse_fields(src->body, src->len, fields, nfields, why);
+}

@@ -46,4 +46,21 @@ enum api_error request_parse_fields(const char *body, size_t len,
 enum api_error request_read_fields(const struct io *io, size_t max_body,
     const struct request_field *fields, size_t nfields, struct outcome *why);
 
+/* Where an endpoint's members come from: a request on io (the whole
+ * check, request_read_fields) or a body already read (request_parse_fields,
+ * for tests and fuzzing). */
+struct request_source {
+	const struct io	*io;		/* or NULL: body and len */
+	size_t		 max_body;
+	const char	*body;
+	size_t		 len;
+};
+
+#define REQUEST_FROM_IO(io, max_body)	{ (io), (max_body), NULL, 0 }
+#define REQUEST_FROM_BODY(body, len)	{ NULL, 0, (body), (len) }
+
+/* request_read_fields or request_parse_fields, as src says. */
+enum api_error request_take_fields(const struct request_source *src,
+    const struct request_field *fields, size_t nfields, struct outcome *why);
+
 #endif

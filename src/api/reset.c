@@ -52,24 +52,13 @@
 	    "The member password is not valid UTF-8." } }
 
 enum api_error
-reset_parse_body(const char *body, size_t len, struct reset_request *req,
+reset_take(const struct request_source *src, struct reset_request *req,
     struct outcome *why)
 {
 	const struct request_field	fields[] = RESET_FIELDS(req);
 
 	memset(req, 0, sizeof(*req));
-	return request_parse_fields(body, len, fields,
-	    sizeof(fields) / sizeof(fields[0]), why);
-}
-
-enum api_error
-reset_read(const struct io *io, size_t max_body, struct reset_request *req,
-    struct outcome *why)
-{
-	const struct request_field	fields[] = RESET_FIELDS(req);
-
-	memset(req, 0, sizeof(*req));
-	return request_read_fields(io, max_body, fields,
+	return request_take_fields(src, fields,
 	    sizeof(fields) / sizeof(fields[0]), why);
 }
 
@@ -224,6 +213,8 @@ write_token(const struct io *io, const void *token, const struct config *cfg)
 int
 reset_handle(struct responder_ctx *ctx, const struct io *io)
 {
+	const struct request_source src = REQUEST_FROM_IO(io,
+				    ctx->cfg->max_body_bytes);
 	struct reset_request	req;
 	struct issued_token	token;
 	struct endpoint		ep;
@@ -233,8 +224,7 @@ reset_handle(struct responder_ctx *ctx, const struct io *io)
 	/* The client key is what attempts are counted under ("" when no
 	 * address can be told: not counted, see endpoint_warn_no_client). */
 	endpoint_open(&ep, ctx, io, ME_RESET);
-	if (reset_read(io, ctx->cfg->max_body_bytes, &req, &ep.why) ==
-	    API_OK) {
+	if (reset_take(&src, &req, &ep.why) == API_OK) {
 		reset_apply(&ep, &req, &token);
 		reset_free(&req);
 	}

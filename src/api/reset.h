@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "api/context.h"
+#include "api/request.h"
 #include "base/io.h"
 #include "base/outcome.h"
 
@@ -18,15 +19,10 @@ struct reset_request {
 	size_t	 password_len;
 };
 
-/* Parses a body: one JSON object whose members validation_code and
- * password are strings of valid UTF-8; other members are ignored.
- * Fills req (free with reset_free) or returns the refusal. */
-enum api_error reset_parse_body(const char *body, size_t len,
-    struct reset_request *req, struct outcome *why);
-
-/* The whole check: headers from io->param, the body read from io->read.
- * Returns API_OK with req filled, or the refusal in why. */
-enum api_error reset_read(const struct io *io, size_t max_body,
+/* Reads the request from src (request.h): one JSON object whose members
+ * validation_code and password are strings of valid UTF-8; other members
+ * are ignored.  Fills req (free with reset_free) or returns the refusal. */
+enum api_error reset_take(const struct request_source *src,
     struct reset_request *req, struct outcome *why);
 
 /* Wipes and frees what req holds; safe on a zeroed or freed request. */

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "api/response.h"
+#include "base/strbuf.h"
 #include "password/rules.h"
 
 struct status_row {
@@ -81,109 +82,76 @@ api_error_description(enum api_error error)
 	return row(error)->description;
 }
 
-/* A growing answer in a fixed buffer; overflow is remembered, not hidden. */
-struct out {
-	char	buf[2048];
-	size_t	len;
-	int	overflow;
-};
-
-static void
-put(struct out *o, const char *s, size_t n)
-{
-	if (o->overflow || n > sizeof(o->buf) - o->len) {
-		o->overflow = 1;
-		return;
-	}
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-}
-
-static void
-puts_(struct out *o, const char *s)
-{
-	put(o, s, strlen(s));
-}
-
-/* n in decimal. */
-static void
-put_uint(struct out *o, size_t n)
-{
-	char	digits[24];
-	size_t	i = sizeof(digits);
-
-	do
-		digits[--i] = (char)('0' + n % 10);
-	while ((n /= 10) != 0);
-	put(o, digits + i, sizeof(digits) - i);
-}
+/* An answer's head or body: a cut one is never sent (strbuf.h). */
+#define ANSWER_MAX	2048
 
 /* A JSON string literal; control characters, quotes and backslashes are
  * escaped, everything else (valid UTF-8 by construction) is copied, a run
  * of plain bytes at a time. */
 static void
-put_json_string(struct out *o, const char *s)
+put_json_string(struct strbuf *o, const char *s)
 {
 	char		esc[8];
 	const char	*run;
 
-	put(o, "\"", 1);
+	strbuf_add(o, "\"", 1);
 	while (*s != '\0') {
 		for (run = s; *s != '\0' && *s != '"' && *s != '\\' &&
 		    (unsigned char)*s >= 0x20; s++)
 			continue;
-		put(o, run, (size_t)(s - run));
+		strbuf_add(o, run, (size_t)(s - run));
 		if (*s == '\0')
 			break;
 		if (*s == '"' || *s == '\\') {
 			esc[0] = '\\';
 			esc[1] = *s;
-			put(o, esc, 2);
+			strbuf_add(o, esc, 2);
 		} else {
 			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned char)*s);
-			put(o, esc, 6);
+			strbuf_add(o, esc, 6);
 		}
 		s++;
 	}
-	put(o, "\"", 1);
+	strbuf_add(o, "\"", 1);
 }
 
 /* Writes the CGI header block and the body; wipes the buffers. */
 static int
 send_answer(const struct io *io, int status, const char *reason,
-    const char *extra_header, struct out *body)
+    const char *extra_header, struct strbuf *body)
 {
 	static const char	 fixed[] = "Content-Type: application/json\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "Pragma: no-cache\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "Content-Length: ";
-	struct out		 head = { .len = 0 };
+	char			 head_buf[ANSWER_MAX];
+	struct strbuf		 head = STRBUF_OVER(head_buf);
 	int			 rc = -1;
 
-	if (body->overflow)
+	if (body->cut)
 		goto out;
 	/* "Status: %d %s\r\n" ... "Content-Length: %zu\r\n", by hand: this
 	 * runs for every answer, the cheapest refusals too. */
-	put(&head, "Status: ", 8);
-	put_uint(&head, status < 0 ? 0 : (size_t)status);
-	put(&head, " ", 1);
-	puts_(&head, reason);
-	put(&head, "\r\n", 2);
-	put(&head, fixed, sizeof(fixed) - 1);
-	put_uint(&head, body->len);
-	put(&head, "\r\n", 2);
+	strbuf_add(&head, "Status: ", 8);
+	strbuf_uint(&head, status < 0 ? 0 : (unsigned long long)status, 1);
+	strbuf_add(&head, " ", 1);
+	strbuf_str(&head, reason);
+	strbuf_add(&head, "\r\n", 2);
+	strbuf_add(&head, fixed, sizeof(fixed) - 1);
+	strbuf_uint(&head, body->len, 1);
+	strbuf_add(&head, "\r\n", 2);
 	if (extra_header != NULL)
-		puts_(&head, extra_header);
-	puts_(&head, "\r\n");
-	if (head.overflow)
+		strbuf_str(&head, extra_header);
+	strbuf_str(&head, "\r\n");
+	if (head.cut)
 		goto out;
-	if (io->write(io->ctx, head.buf, head.len) == -1 ||
-	    io->write(io->ctx, body->buf, body->len) == -1)
+	if (io->write(io->ctx, head.p, head.len) == -1 ||
+	    io->write(io->ctx, body->p, body->len) == -1)
 		goto out;
 	rc = 0;
 out:
-	OPENSSL_cleanse(body->buf, body->len);
+	OPENSSL_cleanse(body->p, body->len);
 	return rc;
 }
 
@@ -191,20 +159,20 @@ int
 respond_token(const struct io *io, const struct issued_token *token,
     const struct config *cfg)
 {
-	struct out	body = { .len = 0 };
-	char		num[32];
+	char		body_buf[ANSWER_MAX], num[32];
+	struct strbuf	body = STRBUF_OVER(body_buf);
 
-	puts_(&body, "{\"token\":{\"access_token\":");
+	strbuf_str(&body, "{\"token\":{\"access_token\":");
 	put_json_string(&body, token->access_token);
 	snprintf(num, sizeof(num), ",\"expires_in\":%ld", token->expires_in);
-	puts_(&body, num);
-	puts_(&body, ",\"token_type\":\"Bearer\",\"refresh_token\":");
+	strbuf_str(&body, num);
+	strbuf_str(&body, ",\"token_type\":\"Bearer\",\"refresh_token\":");
 	put_json_string(&body, token->refresh_token);
-	puts_(&body, ",\"client_id\":");
+	strbuf_str(&body, ",\"client_id\":");
 	put_json_string(&body, cfg->client_id);
-	puts_(&body, ",\"scope\":");
+	strbuf_str(&body, ",\"scope\":");
 	put_json_string(&body, cfg->scope);
-	puts_(&body, "}}\n");
+	strbuf_str(&body, "}}\n");
 	return send_answer(io, 200, "OK", NULL, &body);
 }
 
@@ -213,28 +181,29 @@ respond_error(const struct io *io, const struct outcome *why,
     long retry_after)
 {
 	const struct status_row	*r = row(why->error);
-	struct out		 body = { .len = 0 };
+	char			 body_buf[ANSWER_MAX];
+	struct strbuf		 body = STRBUF_OVER(body_buf);
 	char			 header[64];
 	const char		*extra = NULL, *sep = "";
 	unsigned		 bit;
 
-	puts_(&body, "{\"error\":");
+	strbuf_str(&body, "{\"error\":");
 	put_json_string(&body, r->code);
-	puts_(&body, ",\"error_description\":");
+	strbuf_str(&body, ",\"error_description\":");
 	put_json_string(&body, why->detail != NULL && r->status != 500 ?
 	    why->detail : r->description);
 	if (why->error == API_INVALID_PASSWORD) {
-		puts_(&body, ",\"violations\":[");
+		strbuf_str(&body, ",\"violations\":[");
 		for (bit = 1; bit <= RULE_ALL; bit <<= 1) {
 			if ((why->violations & bit) == 0)
 				continue;
-			puts_(&body, sep);
+			strbuf_str(&body, sep);
 			put_json_string(&body, rule_name(bit));
 			sep = ",";
 		}
-		puts_(&body, "]");
+		strbuf_str(&body, "]");
 	}
-	puts_(&body, "}\n");
+	strbuf_str(&body, "}\n");
 
 	if (why->error == API_GET_ONLY)
 		extra = "Allow: GET, HEAD\r\n";
@@ -249,19 +218,12 @@ respond_error(const struct io *io, const struct outcome *why,
 }
 
 int
-respond_accepted(const struct io *io)
+respond_json(const struct io *io, int status, const char *json)
 {
-	struct out	body = { .len = 0 };
+	char		body_buf[ANSWER_MAX];
+	struct strbuf	body = STRBUF_OVER(body_buf);
 
-	puts_(&body, "{\"status\":\"accepted\"}\n");
-	return send_answer(io, 202, "Accepted", NULL, &body);
-}
-
-int
-respond_health(const struct io *io)
-{
-	struct out	body = { .len = 0 };
-
-	puts_(&body, "{\"status\":\"ok\"}\n");
-	return send_answer(io, 200, "OK", NULL, &body);
+	strbuf_str(&body, json);
+	return send_answer(io, status, status == 202 ? "Accepted" : "OK",
+	    NULL, &body);
 }

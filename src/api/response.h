@@ -24,16 +24,15 @@ const char	*api_error_description(enum api_error error);
 int respond_token(const struct io *io, const struct issued_token *token,
     const struct config *cfg);
 
-/* Writes 202 {"status":"accepted"}, the recover endpoint's one answer to
- * every valid request.  Returns 0 or -1. */
-int respond_accepted(const struct io *io);
+/* A success whose body is the fixed JSON text json (with its newline):
+ * 202 for a recover request, 200 for a health check. */
+#define RESPONSE_ACCEPTED	"{\"status\":\"accepted\"}\n"
+#define RESPONSE_HEALTHY	"{\"status\":\"ok\"}\n"
+int respond_json(const struct io *io, int status, const char *json);
 
 /* Writes the JSON error answer for why (with Allow or Retry-After where
  * the status calls for it).  Returns 0 or -1. */
 int respond_error(const struct io *io, const struct outcome *why,
     long retry_after);
-
-/* Writes the health answer: 200 {"status":"ok"}.  Returns 0 or -1. */
-int respond_health(const struct io *io);
 
 #endif

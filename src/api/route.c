@@ -77,16 +77,6 @@ find_row(const char *path)
 	return NULL;
 }
 
-/* The 404 answer's writer is never called: the request is refused. */
-static int
-write_nothing(const struct io *io, const void *arg, const struct config *cfg)
-{
-	(void)io;
-	(void)arg;
-	(void)cfg;
-	return 0;
-}
-
 /* The answer for a path that no row names. */
 static int
 not_found(struct responder_ctx *ctx, const struct io *io)
@@ -95,7 +85,7 @@ not_found(struct responder_ctx *ctx, const struct io *io)
 
 	endpoint_open(&ep, ctx, io, ME_NOT_FOUND);
 	ep.why.error = API_NOT_FOUND;
-	return endpoint_finish(&ep, 404, write_nothing, NULL, 0);
+	return endpoint_finish(&ep, 404, NULL, NULL, 0);	/* refused */
 }
 
 int

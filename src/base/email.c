@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "base/email.h"
-#include "password/rules.h"
 #include "base/utf8.h"
 
 /* RFC 5322 atext, ASCII part. */

@@ -19,9 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
 
+#include "base/hex.h"
 #include "base/log.h"
+#include "base/strbuf.h"
 
 #define LINE_MAX_BYTES	1024
 
@@ -50,39 +51,9 @@ log_init(const char *progname)
 /* A line being built in a fixed buffer; what does not fit is cut, with
  * room kept for the newline. */
 struct line {
-	char	buf[LINE_MAX_BYTES];
-	size_t	len;
+	char		buf[LINE_MAX_BYTES];
+	struct strbuf	b;
 };
-
-static void
-add(struct line *l, const char *s, size_t n)
-{
-	if (n > sizeof(l->buf) - 1 - l->len)
-		n = sizeof(l->buf) - 1 - l->len;
-	memcpy(l->buf + l->len, s, n);
-	l->len += n;
-}
-
-static void
-add_str(struct line *l, const char *s)
-{
-	add(l, s, strlen(s));
-}
-
-/* n in decimal, at least width digits (zero-padded). */
-static void
-add_uint(struct line *l, unsigned long long n, int width)
-{
-	char	digits[24];
-	int	i = (int)sizeof(digits);
-
-	do {
-		digits[--i] = (char)('0' + n % 10);
-		n /= 10;
-		width--;
-	} while (n != 0 || width > 0);
-	add(l, digits + i, sizeof(digits) - (size_t)i);
-}
 
 /* Starts a line with "<UTC time to the millisecond>Z prog[pid]: ". */
 static void
@@ -91,7 +62,7 @@ line_start(struct line *l)
 	struct timespec	now;
 	struct tm	tm;
 
-	l->len = 0;
+	l->b = (struct strbuf){ l->buf, sizeof(l->buf) - 1, 0, 0 };
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (now.tv_sec != stamp_second) {
 		gmtime_r(&now.tv_sec, &tm);
@@ -101,22 +72,22 @@ line_start(struct line *l)
 	}
 	if (log_pid == 0)
 		log_pid = (long)getpid();
-	add(l, stamp, stamp_len);
-	add(l, ".", 1);
-	add_uint(l, (unsigned long long)(now.tv_nsec / 1000000L), 3);
-	add(l, "Z ", 2);
-	add_str(l, log_prog);
-	add(l, "[", 1);
-	add_uint(l, (unsigned long long)log_pid, 1);
-	add(l, "]: ", 3);
+	strbuf_add(&l->b, stamp, stamp_len);
+	strbuf_add(&l->b, ".", 1);
+	strbuf_uint(&l->b, (unsigned long long)(now.tv_nsec / 1000000L), 3);
+	strbuf_add(&l->b, "Z ", 2);
+	strbuf_str(&l->b, log_prog);
+	strbuf_add(&l->b, "[", 1);
+	strbuf_uint(&l->b, (unsigned long long)log_pid, 1);
+	strbuf_add(&l->b, "]: ", 3);
 }
 
 /* Ends the line and writes it with one write(2); errno is kept. */
 static void
 line_write(struct line *l)
 {
-	l->buf[l->len++] = '\n';
-	if (write(STDERR_FILENO, l->buf, l->len) == -1) {
+	l->buf[l->b.len++] = '\n';
+	if (write(STDERR_FILENO, l->buf, l->b.len) == -1) {
 		/* Nowhere left to report it. */
 	}
 }
@@ -132,11 +103,11 @@ log_vline(const char *fmt, va_list ap)
 	int		r, saved = errno;
 
 	line_start(&l);
-	r = vsnprintf(l.buf + l.len, sizeof(l.buf) - l.len, fmt, ap);
+	r = vsnprintf(l.buf + l.b.len, sizeof(l.buf) - l.b.len, fmt, ap);
 	if (r > 0)
-		l.len += (size_t)r;
-	if (l.len > sizeof(l.buf) - 1)
-		l.len = sizeof(l.buf) - 1;
+		l.b.len += (size_t)r;
+	if (l.b.len > l.b.cap)
+		l.b.len = l.b.cap;
 	line_write(&l);
 	errno = saved;
 }
@@ -204,23 +175,23 @@ log_request(const char *request_id, const char *method, const char *client,
 	/* As log_msg("request id=%s method=%s client=%s status=%d error=%s
 	 * duration_ms=%.1f"). */
 	line_start(&l);
-	add_str(&l, "request id=");
-	add_str(&l, request_id);
-	add_str(&l, " method=");
-	add_str(&l, loggable_method(method));
-	add_str(&l, " client=");
-	add_str(&l, client != NULL && *client != '\0' ? client : "-");
-	add_str(&l, " status=");
-	add_uint(&l, (unsigned long long)(status < 0 ? 0 : status), 1);
-	add_str(&l, " error=");
-	add_str(&l, error != NULL ? error : "-");
-	add_str(&l, " duration_ms=");
+	strbuf_str(&l.b, "request id=");
+	strbuf_str(&l.b, request_id);
+	strbuf_str(&l.b, " method=");
+	strbuf_str(&l.b, loggable_method(method));
+	strbuf_str(&l.b, " client=");
+	strbuf_str(&l.b, client != NULL && *client != '\0' ? client : "-");
+	strbuf_str(&l.b, " status=");
+	strbuf_uint(&l.b, (unsigned long long)(status < 0 ? 0 : status), 1);
+	strbuf_str(&l.b, " error=");
+	strbuf_str(&l.b, error != NULL ? error : "-");
+	strbuf_str(&l.b, " duration_ms=");
 	if (!(duration_ms >= 0.0 && duration_ms < 1e15))
 		duration_ms = 0.0;	/* a clock step; NaN included */
 	tenths = (unsigned long long)(duration_ms * 10.0 + 0.5);
-	add_uint(&l, tenths / 10, 1);
-	add(&l, ".", 1);
-	add_uint(&l, tenths % 10, 1);
+	strbuf_uint(&l.b, tenths / 10, 1);
+	strbuf_add(&l.b, ".", 1);
+	strbuf_uint(&l.b, tenths % 10, 1);
 	line_write(&l);
 	errno = saved;
 }
@@ -233,12 +204,12 @@ is_id_char(unsigned char c)
 	    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
+#define LOG_REQUEST_ID_RANDOM	8	/* random bytes of a fresh id */
+
 void
 log_request_id(const char *offered, char out[LOG_REQUEST_ID_MAX + 1])
 {
-	static const char	 hex[] = "0123456789abcdef";
-	unsigned char		 raw[8];
-	size_t			 i, n;
+	size_t	i, n;
 
 	if (offered != NULL) {
 		n = strlen(offered);
@@ -250,11 +221,9 @@ log_request_id(const char *offered, char out[LOG_REQUEST_ID_MAX + 1])
 			return;
 		}
 	}
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
-		memset(raw, 0, sizeof(raw));
-	for (i = 0; i < sizeof(raw); i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 0xf];
+	/* 16 hex digits; all zeros if the random source fails, as ever. */
+	if (hex_random(LOG_REQUEST_ID_RANDOM, out) == -1) {
+		memset(out, '0', 2 * LOG_REQUEST_ID_RANDOM);
+		out[2 * LOG_REQUEST_ID_RANDOM] = '\0';
 	}
-	out[2 * sizeof(raw)] = '\0';
 }

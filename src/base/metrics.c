@@ -14,6 +14,7 @@
 
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/strbuf.h"
 
 /* The statuses requests are counted under; any other is "other". */
 static const int statuses[] = { 200, 400, 404, 405, 411, 413, 415, 429,
@@ -45,8 +46,13 @@ struct slot {
 static struct slot	*region;	/* every slot; NULL when off */
 static int		 nslots;
 static struct slot	*mine;		/* this worker's slot, or NULL */
-static uint64_t		 restarts;	/* supervisor only */
-static void		(*extra)(struct metrics_text *);
+/* The supervisor's numbers, shared with the process that serves the
+ * scrapes. */
+struct gauges {
+	uint64_t	restarts;
+	int		configured, alive;
+};
+static struct gauges	*gauges;	/* NULL when off */
 
 int
 metrics_init(int n)
@@ -61,6 +67,13 @@ metrics_init(int n)
 	}
 	region = p;		/* zero-filled by the kernel */
 	nslots = n;
+	p = mmap(NULL, sizeof(struct gauges), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		log_msg("metrics: mmap: %s", strerror(errno));
+		return -1;
+	}
+	gauges = p;
 	return 0;
 }
 
@@ -107,79 +120,53 @@ metrics_pbkdf2(double seconds)
 	add(&mine->pbkdf2_us, micros(seconds));
 }
 
+/* One more of a counter of this worker's slot, if it has one. */
+#define COUNT(field)	do {						\
+	if (mine != NULL)						\
+		add(&mine->field, 1);					\
+} while (0)
+
 void
 metrics_db_error(int unavailable)
 {
-	if (mine != NULL)
-		add(unavailable ? &mine->db_unavailable : &mine->db_error, 1);
+	if (unavailable)
+		COUNT(db_unavailable);
+	else
+		COUNT(db_error);
 }
 
 void
 metrics_db_reconnect(void)
 {
-	if (mine != NULL)
-		add(&mine->db_reconnects, 1);
+	COUNT(db_reconnects);
 }
 
 void
 metrics_db_rerun(void)
 {
-	if (mine != NULL)
-		add(&mine->db_reruns, 1);
+	COUNT(db_reruns);
 }
 
 void
 metrics_attempt_limited(void)
 {
-	if (mine != NULL)
-		add(&mine->attempt_limited, 1);
+	COUNT(attempt_limited);
 }
 
 void
 metrics_worker_restarted(void)
 {
-	restarts++;
+	if (gauges != NULL)
+		add(&gauges->restarts, 1);
 }
 
 void
-metrics_set_extra(void (*write)(struct metrics_text *))
+metrics_workers(int configured, int alive)
 {
-	extra = write;
-}
-
-void
-metrics_printf(struct metrics_text *t, const char *fmt, ...)
-{
-	va_list	 ap;
-	size_t	 want;
-	char	*nb;
-	int	 n;
-
-	if (t->failed)
+	if (gauges == NULL)
 		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(t->buf == NULL ? NULL : t->buf + t->len,
-		    t->buf == NULL ? 0 : t->cap - t->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			t->failed = 1;
-			return;
-		}
-		if (t->buf != NULL && (size_t)n < t->cap - t->len) {
-			t->len += (size_t)n;
-			return;
-		}
-		want = t->cap == 0 ? 16384 : t->cap * 2;
-		while (want < t->len + (size_t)n + 1)
-			want *= 2;
-		if ((nb = realloc(t->buf, want)) == NULL) {
-			t->failed = 1;
-			return;
-		}
-		t->buf = nb;
-		t->cap = want;
-	}
+	__atomic_store_n(&gauges->configured, configured, __ATOMIC_RELAXED);
+	__atomic_store_n(&gauges->alive, alive, __ATOMIC_RELAXED);
 }
 
 /* Reads a counter that workers may be adding to. */
@@ -207,42 +194,49 @@ total(struct slot *sum)
 }
 
 static void
-counter(struct metrics_text *t, const char *name, const char *help,
+counter(struct textbuf *t, const char *name, const char *help,
     uint64_t v)
 {
-	metrics_printf(t, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name,
+	textbuf_printf(t, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name,
 	    help, name, name, (unsigned long long)v);
 }
 
 void
-metrics_expose(struct metrics_text *t, int workers_configured,
-    int workers_alive)
+metrics_expose(struct textbuf *t)
 {
+	struct gauges	 g = { 0, 0, 0 };
 	struct slot	 s;
 	uint64_t	 cum, count;
 	size_t		 e, k;
 
+	if (gauges != NULL) {
+		g.restarts = __atomic_load_n(&gauges->restarts,
+		    __ATOMIC_RELAXED);
+		g.configured = __atomic_load_n(&gauges->configured,
+		    __ATOMIC_RELAXED);
+		g.alive = __atomic_load_n(&gauges->alive, __ATOMIC_RELAXED);
+	}
 	if (region == NULL)
 		memset(&s, 0, sizeof(s));
 	else
 		total(&s);
-	metrics_printf(t, "# HELP account_reset_requests_total Requests "
+	textbuf_printf(t, "# HELP account_reset_requests_total Requests "
 	    "answered, by endpoint and HTTP status.\n"
 	    "# TYPE account_reset_requests_total counter\n");
 	for (e = 0; e < ME_COUNT; e++)
 		for (k = 0; k <= NSTATUS; k++) {
 			if (k == NSTATUS)
-				metrics_printf(t, "account_reset_requests_total"
+				textbuf_printf(t, "account_reset_requests_total"
 				    "{endpoint=\"%s\",status=\"other\"} %llu\n",
 				    endpoint_names[e],
 				    (unsigned long long)s.requests[e][k]);
 			else
-				metrics_printf(t, "account_reset_requests_total"
+				textbuf_printf(t, "account_reset_requests_total"
 				    "{endpoint=\"%s\",status=\"%d\"} %llu\n",
 				    endpoint_names[e], statuses[k],
 				    (unsigned long long)s.requests[e][k]);
 		}
-	metrics_printf(t, "# HELP account_reset_request_duration_seconds Time "
+	textbuf_printf(t, "# HELP account_reset_request_duration_seconds Time "
 	    "from the request's start to its answer, by endpoint.\n"
 	    "# TYPE account_reset_request_duration_seconds histogram\n");
 	for (e = 0; e < ME_COUNT; e++) {
@@ -250,31 +244,31 @@ metrics_expose(struct metrics_text *t, int workers_configured,
 		for (k = 0; k <= NBUCKET; k++) {
 			cum += s.duration_bucket[e][k];
 			if (k == NBUCKET)
-				metrics_printf(t, "account_reset_request_duration_"
+				textbuf_printf(t, "account_reset_request_duration_"
 				    "seconds_bucket{endpoint=\"%s\",le=\"+Inf\"} "
 				    "%llu\n", endpoint_names[e],
 				    (unsigned long long)cum);
 			else
-				metrics_printf(t, "account_reset_request_duration_"
+				textbuf_printf(t, "account_reset_request_duration_"
 				    "seconds_bucket{endpoint=\"%s\",le=\"%g\"} "
 				    "%llu\n", endpoint_names[e], buckets[k],
 				    (unsigned long long)cum);
 		}
 		count = cum;
-		metrics_printf(t, "account_reset_request_duration_seconds_sum"
+		textbuf_printf(t, "account_reset_request_duration_seconds_sum"
 		    "{endpoint=\"%s\"} %.6f\n", endpoint_names[e],
 		    (double)s.duration_us[e] / 1e6);
-		metrics_printf(t, "account_reset_request_duration_seconds_count"
+		textbuf_printf(t, "account_reset_request_duration_seconds_count"
 		    "{endpoint=\"%s\"} %llu\n", endpoint_names[e],
 		    (unsigned long long)count);
 	}
-	metrics_printf(t, "# HELP account_reset_pbkdf2_duration_seconds Time "
+	textbuf_printf(t, "# HELP account_reset_pbkdf2_duration_seconds Time "
 	    "spent hashing new passwords (PBKDF2).\n"
 	    "# TYPE account_reset_pbkdf2_duration_seconds summary\n"
 	    "account_reset_pbkdf2_duration_seconds_sum %.6f\n"
 	    "account_reset_pbkdf2_duration_seconds_count %llu\n",
 	    (double)s.pbkdf2_us / 1e6, (unsigned long long)s.pbkdf2_count);
-	metrics_printf(t, "# HELP account_reset_db_errors_total Requests "
+	textbuf_printf(t, "# HELP account_reset_db_errors_total Requests "
 	    "refused because the database failed: unavailable (503) or "
 	    "another error (500).\n"
 	    "# TYPE account_reset_db_errors_total counter\n"
@@ -290,13 +284,11 @@ metrics_expose(struct metrics_text *t, int workers_configured,
 	    "refused with 429 by the failed-code attempt limit.",
 	    s.attempt_limited);
 	counter(t, "account_reset_worker_restarts_total", "Workers that died "
-	    "in service and were replaced.", restarts);
-	metrics_printf(t, "# HELP account_reset_workers Worker processes: "
+	    "in service and were replaced.", g.restarts);
+	textbuf_printf(t, "# HELP account_reset_workers Worker processes: "
 	    "configured, and alive now.\n"
 	    "# TYPE account_reset_workers gauge\n"
 	    "account_reset_workers{state=\"configured\"} %d\n"
 	    "account_reset_workers{state=\"alive\"} %d\n",
-	    workers_configured, workers_alive);
-	if (extra != NULL)
-		extra(t);
+	    g.configured, g.alive);
 }

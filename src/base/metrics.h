@@ -41,28 +41,17 @@ void metrics_db_rerun(void);
 void metrics_attempt_limited(void);
 /* Supervisor: a worker that died in service was replaced. */
 void metrics_worker_restarted(void);
+/* Supervisor: the workers configured and alive now (the gauges). */
+void metrics_workers(int configured, int alive);
 
-/* A growing text buffer for the exposition. */
-struct metrics_text {
-	char	*buf;
-	size_t	 len, cap;
-	int	 failed;	/* out of memory: the text is cut */
-};
-
-/* Appends formatted text. */
-void metrics_printf(struct metrics_text *t, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+struct textbuf;
 
 /*
  * Writes every metric in the Prometheus text exposition format (0.0.4):
- * the slots added up, and the supervisor's gauges (workers configured and
- * alive).  Then calls the extra writer, if one is set: the hook through
- * which another module (the mail queue by state) adds its own lines.
+ * the slots added up, and the supervisor's restarts and gauges (workers
+ * configured and alive), from shared memory: any process forked after
+ * metrics_init can serve them.
  */
-void metrics_expose(struct metrics_text *t, int workers_configured,
-    int workers_alive);
-
-/* Sets the hook (NULL: none). */
-void metrics_set_extra(void (*write)(struct metrics_text *t));
+void metrics_expose(struct textbuf *t);
 
 #endif

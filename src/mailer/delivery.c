@@ -15,6 +15,7 @@
 
 #include "mailer/mailer.h"
 #include "base/email.h"
+#include "base/hex.h"
 #include "base/log.h"
 #include "base/secure.h"
 #include "mailer/mailmsg.h"
@@ -43,24 +44,6 @@ retry_delay(const struct config *cfg, unsigned long long attempts)
 	    (unsigned long)r[2] << 8 | r[3]);
 	d = d / 2 + (long)(rnd % (unsigned long)(d / 2 + 1));
 	return d > 0 ? d : 1;
-}
-
-/* See mailer.h. */
-int
-mailer_random_hex(char *out, size_t chars)
-{
-	static const char	hex[] = "0123456789abcdef";
-	unsigned char		raw[32];
-	size_t			i;
-
-	if (chars / 2 > sizeof(raw) || RAND_bytes(raw, (int)(chars / 2)) != 1)
-		return -1;
-	for (i = 0; i < chars / 2; i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 15];
-	}
-	out[chars / 2 * 2] = '\0';
-	return 0;
 }
 
 /* One line per outcome: the request id, the queue row, the state and the
@@ -162,7 +145,7 @@ mail_account(struct mailer *m, const struct mail_job *job)
 	enum db_result		 rc;
 
 	if (random_base64url(CODE_BYTES, code) == -1 ||
-	    mailer_random_hex(token, 32) == -1) {
+	    hex_random(16, token) == -1) {
 		log_msg("mail request id=%s RAND_bytes failed", job->request_id);
 		return;	/* the lease runs out; it is tried again */
 	}

@@ -42,6 +42,7 @@
 #include "db/db.h"
 #include "db/db_mail.h"
 #include "base/email.h"
+#include "base/hex.h"
 #include "base/log.h"
 #include "mailer/mailer.h"
 #include "mailer/mailmsg.h"
@@ -191,7 +192,7 @@ run(struct mailer *m, const sigset_t *sigs)
 		if (time(NULL) - m->last_sweep >= SWEEP_EVERY)
 			sweep(m);
 		memset(&job, 0, sizeof(job));
-		if (mailer_random_hex(job.lease, MAIL_LEASE_CHARS) == -1) {
+		if (hex_random(MAIL_LEASE_CHARS / 2, job.lease) == -1) {
 			log_msg("RAND_bytes failed");
 			return 1;
 		}

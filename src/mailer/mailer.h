@@ -35,8 +35,4 @@ struct mailer {
 /* One row under our lease, from start to its recorded outcome. */
 void mailer_work(struct mailer *m, struct mail_job *job);
 
-/* chars random hex digits (at most 64) and a NUL, for a lease or a
- * Message-ID; -1 when the random source fails. */
-int mailer_random_hex(char *out, size_t chars);
-
 #endif

@@ -12,6 +12,7 @@
 
 #include "base/email.h"
 #include "mailer/mailmsg.h"
+#include "base/strbuf.h"
 #include "password/rules.h"
 #include "base/secure.h"
 #include "base/utf8.h"
@@ -29,55 +30,6 @@ static const struct {
 };
 
 #define NPLACEHOLDERS	(sizeof(placeholders) / sizeof(placeholders[0]))
-
-/* A buffer that grows; a failed allocation is remembered and wipes. */
-struct buf {
-	char	*p;
-	size_t	 len, cap;
-	int	 failed;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	char	*np;
-	size_t	 ncap;
-
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap == 0 ? 4096 : b->cap;
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		/* Not realloc(): the old copy holds the code and is wiped. */
-		if ((np = malloc(ncap)) == NULL) {
-			b->failed = 1;
-			return;
-		}
-		if (b->p != NULL) {
-			memcpy(np, b->p, b->len);
-			secure_free(b->p, b->cap);
-		}
-		b->p = np;
-		b->cap = ncap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void
-buf_wipe(struct buf *b)
-{
-	secure_free(b->p, b->cap);
-	memset(b, 0, sizeof(*b));
-}
 
 /* 1 when the len bytes at s hold no control character but, where
  * allowed, LF and tab (C0, DEL; C1 are caught as code points). */
@@ -279,7 +231,7 @@ mailmsg_encode_subject(const char *subject, char *out, size_t outlen)
 /* Quoted-printable (RFC 2045 section 6.7) of text with LF line ends,
  * with CRLF line ends and soft breaks keeping lines to 76 characters. */
 static void
-add_quoted_printable(struct buf *b, const char *text, size_t len)
+add_quoted_printable(struct textbuf *b, const char *text, size_t len)
 {
 	static const char	hex[] = "0123456789ABCDEF";
 	const unsigned char	*u = (const unsigned char *)text;
@@ -289,7 +241,7 @@ add_quoted_printable(struct buf *b, const char *text, size_t len)
 
 	for (i = 0; i < len; i++) {
 		if (u[i] == '\n') {
-			buf_add(b, "\r\n", 2);
+			textbuf_add(b, "\r\n", 2);
 			col = 0;
 			continue;
 		}
@@ -310,7 +262,7 @@ add_quoted_printable(struct buf *b, const char *text, size_t len)
 		}
 		/* Room for a soft break "=" unless this ends the line. */
 		if (col + w > QP_LINE_MAX - (at_end ? 0 : 1)) {
-			buf_add(b, "=\r\n", 3);
+			textbuf_add(b, "=\r\n", 3);
 			col = 0;
 			if (u[i] == '.' && literal) {	/* now opening a line */
 				enc[0] = '=';
@@ -319,11 +271,11 @@ add_quoted_printable(struct buf *b, const char *text, size_t len)
 				w = 3;
 			}
 		}
-		buf_add(b, enc, w);
+		textbuf_add(b, enc, w);
 		col += w;
 	}
 	if (len > 0 && u[len - 1] != '\n')
-		buf_add(b, "\r\n", 2);
+		textbuf_add(b, "\r\n", 2);
 }
 
 /* The domain of an address for the Message-ID: its own when ASCII. */
@@ -350,7 +302,8 @@ mailmsg_build(const struct mail_template *t, const struct mail_values *v,
     const struct mail_envelope *env, char **out, size_t *outlen, char *err,
     size_t errlen)
 {
-	struct buf	 head = { 0 }, text = { 0 }, msg = { 0 };
+	struct textbuf	 head = TEXTBUF_EMPTY, text = TEXTBUF_EMPTY,
+			 msg = TEXTBUF_EMPTY;
 	char		 date[40], subject[MAILMSG_SUBJECT_MAX * 3], minutes[32];
 	const char	*p, *next, *val;
 	size_t		 i;
@@ -387,10 +340,10 @@ mailmsg_build(const struct mail_template *t, const struct mail_values *v,
 	/* The body with its placeholders filled in. */
 	for (p = t->body; *p != '\0'; p = next) {
 		if ((next = strstr(p, "{{")) == NULL) {
-			buf_str(&text, p);
+			textbuf_str(&text, p);
 			break;
 		}
-		buf_add(&text, p, (size_t)(next - p));
+		textbuf_add(&text, p, (size_t)(next - p));
 		for (i = 0; i < NPLACEHOLDERS; i++)
 			if (strncmp(next, placeholders[i].name,
 			    strlen(placeholders[i].name)) == 0)
@@ -402,29 +355,29 @@ mailmsg_build(const struct mail_template *t, const struct mail_values *v,
 		val = placeholders[i].bit == MAILMSG_USES_CODE ? v->code :
 		    placeholders[i].bit == MAILMSG_USES_LINK ? v->reset_link :
 		    minutes;
-		buf_str(&text, val);
+		textbuf_str(&text, val);
 		next += strlen(placeholders[i].name);
 	}
 
 	format_date(env->date, date);
-	buf_str(&head, "Date: ");
-	buf_str(&head, date);
-	buf_str(&head, "\r\nFrom: ");
-	buf_str(&head, env->from);
-	buf_str(&head, "\r\nTo: ");
-	buf_str(&head, env->to);
-	buf_str(&head, "\r\nSubject: ");
-	buf_str(&head, subject);
-	buf_str(&head, "\r\nMessage-ID: <");
-	buf_str(&head, env->message_token);
-	buf_str(&head, "@");
-	buf_str(&head, id_domain(env->from));
-	buf_str(&head, ">\r\nMIME-Version: 1.0\r\n"
+	textbuf_str(&head, "Date: ");
+	textbuf_str(&head, date);
+	textbuf_str(&head, "\r\nFrom: ");
+	textbuf_str(&head, env->from);
+	textbuf_str(&head, "\r\nTo: ");
+	textbuf_str(&head, env->to);
+	textbuf_str(&head, "\r\nSubject: ");
+	textbuf_str(&head, subject);
+	textbuf_str(&head, "\r\nMessage-ID: <");
+	textbuf_str(&head, env->message_token);
+	textbuf_str(&head, "@");
+	textbuf_str(&head, id_domain(env->from));
+	textbuf_str(&head, ">\r\nMIME-Version: 1.0\r\n"
 	    "Content-Type: text/plain; charset=UTF-8\r\n"
 	    "Content-Transfer-Encoding: quoted-printable\r\n"
 	    "Auto-Submitted: auto-generated\r\n"
 	    "X-Auto-Response-Suppress: All\r\n\r\n");
-	buf_add(&msg, head.p != NULL ? head.p : "", head.len);
+	textbuf_add(&msg, head.p != NULL ? head.p : "", head.len);
 	add_quoted_printable(&msg, text.p != NULL ? text.p : "", text.len);
 	if (head.failed || text.failed || msg.failed) {
 		snprintf(err, errlen, "out of memory");
@@ -435,10 +388,10 @@ mailmsg_build(const struct mail_template *t, const struct mail_values *v,
 	msg.p = NULL;
 	rc = 0;
 out:
-	buf_wipe(&head);
-	buf_wipe(&text);
+	textbuf_wipe(&head);
+	textbuf_wipe(&text);
 	if (msg.p != NULL)
-		buf_wipe(&msg);
+		textbuf_wipe(&msg);
 	OPENSSL_cleanse(minutes, sizeof(minutes));
 	return rc;
 }

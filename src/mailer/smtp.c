@@ -21,6 +21,7 @@
 
 #include "base/email.h"
 #include "base/secure.h"
+#include "mailer/credentials.h"
 #include "mailer/smtp.h"
 
 #define CREDENTIALS_MAX	4096
@@ -84,7 +85,7 @@ out:
 static int
 read_credentials(struct smtp *s, const char *path, char *err, size_t errlen)
 {
-	char		 text[CREDENTIALS_MAX + 1], *line, *next, *eq, *k, *v;
+	char		 text[CREDENTIALS_MAX + 1];
 	struct stat	 st;
 	ssize_t		 r;
 	size_t		 len = 0;
@@ -118,43 +119,29 @@ read_credentials(struct smtp *s, const char *path, char *err, size_t errlen)
 		len += (size_t)r;
 	}
 	text[len] = '\0';
-	if (memchr(text, '\0', len) != NULL) {
+	switch (credentials_parse(text, len, &s->user, &s->password)) {
+	case CREDENTIALS_OK:
+		rc = 0;
+		break;
+	case CREDENTIALS_NUL:
 		snprintf(err, errlen, "key 'smtp_credentials_file': %s: a NUL "
 		    "byte", path);
-		goto out;
-	}
-	for (line = text; line != NULL; line = next) {
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		line = config_trim(line);
-		if (*line == '\0' || *line == '#')
-			continue;
-		if ((eq = strchr(line, '=')) == NULL)
-			goto syntax;
-		*eq = '\0';
-		k = config_trim(line);
-		v = config_trim(eq + 1);
-		if (*v == '\0')
-			goto syntax;
-		if (strcmp(k, "user") == 0 && s->user == NULL)
-			s->user = strdup(v);
-		else if (strcmp(k, "password") == 0 && s->password == NULL)
-			s->password = strdup(v);
-		else
-			goto syntax;
-	}
-	if (s->user == NULL || s->password == NULL) {
+		break;
+	case CREDENTIALS_MISSING:
 		snprintf(err, errlen, "key 'smtp_credentials_file': %s: needs "
 		    "a \"user = \" and a \"password = \" line", path);
-		goto out;
+		break;
+	case CREDENTIALS_NOMEM:
+		snprintf(err, errlen, "key 'smtp_credentials_file': %s: out of "
+		    "memory", path);
+		break;
+	case CREDENTIALS_SYNTAX:
+		/* Never the line itself: it may be the password. */
+		snprintf(err, errlen, "key 'smtp_credentials_file': %s: "
+		    "expected \"user = NAME\" and \"password = SECRET\" "
+		    "lines, once each", path);
+		break;
 	}
-	rc = 0;
-	goto out;
-syntax:
-	/* Never the line itself: it may be the password. */
-	snprintf(err, errlen, "key 'smtp_credentials_file': %s: expected "
-	    "\"user = NAME\" and \"password = SECRET\" lines, once each",
-	    path);
 out:
 	OPENSSL_cleanse(text, sizeof(text));
 	close(fd);

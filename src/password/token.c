@@ -12,6 +12,7 @@
 #include <openssl/sha.h>
 #include <openssl/rand.h>
 
+#include "base/hex.h"
 #include "password/token.h"
 
 static const char b64url_alphabet[] =
@@ -93,10 +94,8 @@ out:
 void
 sha256_hex(const void *data, size_t len, char out[SHA256_HEX_CHARS + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	static const unsigned char empty[1];
 	unsigned char	 md[SHA256_DIGEST_LENGTH];
-	size_t		 i;
 
 	if (len == 0)
 		data = empty;
@@ -104,10 +103,6 @@ sha256_hex(const void *data, size_t len, char out[SHA256_HEX_CHARS + 1])
 	 * about 6,000 instructions a call (callgrind, bench). */
 	if (SHA256(data, len, md) == NULL)
 		abort();
-	for (i = 0; i < sizeof(md); i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
-	}
-	out[SHA256_HEX_CHARS] = '\0';
+	hex_encode(md, sizeof(md), out);
 	OPENSSL_cleanse(md, sizeof(md));
 }

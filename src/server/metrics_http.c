@@ -1,6 +1,7 @@
 /*
- * metrics_http.c: GET /metrics for Prometheus, served by the supervisor
- * (see metrics_http.h).  A request is read until its empty line, at most
+ * metrics_http.c: GET /metrics for Prometheus, served by a child of the
+ * supervisor that has dropped privileges and entered the sandbox (see
+ * metrics_http.h).  A request is read until its empty line, at most
  * METRICS_HTTP_REQUEST_MAX bytes; reading and writing share one deadline;
  * the connection is closed after each answer.
  */
@@ -17,9 +18,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/prctl.h>
+
+#include <signal.h>
+
 #include "server/listen.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/privsep.h"
+#include "base/sandbox.h"
+#include "base/strbuf.h"
 #include "server/metrics_http.h"
 
 struct metrics_http {
@@ -51,7 +59,7 @@ metrics_http_open(const char *spec)
 		free(mh);
 		return NULL;
 	}
-	/* accept() must never block the supervisor. */
+	/* accept() must never block the server. */
 	(void)fcntl(mh->fd, F_SETFL, fcntl(mh->fd, F_GETFL) | O_NONBLOCK);
 	log_msg("metrics on %s (GET /metrics)", spec);
 	return mh;
@@ -84,6 +92,27 @@ wait_fd(int fd, short events, long deadline)
 	}
 }
 
+int
+metrics_http_head_complete(const char *buf)
+{
+	return strstr(buf, "\r\n\r\n") != NULL || strstr(buf, "\n\n") != NULL;
+}
+
+enum metrics_http_ask
+metrics_http_parse(const char *head)
+{
+	const char	*sp;
+	size_t		 plen;
+
+	if (strncmp(head, "GET ", 4) != 0 && strncmp(head, "HEAD ", 5) != 0)
+		return METRICS_ASK_BAD_METHOD;
+	sp = strchr(head, ' ') + 1;
+	plen = strcspn(sp, " ?\r\n");
+	if (plen != 8 || strncmp(sp, "/metrics", 8) != 0)
+		return METRICS_ASK_NOT_FOUND;
+	return head[0] == 'H' ? METRICS_ASK_HEAD : METRICS_ASK_GET;
+}
+
 /* Reads the request head (up to its empty line) into buf; its length, or
  * -1 when it is too long, cut off or too slow. */
 static ssize_t
@@ -102,7 +131,7 @@ read_head(int fd, char *buf, size_t size, long deadline)
 			return -1;
 		len += (size_t)r;
 		buf[len] = '\0';
-		if (strstr(buf, "\r\n\r\n") != NULL || strstr(buf, "\n\n") != NULL)
+		if (metrics_http_head_complete(buf))
 			return (ssize_t)len;
 	}
 	return -1;
@@ -146,42 +175,38 @@ answer(int fd, const char *status, const char *type, const char *extra,
 
 /* Serves one connection. */
 static void
-serve(int fd, int workers_configured, int workers_alive)
+serve(int fd)
 {
-	struct metrics_text	 t = { NULL, 0, 0, 0 };
+	struct textbuf		 t = TEXTBUF_EMPTY;
 	char			 head[METRICS_HTTP_REQUEST_MAX];
 	long			 deadline = now_ms() + METRICS_HTTP_DEADLINE_MS;
 	const char		*text = "text/plain; charset=utf-8";
-	size_t			 plen;
-	char			*sp;
+	enum metrics_http_ask	 ask;
 
 	if (read_head(fd, head, sizeof(head), deadline) == -1)
 		return;		/* too long, cut off or too slow: just close */
-	if (strncmp(head, "GET ", 4) != 0 && strncmp(head, "HEAD ", 5) != 0) {
+	if ((ask = metrics_http_parse(head)) == METRICS_ASK_BAD_METHOD) {
 		answer(fd, "405 Method Not Allowed", text, "Allow: GET\r\n",
 		    "only GET\n", 9, deadline);
 		return;
 	}
-	sp = strchr(head, ' ') + 1;
-	plen = strcspn(sp, " ?\r\n");
-	if (plen != 8 || strncmp(sp, "/metrics", 8) != 0) {
+	if (ask == METRICS_ASK_NOT_FOUND) {
 		answer(fd, "404 Not Found", text, "", "only /metrics\n", 14,
 		    deadline);
 		return;
 	}
-	metrics_expose(&t, workers_configured, workers_alive);
-	if (t.failed || t.buf == NULL)
+	metrics_expose(&t);
+	if (t.failed || t.p == NULL)
 		answer(fd, "500 Internal Server Error", text, "",
 		    "out of memory\n", 14, deadline);
 	else
 		answer(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8",
-		    "", t.buf, head[0] == 'H' ? 0 : t.len, deadline);
-	free(t.buf);
+		    "", t.p, ask == METRICS_ASK_HEAD ? 0 : t.len, deadline);
+	textbuf_wipe(&t);
 }
 
 void
-metrics_http_poll(struct metrics_http *mh, int timeout_ms,
-    int workers_configured, int workers_alive)
+metrics_http_poll(struct metrics_http *mh, int timeout_ms)
 {
 	struct pollfd	pfd = { mh->fd, POLLIN, 0 };
 	int		c;
@@ -191,7 +216,7 @@ metrics_http_poll(struct metrics_http *mh, int timeout_ms,
 	c = accept4(mh->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (c == -1)
 		return;
-	serve(c, workers_configured, workers_alive);
+	serve(c);
 	close(c);
 }
 
@@ -213,4 +238,52 @@ metrics_http_free(struct metrics_http *mh)
 	listen_remove(mh->spec);
 	free(mh->spec);
 	free(mh);
+}
+
+/* The child's life: no signal of the supervisor's, privileges dropped,
+ * the sandbox, then scrapes until SIGTERM or the supervisor's death. */
+static void
+serve_forever(struct metrics_http *mh, int other_fd, pid_t parent,
+    const struct privsep *ps, int seccomp)
+{
+	sigset_t	none;
+
+	(void)prctl(PR_SET_NAME, METRICS_HTTP_PROCESS_NAME, 0, 0, 0);
+	if (other_fd != -1)
+		close(other_fd);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (privsep_drop(ps) == -1)
+		_exit(3);
+	/* After the drop, which clears it; and the supervisor may have
+	 * died before it was set. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1 ||
+	    getppid() != parent)
+		_exit(0);
+	if (seccomp && sandbox_enter() == SANDBOX_FAILED) {
+		log_msg("metrics: the kernel refused the seccomp filter; not "
+		    "serving (set seccomp = off to run without it)");
+		_exit(3);
+	}
+	for (;;)
+		metrics_http_poll(mh, -1);
+}
+
+pid_t
+metrics_http_spawn(struct metrics_http *mh, int other_fd,
+    const struct privsep *ps, int seccomp)
+{
+	pid_t	parent = getpid(), pid;
+
+	if ((pid = fork()) == -1) {
+		log_msg("metrics: fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0)
+		serve_forever(mh, other_fd, parent, ps, seccomp);
+	return pid;
 }

@@ -1,12 +1,21 @@
 /*
- * metrics_http.h: the supervisor's tiny HTTP server for Prometheus:
- * GET /metrics on an opt-in address (--metrics 127.0.0.1:9464, or
- * unix:/path), nothing else.  One connection at a time, each bounded in
- * bytes read and in time, so the supervisor's signal loop is never held
- * for long.
+ * metrics_http.h: a tiny HTTP server for Prometheus: GET /metrics on an
+ * opt-in address (--metrics 127.0.0.1:9464, or unix:/path), nothing
+ * else.  The supervisor opens the socket (as root, before any worker);
+ * a child of its own serves it, after dropping privileges and entering
+ * the workers' sandbox, so that the process that keeps root never parses
+ * a byte of a request.  One connection at a time, each bounded in bytes
+ * read and in time.
  */
 #ifndef AR_METRICS_HTTP_H
 #define AR_METRICS_HTTP_H
+
+#include <sys/types.h>
+
+#include "base/privsep.h"
+
+/* The serving child's name (ps, /proc/PID/comm). */
+#define METRICS_HTTP_PROCESS_NAME	"ar-metrics"
 
 struct metrics_http;
 
@@ -14,10 +23,32 @@ struct metrics_http;
  * socket is made 0600).  NULL (logged) on failure. */
 struct metrics_http *metrics_http_open(const char *spec);
 
-/* Waits up to timeout_ms for a scrape and serves it (at most about
- * METRICS_HTTP_DEADLINE_MS more).  workers_* are the supervisor's gauges. */
-void metrics_http_poll(struct metrics_http *mh, int timeout_ms,
-    int workers_configured, int workers_alive);
+/* What a request head asks for. */
+enum metrics_http_ask {
+	METRICS_ASK_GET,		/* GET /metrics: 200 */
+	METRICS_ASK_HEAD,		/* HEAD /metrics: 200 without the body */
+	METRICS_ASK_NOT_FOUND,		/* GET or HEAD of another path: 404 */
+	METRICS_ASK_BAD_METHOD,		/* any other method: 405 */
+};
+
+/* 1 when buf (a NUL-terminated string) holds a whole request head: up
+ * to an empty line ("\r\n\r\n" or "\n\n"). */
+int metrics_http_head_complete(const char *buf);
+
+/* What the head (a NUL-terminated string) asks for.  Only the method and
+ * the path are read; the query is ignored. */
+enum metrics_http_ask metrics_http_parse(const char *head);
+
+/* Waits up to timeout_ms (-1: for ever) for a scrape and serves it (at
+ * most about METRICS_HTTP_DEADLINE_MS more). */
+void metrics_http_poll(struct metrics_http *mh, int timeout_ms);
+
+/* Forks the child that serves mh: it closes other_fd (the FastCGI
+ * socket, or -1), drops to ps, enters the sandbox when seccomp is set,
+ * and serves until SIGTERM or the death of the process that forked it.
+ * Returns its pid, or -1 (logged). */
+pid_t metrics_http_spawn(struct metrics_http *mh, int other_fd,
+    const struct privsep *ps, int seccomp);
 
 /* Closes the socket without removing a unix socket's file: what a forked
  * worker does with the copy it inherits. */

@@ -37,6 +37,7 @@ struct supervisor {
 	pid_t				 retiring[SUPERVISOR_MAX_WORKERS * 4];
 	size_t				 nretiring;
 	struct metrics_http		*metrics;	/* or NULL */
+	struct slot			 metrics_child;	/* serves it */
 };
 
 /* Forks the worker of slot i (its metrics slot too). */
@@ -59,6 +60,20 @@ spawn_worker(struct supervisor *sv, int i)
 	return pid;
 }
 
+static int
+live_workers(const struct supervisor *sv)
+{
+	int	i, n = (int)sv->nretiring;
+
+	for (i = 0; i < sv->opts->workers; i++)
+		if (sv->slots[i].pid > 0)
+			n++;
+	return n;
+}
+
+/* Starts what is missing: workers, and with --metrics the child that
+ * serves the scrapes (the supervisor never reads one).  Then publishes
+ * the gauges. */
 static void
 fill_slots(struct supervisor *sv)
 {
@@ -69,6 +84,13 @@ fill_slots(struct supervisor *sv)
 			sv->slots[i].pid = spawn_worker(sv, i);
 			sv->slots[i].started = time(NULL);
 		}
+	if (sv->metrics != NULL && sv->metrics_child.pid <= 0) {
+		sv->metrics_child.pid = metrics_http_spawn(sv->metrics, sv->fd,
+		    &sv->opts->privsep, sv->cfg->seccomp);
+		sv->metrics_child.started = time(NULL);
+	}
+	metrics_workers(sv->opts->workers,
+	    live_workers(sv) - (int)sv->nretiring);
 }
 
 /* Removes pid from the retiring list; 1 when it was there. */
@@ -96,6 +118,16 @@ reap(struct supervisor *sv, int stopping)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (retired(sv, pid))
 			continue;
+		if (pid == sv->metrics_child.pid) {
+			sv->metrics_child.pid = 0;
+			if (!stopping)
+				log_msg("metrics server %ld ended (status "
+				    "0x%x); replacing it", (long)pid, status);
+			if (!stopping &&
+			    time(NULL) - sv->metrics_child.started < 1)
+				sleep(1);
+			continue;
+		}
 		for (i = 0; i < sv->opts->workers; i++) {
 			if (sv->slots[i].pid != pid)
 				continue;
@@ -115,6 +147,17 @@ reap(struct supervisor *sv, int stopping)
 			break;
 		}
 	}
+}
+
+/* Stops the metrics child, if any, and waits for it. */
+static void
+stop_metrics_child(struct supervisor *sv)
+{
+	if (sv->metrics_child.pid <= 0)
+		return;
+	kill(sv->metrics_child.pid, SIGTERM);
+	(void)waitpid(sv->metrics_child.pid, NULL, 0);
+	sv->metrics_child.pid = 0;
 }
 
 /* SIGHUP: a new configuration, new workers, and the old ones told to
@@ -155,6 +198,9 @@ reload(struct supervisor *sv)
 		}
 		sv->slots[i].pid = 0;
 	}
+	/* A new metrics child too: it takes the new log file and the
+	 * seccomp setting (the socket stays open in the supervisor). */
+	stop_metrics_child(sv);
 	fill_slots(sv);
 	log_msg("configuration reloaded from %s", sv->opts->config_path);
 }
@@ -176,33 +222,13 @@ signal_workers(struct supervisor *sv, int all, int sig)
 				kill(sv->slots[i].pid, sig);
 }
 
+/* The next signal, or -1 after about a second without one. */
 static int
-live_workers(const struct supervisor *sv)
+next_signal(const sigset_t *set)
 {
-	int	i, n = (int)sv->nretiring;
+	struct timespec	tick = { 1, 0 };
 
-	for (i = 0; i < sv->opts->workers; i++)
-		if (sv->slots[i].pid > 0)
-			n++;
-	return n;
-}
-
-/* The next signal, or -1 after about a second without one.  With
- * --metrics, scrapes are served while waiting: each is bounded in time
- * (metrics_http.h), so a signal waits at most that long. */
-static int
-next_signal(struct supervisor *sv, const sigset_t *set)
-{
-	struct timespec	tick = { 1, 0 }, none = { 0, 0 };
-	int		sig;
-
-	if (sv->metrics == NULL)
-		return sigtimedwait(set, NULL, &tick);
-	if ((sig = sigtimedwait(set, NULL, &none)) > 0)
-		return sig;
-	metrics_http_poll(sv->metrics, 250, sv->opts->workers,
-	    live_workers(sv) - (int)sv->nretiring);
-	return sigtimedwait(set, NULL, &none);
+	return sigtimedwait(set, NULL, &tick);
 }
 
 static int
@@ -222,7 +248,7 @@ supervise(struct supervisor *sv)
 	log_msg("serving with %d workers", sv->opts->workers);
 	fill_slots(sv);
 	for (;;) {
-		sig = next_signal(sv, &set);
+		sig = next_signal(&set);
 		if (sig == SIGTERM || sig == SIGINT) {
 			if (!stopping)
 				log_msg("stopping: finishing requests in "
@@ -241,7 +267,11 @@ supervise(struct supervisor *sv)
 		signal_workers(sv, stopping, SIGTERM);
 		if (!stopping)
 			fill_slots(sv);
+		else
+			metrics_workers(sv->opts->workers,
+			    live_workers(sv) - (int)sv->nretiring);
 	}
+	stop_metrics_child(sv);
 	listen_remove(sv->opts->listen_spec);
 	metrics_http_free(sv->metrics);
 	log_msg("stopped");

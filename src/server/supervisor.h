@@ -1,7 +1,9 @@
 /*
  * supervisor.h: pre-forked FastCGI workers on one socket, kept running.
  * The supervisor keeps its privileges so that SIGHUP can re-read a
- * root-only configuration; it never reads a request.
+ * root-only configuration; it never reads a request: the FastCGI
+ * requests go to the workers, and with --metrics the scrapes to a child
+ * that has dropped privileges and entered the sandbox (metrics_http.h).
  */
 #ifndef AR_SUPERVISOR_H
 #define AR_SUPERVISOR_H

@@ -31,7 +31,7 @@ import threading
 import time
 
 from harness import (TAP, expect, expect_eq, expect_error, expect_token, run_parallel,
-                     strong_password, time_scale, verify_django_record)
+                     strong_password, time_scale, verify_django_record, wait_for)
 from galera import ClusterFixture
 
 CLIENT_ID = "failover-client"
@@ -177,12 +177,8 @@ def main():
     for th in threads:
         th.join(120)
     # Let the prober see the other side of the outage.
-    deadline = time.monotonic() + OUTAGE_BOUND + 5
-    while time.monotonic() < deadline:
-        if any(a[2] == 200 and a[0] > killed_at + 0.5 for a in prober.answers) and \
-                time.monotonic() > killed_at + 3:
-            break
-        time.sleep(0.2)
+    wait_for(lambda: any(a[2] == 200 and a[0] > killed_at + 0.5 for a in prober.answers) and
+             time.monotonic() > killed_at + 3, OUTAGE_BOUND + 5, step=0.2)
     prober.finish()
     t.diag("one node killed after %d answers of the burst: %s" % (k, tally(results)))
     outage = outage_seconds(prober.answers, killed_at)

@@ -26,7 +26,7 @@ import tempfile
 import time
 
 from harness import (TAP, MariaDB, expect, expect_eq, expect_token, on_exit,
-                     strong_password)
+                     strong_password, wait_for)
 from webservers import Nginx
 
 SRCDIR = os.path.abspath(os.environ.get("AR_SRCDIR") or
@@ -131,15 +131,15 @@ def main():
     with t.claim("spawn-fcgi made the socket root:www-data 0660, and the workers run as "
                  "account-reset"):
         expect_eq(mode(sock)[0::2], ("0o660", "www-data"), "socket")
-        deadline = time.monotonic() + 15
         uids = set()
-        while time.monotonic() < deadline:
+
+        def two_workers():
             sup = int(open(pid_file).read())
             kids = subprocess.run(["pgrep", "-P", str(sup)], stdout=subprocess.PIPE).stdout.split()
-            uids = {os.stat("/proc/%s" % k.decode()).st_uid for k in kids}
-            if len(kids) == 2:
-                break
-            time.sleep(0.2)
+            uids.clear()
+            uids.update(os.stat("/proc/%s" % k.decode()).st_uid for k in kids)
+            return len(kids) == 2
+        wait_for(two_workers, 15, step=0.2)
         expect_eq(uids, {pwd.getpwnam("account-reset").pw_uid}, "worker uids")
 
     ng = t.setup(lambda: Nginx(sock, template=os.path.join(etc, "nginx.conf.example")).start())

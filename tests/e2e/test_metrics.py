@@ -23,8 +23,8 @@ import socket
 import urllib.error
 import urllib.request
 
-from harness import (FastCGIResponder, Fixture, TAP, expect, expect_eq, expect_error,
-                     expect_token, strong_password, wait_for)
+from harness import (SANITIZER_VARIABLES, FastCGIResponder, Fixture, TAP, expect, expect_eq,
+                     expect_error, expect_token, strong_password, wait_for)
 from webservers import Nginx, free_port, share_with_web_user, web_user_args, WEB_USER
 
 LIMIT = 4
@@ -38,6 +38,55 @@ def scrape(port, path="/metrics", method="GET"):
             return r.status, r.headers.get("Content-Type", ""), r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.headers.get("Content-Type", ""), e.read().decode()
+
+
+def proc_status(pid):
+    """Uid (real, effective), Seccomp and NoNewPrivs of /proc/PID/status."""
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key == "Uid":
+                out[key] = tuple(int(v) for v in value.split()[:2])
+            elif key in ("Seccomp", "NoNewPrivs"):
+                out[key] = int(value.strip())
+    return out
+
+
+def socket_inode(local_port, remote_port):
+    """The inode of the TCP socket from 127.0.0.1:local_port to
+    remote_port (/proc/net/tcp), or None."""
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            parts = line.split()
+            if (int(parts[1].split(":")[1], 16) == local_port and
+                    int(parts[2].split(":")[1], 16) == remote_port):
+                return parts[9]
+    return None
+
+
+def holder(pids, inode):
+    """Which of pids holds the socket inode, or None."""
+    for pid in pids:
+        try:
+            for fd in os.listdir("/proc/%d/fd" % pid):
+                if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == "socket:[%s]" % inode:
+                    return pid
+        except OSError:
+            pass
+    return None
+
+
+def answering_process(port, candidates):
+    """The pid that holds the server side of a scrape connection: a client
+    connects, sends half a request, and the process holding the accepted
+    socket is looked up while it waits for the rest."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as c:
+        c.sendall(b"GET /metrics HTTP/1.1\r\n")
+        inode = socket_inode(port, c.getsockname()[1])
+        found = []
+        wait_for(lambda: found.append(holder(candidates(), inode)) or found[-1], 1.5)
+        return found[-1] if found else None
 
 
 def parse(text):
@@ -100,6 +149,25 @@ def main():
         expect_eq(value(s, "account_reset_workers", state="configured"), 2.0, "configured")
         expect(all(v == 0 for (n, _), v in s.items() if n.endswith("_total")),
                "a counter is not zero")
+
+    sandboxed = not any(k in os.environ for k in SANITIZER_VARIABLES)
+    with t.claim("the process that answers a scrape is not the supervisor: a child of it "
+                 "that is not root%s" % (" and runs under the seccomp filter (NoNewPrivs, "
+                                         "Seccomp 2)" if sandboxed else
+                                         " (sanitizer build: no filter by design)")):
+        sup = resp.procs[0].pid
+        pids = []
+        # A busy machine may take its time to accept: a new connection each try.
+        expect(wait_for(lambda: pids.append(answering_process(
+            port, lambda: [sup] + resp.workers() + [resp.metrics_process() or 0])) or pids[-1],
+            20), "no process found holding the scrape's socket")
+        pid = pids[-1]
+        expect(pid != sup, "the supervisor itself (pid %d) answers the scrape" % sup)
+        expect_eq(pid, resp.metrics_process(), "the answering pid")
+        st = proc_status(pid)
+        expect(os.geteuid() != 0 or 0 not in st["Uid"], "uid %r" % (st["Uid"],))
+        if sandboxed:
+            expect_eq((st.get("NoNewPrivs"), st.get("Seccomp")), (1, 2), "NoNewPrivs, Seccomp")
 
     # The traffic: 3 resets that succeed, LIMIT unknown codes (400), then 2
     # refused by the attempt limit (429), 2 GETs (405), 3 health checks, 1
@@ -209,6 +277,16 @@ def main():
                         bound), "health not back")
         expect(value(parse(scrape(port)[2]), "account_reset_db_reconnects_total") >= 1,
                "no reconnect counted")
+
+    with t.claim("SIGHUP starts a new metrics child (with the new configuration), which "
+                 "answers, still not as root"):
+        before = resp.metrics_process()
+        os.kill(resp.procs[0].pid, signal.SIGHUP)
+        expect(wait_for(lambda: resp.metrics_process() not in (None, before), 20),
+               "still %r" % before)
+        expect_eq(scrape(port)[0], 200, "status")
+        expect(os.geteuid() != 0 or 0 not in proc_status(resp.metrics_process())["Uid"],
+               "root")
 
     with t.claim("the endpoint answers only GET /metrics: 404 for another path, 405 for "
                  "another method"):

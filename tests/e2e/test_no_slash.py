@@ -10,9 +10,9 @@ sent in one never lands in the log (issue 10, points 8 and 9).
 
 import json
 import secrets
-import time
 
-from harness import TAP, Fixture, expect, expect_eq, expect_error, expect_token, strong_password
+from harness import (TAP, Fixture, expect, expect_eq, expect_error, expect_token,
+                     strong_password, wait_for)
 from webservers import Apache, Nginx, share_with_web_user, standalone_responder
 
 CLIENT_ID = "no-slash-e2e"
@@ -66,10 +66,7 @@ def main():
         ng.request("POST", b"{}", {"Content-Type": "application/json"},
                    path=NO_SLASH + "/?validation_code=" + secret)
         # nginx writes the access log line just after the answer.
-        deadline = time.monotonic() + 10
-        while "POST /api/v2/account/reset/ HTTP/1.1" not in ng.access_log() and \
-                time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: "POST /api/v2/account/reset/ HTTP/1.1" in ng.access_log(), 10)
         log = ng.access_log()
         expect("POST /api/v2/account/reset/ HTTP/1.1" in log, "no line in %r" % log[-300:])
         expect(secret not in log and "validation_code=" not in log, "query logged")

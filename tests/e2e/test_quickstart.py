@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 
-from harness import TAP, expect, expect_eq, http_request, on_exit
+from harness import TAP, expect, expect_eq, http_request, on_exit, wait_for
 from webservers import free_port
 
 SRCDIR = os.path.abspath(os.environ.get("AR_SRCDIR") or
@@ -69,10 +69,7 @@ def gone(pid_file, timeout=15.0):
         pid = open(pid_file).read().strip()
     except OSError:
         return True
-    deadline = time.monotonic() + timeout
-    while pid_alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return not pid_alive(pid)
+    return wait_for(lambda: not pid_alive(pid), timeout, step=0.1)
 
 
 def processes_under(path):

@@ -11,10 +11,9 @@ recover location too and answer as nginx does."""
 
 import os
 import subprocess
-import time
 
 from harness import TAP, Fixture, expect, expect_eq, expect_error, expect_token, \
-    find_program, make_tempdir, strong_password
+    find_program, make_tempdir, strong_password, wait_for
 from smtpd import MailSink, Mailer, code_of, mail_settings, queue_rows
 from webservers import (WEB_USER, Apache, Nginx, as_root, share_with_web_user,
                         standalone_responder, uid_of)
@@ -154,10 +153,8 @@ def main():
 
     with t.claim("the mailer works off every request made (sent or unknown), then stops "
                  "on SIGTERM with status 0"):
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and any(
-                row["state"] == "queued" for row in queue_rows(f)):
-            time.sleep(0.2)
+        wait_for(lambda: not any(row["state"] == "queued" for row in queue_rows(f)), 60,
+                 step=0.2)
         states = sorted({row["state"] for row in queue_rows(f)})
         expect_eq(states, ["sent", "unknown"], "states")
         expect_eq(mailer.stop(), 0, "exit status")

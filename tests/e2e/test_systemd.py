@@ -20,10 +20,9 @@ import re
 import shlex
 import signal
 import subprocess
-import time
 
 from harness import (TAP, Fixture, HarnessError, expect, expect_eq, expect_token,
-                     find_program, make_tempdir, on_exit, strong_password)
+                     find_program, make_tempdir, on_exit, strong_password, wait_for)
 from webservers import (kill_tree, SRCDIR, WEB_USER, Nginx, as_root, descendants, install_copy,
                         share_with_web_user, uid_of)
 
@@ -53,15 +52,6 @@ def read_unit(path):
 def unit_value(unit, section, key):
     values = [v for k, v in unit.get(section, []) if k == key]
     return values[-1] if values else None
-
-
-def wait_for(cond, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return cond()
 
 
 def main():

@@ -1,7 +1,7 @@
 /*
  * fuzz_request.c: the whole request check, as the responder runs it but
  * without a database.  The CGI variables and the body come from the
- * fuzzer through a fake struct io; reset_read() checks them; what it
+ * fuzzer through a fake struct io; reset_take() checks them; what it
  * accepts goes through the password rules; and the answer is written
  * into a buffer by response.c and read back.
  *
@@ -384,6 +384,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct fake	 f;
 	struct io		 io = { fake_param, fake_read, fake_write, &f };
 	struct reset_request	 req;
+	struct request_source	 src;
 	struct outcome		 why = { .error = API_OK };
 	struct issued_token	 token;
 	struct config		 cfg;
@@ -415,7 +416,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&token, 0, sizeof(token));
 	memset(&req, 0xa5, sizeof(req));
-	rc = reset_read(&io, max_body, &req, &why);
+	src = (struct request_source)REQUEST_FROM_IO(&io, max_body);
+	rc = reset_take(&src, &req, &why);
 
 	switch (rc) {
 	case API_OK:

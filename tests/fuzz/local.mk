@@ -10,7 +10,11 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_client \
 	tests/fuzz/fuzz_blocklist \
 	tests/fuzz/fuzz_email \
-	tests/fuzz/fuzz_mailmsg
+	tests/fuzz/fuzz_mailmsg \
+	tests/fuzz/fuzz_metrics_http \
+	tests/fuzz/fuzz_route_path \
+	tests/fuzz/fuzz_credentials \
+	tests/fuzz/fuzz_number
 if ENABLE_FUZZING
 noinst_PROGRAMS = $(FUZZ_TARGETS)
 endif
@@ -31,6 +35,16 @@ tests_fuzz_fuzz_email_SOURCES = tests/fuzz/fuzz_email.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_email_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_mailmsg_SOURCES = tests/fuzz/fuzz_mailmsg.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_mailmsg_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_mailmsg_LDADD = $(MAILER_PURE_LIBS)
+tests_fuzz_fuzz_metrics_http_SOURCES = tests/fuzz/fuzz_metrics_http.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_metrics_http_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_route_path_SOURCES = tests/fuzz/fuzz_route_path.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_route_path_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_credentials_SOURCES = tests/fuzz/fuzz_credentials.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_credentials_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_credentials_LDADD = $(MAILER_PURE_LIBS)
+tests_fuzz_fuzz_number_SOURCES = tests/fuzz/fuzz_number.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_number_LDFLAGS = $(FUZZ_LDFLAGS)
 
 # The seeds and the dictionary go into the tarball whatever configure said.
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/json.dict

@@ -78,6 +78,15 @@ def main():
         expect(r.returncode != 0, "exit status 0")
         expect(f.user_id("not-an-address") is None, "user created")
 
+    for bad in ("a@localhost", "a b@example.org", "\"ab\"@example.org", "a@[192.0.2.1]",
+                "a..b@example.org", "a@example.org\u2028"):
+        with t.claim("create-user %r (an address the recover endpoint refuses, so the "
+                     "user could never recover) exits 2 and creates no user" % bad):
+            r = admin("create-user", bad, input=pw + "\n")
+            expect_eq(r.returncode, 2, "exit status (stderr %r)" % r.stderr)
+            expect("not an e-mail address" in r.stderr, "stderr %r" % r.stderr)
+            expect(f.user_id(bad) is None, "user created")
+
     # -- check-password
     with t.claim("check-password exits 0 for the right password"):
         expect_eq(f.check_password(email, pw), 0, "exit status")

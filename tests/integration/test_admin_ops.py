@@ -18,7 +18,7 @@ import sys
 import time
 
 from harness import (TAP, Fixture, expect, expect_eq, expect_error, strong_password,
-                     verify_django_record, _base_env)
+                     verify_django_record, _base_env, scaled)
 
 LIMIT = 2
 WINDOW = 600
@@ -32,7 +32,7 @@ def run_on_pty(argv, typed, timeout=30.0):
     if pid == 0:
         os.execve(argv[0], argv, _base_env())
     shown = b""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     pending = list(typed)
     try:
         while time.monotonic() < deadline:

@@ -23,7 +23,7 @@ import time
 
 from harness import (TAP, Fixture, HarnessError, expect, expect_eq, expect_error,
                      expect_token as expect_token_of, find_program, make_tempdir,
-                     strong_password)
+                     strong_password, wait_for)
 
 COMMON = ["Password1", "Welcome123!", "Qwerty123", "Dragon2024!", "Letmein!99",
           "Sunshine#7"]
@@ -337,10 +337,8 @@ def main():
             os.replace(path("live2.txt"), lst)
             old_workers = set(fc.workers())
             os.kill(fc.pids[0], signal.SIGHUP)
-            deadline = time.monotonic() + 30
-            while (set(fc.workers()) & old_workers or len(fc.workers()) < 2) and \
-                    time.monotonic() < deadline:
-                time.sleep(0.1)
+            wait_for(lambda: not (set(fc.workers()) & old_workers) and
+                     len(fc.workers()) >= 2, 30)
             expect_error(reset("AUTUMN-2026", fcgi=fc), 400, "invalid_password",
                          ["common_password"])
             expect_error(reset("Password1", fcgi=fc), 400, "invalid_validation_code")
@@ -353,9 +351,7 @@ def main():
         try:
             config_with("keep.conf", path("missing.txt"))
             os.kill(fc.pids[0], signal.SIGHUP)
-            deadline = time.monotonic() + 30
-            while b"reload refused" not in fc.log_text() and time.monotonic() < deadline:
-                time.sleep(0.1)
+            wait_for(lambda: b"reload refused" in fc.log_text(), 30)
             expect(b"reload refused" in fc.log_text(), "no refusal logged")
             expect(fc.alive(), "the supervisor stopped")
             expect_error(reset("Password1", fcgi=fc), 400, "invalid_password",

@@ -17,10 +17,9 @@ import pwd
 import socket
 import subprocess
 import sys
-import time
 
 from harness import (TAP, SANITIZER_VARIABLES, Fixture, expect, expect_eq, expect_error,
-                     expect_token, strong_password)
+                     expect_token, strong_password, wait_for, scaled)
 
 CLIENT_ID = "lockdown-client"
 SCOPE = "read write"
@@ -48,11 +47,8 @@ def expect_filtered(pid, what):
 
 
 def wait_until(cond, limit, what):
-    deadline = time.monotonic() + limit
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("%s: not within %.0f s" % (what, limit))
-        time.sleep(0.05)
+    if not wait_for(cond, limit):
+        raise AssertionError("%s: not within %.0f s" % (what, scaled(limit)))
 
 
 def as_user_connect(path, user):

@@ -24,7 +24,7 @@ import subprocess
 import time
 
 from harness import (TAP, Fixture, expect, expect_eq, expect_error, expect_token,
-                     strong_password)
+                     strong_password, wait_for)
 from smtpd import (MailSink, Mailer, code_of, mail_settings, make_due, queue_rows)
 
 PATH = "/api/v2/account/recover/"
@@ -308,11 +308,9 @@ def main():
         d = Mailer(many).start()
         n = len(msink.files())
         recover(many, users[0])
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and many.db.sql_value(
-                "SELECT COUNT(*) FROM mail_queue WHERE reserved_at IS NOT NULL AND "
-                "lease_token IS NOT NULL") == "0":
-            time.sleep(0.05)
+        wait_for(lambda: many.db.sql_value(
+            "SELECT COUNT(*) FROM mail_queue WHERE reserved_at IS NOT NULL AND "
+            "lease_token IS NOT NULL") != "0", 20)
         expect(many.db.sql_value("SELECT COUNT(*) FROM mail_queue WHERE reserved_at IS NOT "
                                  "NULL AND lease_token IS NOT NULL") == "1",
                "no mail under way: %s" % d.log_text())
@@ -327,10 +325,8 @@ def main():
         k = Mailer(many).start()
         recover(many, users[1])
         qid = queue_rows(many)[-1]["id"]
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and many.db.sql_value(
-                "SELECT reserved_at IS NULL FROM mail_queue WHERE id = %s" % qid) == "1":
-            time.sleep(0.05)
+        wait_for(lambda: many.db.sql_value(
+            "SELECT reserved_at IS NULL FROM mail_queue WHERE id = %s" % qid) != "1", 20)
         k.kill()
         n = len(msink.files())
         msink.restart(data_delay=0)

@@ -9,7 +9,8 @@ Retry-After for every address alike; a database that is down is 503."""
 
 import re
 
-from harness import TAP, Fixture, expect, expect_eq, expect_error, run_parallel
+from harness import (TAP, Fixture, expect, expect_eq, expect_error, run_parallel,
+                     strong_password)
 
 PATH = "/api/v2/account/recover/"
 ENV = {"DOCUMENT_URI": PATH, "REQUEST_URI": PATH, "SCRIPT_NAME": PATH}
@@ -210,6 +211,22 @@ def main():
             f.db.start()
         expect_eq(int(f.db.sql_value("SELECT COUNT(*) FROM mail_queue WHERE client_key = "
                                      "'192.0.2.200'")), 0, "rows")
+
+    with t.claim("one responder warns once for each endpoint that a client without an "
+                 "address is not limited: a reset, then a recover, both from 'unix:', log "
+                 "both warnings (one flag per endpoint), each once"):
+        fc = f.fastcgi(children=1)
+        try:
+            for _ in range(2):
+                fc.request({"validation_code": "x" * 43, "password": strong_password()},
+                           env={"REMOTE_ADDR": "unix:"})
+                recover(f, known, addr="unix:", responder=fc)
+            text = fc.log_text()
+            expect_eq((text.count(b"attempt limits do not apply"),
+                       text.count(b"the recover limit does not apply")), (1, 1),
+                      "warnings (reset's, recover's)")
+        finally:
+            fc.stop()
 
     with t.claim("a path no route names gets 404 not_found"):
         r = f.cgi({"email": known}, env={"DOCUMENT_URI": "/api/v2/account/recoverx/"})

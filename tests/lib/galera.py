@@ -30,14 +30,13 @@ import fcntl
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
 import time
 
-from harness import (HarnessError, _kill_process, _preexec_for_server,
-                     _unescape_batch, find_program, make_tempdir, on_exit)
+from harness import (AUTO, HarnessError, MariaDBProcess, _preexec_for_server, find_program,
+                     make_tempdir, on_exit, scaled)
 
 __all__ = ["Cluster", "Node", "free_ports", "template_dir"]
 
@@ -77,8 +76,11 @@ def template_dir():
     return os.path.abspath(os.path.join(base, "tests", "galera-template"))
 
 
-class Node:
-    """One mariadbd with wsrep on.  index is 1-based."""
+class Node(MariaDBProcess):
+    """One mariadbd with wsrep on.  index is 1-based.  Its life as a
+    process, sql_value and sql_script are harness.MariaDBProcess's."""
+
+    default_database = DATABASE
 
     def __init__(self, cluster, index, ports):
         self.cluster = cluster
@@ -169,48 +171,8 @@ class Node:
                                      preexec_fn=_preexec_for_server())
         self.frozen = False
 
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    @property
-    def pid(self):
-        return self.proc.pid if self.running() else None
-
-    def kill(self):
-        """SIGKILL, as in a crash or a power cut."""
-        if self.proc is not None:
-            if self.frozen:
-                self.proc.send_signal(signal.SIGCONT)
-            _kill_process(self.proc)
-        self.frozen = False
-
     def stop(self, timeout=60.0):
-        if not self.running():
-            return
-        self.thaw()
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
-    def freeze(self):
-        if self.running():
-            self.proc.send_signal(signal.SIGSTOP)
-            self.frozen = True
-
-    def thaw(self):
-        if self.running() and self.frozen:
-            self.proc.send_signal(signal.SIGCONT)
-        self.frozen = False
-
-    def error_log_tail(self, lines=30):
-        try:
-            with open(self.error_log, "rb") as f:
-                text = f.read().decode("utf-8", "replace")
-        except OSError as e:
-            return "(no error log: %s)" % e
-        return "\n".join(text.splitlines()[-lines:])
+        self.terminate(timeout)
 
     # -- SQL through the node's Unix socket
 
@@ -222,37 +184,11 @@ class Node:
             cmd.append("--database=" + database)
         return cmd
 
-    def try_sql(self, query, database=DATABASE, timeout=30.0):
-        """(rows, None) or (None, error text)."""
-        try:
-            r = subprocess.run(self._client_cmd(database) + ["-e", query],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None, "timed out"
-        if r.returncode != 0:
-            return None, r.stderr.decode("utf-8", "replace").strip()
-        return [[_unescape_batch(v) for v in line.split("\t")]
-                for line in r.stdout.decode("utf-8").split("\n") if line != ""], None
-
-    def sql(self, query, database=DATABASE, timeout=30.0):
+    def sql(self, query, database=AUTO, timeout=30.0):
         rows, err = self.try_sql(query, database, timeout)
         if rows is None:
             raise HarnessError("SQL on node %d failed: %s\n%s" % (self.index, query, err))
         return rows
-
-    def sql_value(self, query):
-        rows = self.sql(query)
-        return rows[0][0] if rows else None
-
-    def sql_script(self, text, database=DATABASE, timeout=120.0):
-        if isinstance(text, str):
-            text = text.encode("utf-8")
-        r = subprocess.run(self._client_cmd(database), input=text,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
-        if r.returncode != 0:
-            raise HarnessError("SQL script on node %d failed: %s"
-                               % (self.index, r.stderr.decode("utf-8", "replace")))
 
     def status(self, name):
         """A global status value (e.g. wsrep_local_state_comment), or None."""
@@ -347,7 +283,7 @@ class Cluster:
     # -- start and wait
 
     def _wait(self, nodes, size, timeout):
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         while True:
             dead = [nd for nd in nodes if not nd.running()]
             if dead:

@@ -440,7 +440,97 @@ def expect_eq(got, want, what="value"):
 # ------------------------------------------------------------------ MariaDB
 
 
-class MariaDB:
+class MariaDBProcess:
+    """What a mariadbd child of the tests offers, whether a lone server
+    (MariaDB) or a cluster node (galera.Node): its life as a process and
+    SQL through the mariadb client.  Needs self.proc, self.frozen,
+    self.error_log, self._client_cmd(database) and self.sql(query)."""
+
+    default_database = None
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.running() else None
+
+    def kill(self):
+        """SIGKILL: the server dies at once, as in a crash or a power cut."""
+        if self.proc is not None:
+            if self.frozen:
+                self.proc.send_signal(signal.SIGCONT)
+            _kill_process(self.proc)
+        self.frozen = False
+
+    def freeze(self):
+        """SIGSTOP: the server holds its socket but answers nothing."""
+        if self.running():
+            self.proc.send_signal(signal.SIGSTOP)
+            self.frozen = True
+
+    def thaw(self):
+        if self.running() and self.frozen:
+            self.proc.send_signal(signal.SIGCONT)
+        self.frozen = False
+
+    def error_log_tail(self, lines=40):
+        try:
+            with open(self.error_log, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        except OSError as e:
+            return "(no error log: %s)" % e
+        return "\n".join(text.splitlines()[-lines:])
+
+    def try_sql(self, query, database=AUTO, timeout=30.0):
+        """Runs one or more statements: (the rows of the last result as
+        lists of str, NULL as None; None), or (None, what went wrong)."""
+        db = self.default_database if database is AUTO else database
+        try:
+            r = subprocess.run(self._client_cmd(db) + ["-e", query],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None, "timed out after %.0f s" % timeout
+        if r.returncode != 0:
+            return None, "(%d) %s" % (r.returncode,
+                                      r.stderr.decode("utf-8", "replace").strip())
+        return [[_unescape_batch(v) for v in line.split("\t")]
+                for line in r.stdout.decode("utf-8").split("\n") if line != ""], None
+
+    def sql_value(self, query):
+        """The first column of the first row, or None when there is none."""
+        rows = self.sql(query)
+        return rows[0][0] if rows else None
+
+    def terminate(self, timeout=60.0):
+        """SIGTERM, then waits; True when the process ended by itself,
+        False when it had to be killed after timeout seconds."""
+        if not self.running():
+            return True
+        self.thaw()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return False
+        return True
+
+    def sql_script(self, text, database=AUTO, timeout=120.0):
+        """Feeds a script (bytes or str) to the client on stdin."""
+        db = self.default_database if database is AUTO else database
+        if isinstance(text, str):
+            text = text.encode("utf-8")
+        r = subprocess.run(self._client_cmd(db), input=text,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=timeout)
+        if r.returncode != 0:
+            raise HarnessError("SQL script on %s failed (%d): %s" % (
+                self.error_log, r.returncode, r.stderr.decode("utf-8", "replace")))
+
+
+class MariaDB(MariaDBProcess):
     """A private MariaDB server: datadir, Unix socket and error log in a
     temporary directory, no networking.  setup() installs the system
     tables, starts the server, creates the database and loads the schema.
@@ -507,7 +597,7 @@ class MariaDB:
                                      stderr=subprocess.DEVNULL,
                                      preexec_fn=_preexec_for_server())
         self.frozen = False
-        deadline = time.monotonic() + self.start_timeout
+        deadline = time.monotonic() + scaled(self.start_timeout)
         while True:
             if self.proc.poll() is not None:
                 raise HarnessError("mariadbd exited with %d at start:\n%s"
@@ -527,53 +617,14 @@ class MariaDB:
                            stderr=subprocess.DEVNULL)
         return r.returncode == 0
 
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    @property
-    def pid(self):
-        return self.proc.pid if self.running() else None
-
     def stop(self, timeout=60.0):
         """Graceful shutdown (SIGTERM), waiting until the process is gone."""
-        if not self.running():
-            return
-        self.thaw()
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        if not self.terminate(timeout):
             raise HarnessError("mariadbd did not stop within %.0f s" % timeout)
-
-    def kill(self):
-        """SIGKILL: the server dies at once, as in a crash."""
-        if self.proc is not None:
-            _kill_process(self.proc)
-        self.frozen = False
-
-    def freeze(self):
-        """SIGSTOP: the server holds its socket but answers nothing."""
-        if self.running():
-            self.proc.send_signal(signal.SIGSTOP)
-            self.frozen = True
-
-    def thaw(self):
-        if self.running() and self.frozen:
-            self.proc.send_signal(signal.SIGCONT)
-        self.frozen = False
 
     def _cleanup(self):
         if self.proc is not None:
             _kill_process(self.proc)
-
-    def error_log_tail(self, lines=40):
-        try:
-            with open(self.error_log, "rb") as f:
-                text = f.read().decode("utf-8", "replace")
-        except OSError as e:
-            return "(no error log: %s)" % e
-        return "\n".join(text.splitlines()[-lines:])
 
     def hold_lock(self, statement, database=AUTO, timeout=10.0):
         """Opens a client session that runs BEGIN and statement (say a
@@ -588,7 +639,7 @@ class MariaDB:
         proc.stdin.write(("BEGIN; %s; SELECT 'ar-lock-held';\n" % statement).encode("utf-8"))
         proc.stdin.flush()
         seen = b""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         while b"ar-lock-held" not in seen:
             left = deadline - time.monotonic()
             ready = select.select([proc.stdout], [], [], max(0.0, left))[0] if left > 0 else []
@@ -603,13 +654,15 @@ class MariaDB:
         """True once some transaction waits for a lock (within timeout).
         Polls INNODB_TRX every 0.3 s: InnoDB refreshes that table only
         when it has not been read for 0.1 s."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def waiting():
             time.sleep(0.3)
-            if int(self.sql_value("SELECT COUNT(*) FROM information_schema.INNODB_TRX "
-                                  "WHERE trx_state = 'LOCK WAIT'") or 0) > 0:
-                return True
-        return False
+            return int(self.sql_value("SELECT COUNT(*) FROM information_schema.INNODB_TRX "
+                                      "WHERE trx_state = 'LOCK WAIT'") or 0) > 0
+        return wait_for(waiting, timeout, step=0)
+
+    @property
+    def default_database(self):
+        return self.database
 
     def _client_cmd(self, database):
         cmd = [self.client, "--no-defaults", "-S", self.socket, "-uroot",
@@ -621,32 +674,10 @@ class MariaDB:
     def sql(self, query, database=AUTO, timeout=60.0):
         """Runs one or more statements; returns the rows of the last result
         as lists of str (NULL as None).  Raises HarnessError on failure."""
-        db = self.database if database is AUTO else database
-        r = subprocess.run(self._client_cmd(db) + ["-e", query],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=timeout)
-        if r.returncode != 0:
-            raise HarnessError("SQL failed (%d): %s\n%s" % (
-                r.returncode, query, r.stderr.decode("utf-8", "replace")))
-        return [[_unescape_batch(v) for v in line.split("\t")]
-                for line in r.stdout.decode("utf-8").split("\n") if line != ""]
-
-    def sql_value(self, query):
-        """The first column of the first row, or None when there is none."""
-        rows = self.sql(query)
-        return rows[0][0] if rows else None
-
-    def sql_script(self, text, database=AUTO, timeout=120.0):
-        """Feeds a script (bytes or str) to the client on stdin."""
-        db = self.database if database is AUTO else database
-        if isinstance(text, str):
-            text = text.encode("utf-8")
-        r = subprocess.run(self._client_cmd(db), input=text,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=timeout)
-        if r.returncode != 0:
-            raise HarnessError("SQL script failed (%d): %s" % (
-                r.returncode, r.stderr.decode("utf-8", "replace")))
+        rows, err = self.try_sql(query, database, timeout)
+        if rows is None:
+            raise HarnessError("SQL failed %s: %s" % (err, query))
+        return rows
 
 
 _BATCH_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", "0": "\0"}
@@ -1405,7 +1436,7 @@ class FastCGIResponder:
                                 env=self._env(), preexec_fn=_preexec_for_server())
 
     def _wait_for_socket(self):
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + scaled(10)
         while not os.path.exists(self.socket):
             if self.procs[0].poll() is not None or time.monotonic() > deadline:
                 raise HarnessError("no socket %s: %s" % (
@@ -1452,9 +1483,18 @@ class FastCGIResponder:
 
     def workers(self):
         """The pids serving requests: the children, or in listen mode the
-        supervisor's children (from /proc)."""
+        supervisor's children (from /proc) but for the one serving
+        --metrics."""
         if self.mode != "listen":
             return [p.pid for p in self.procs if p.poll() is None]
+        return [p for p in self._supervised() if _comm(p) != METRICS_PROCESS_NAME]
+
+    def metrics_process(self):
+        """The pid of the supervisor's child that serves --metrics, or None."""
+        found = [p for p in self._supervised() if _comm(p) == METRICS_PROCESS_NAME]
+        return found[0] if found else None
+
+    def _supervised(self):
         return _children_of(self.procs[0].pid) if self.procs else []
 
     def alive(self):
@@ -1536,6 +1576,18 @@ class FastCGIResponder:
         resp.via = "fastcgi"
         f._note_answer(resp)
         return resp
+
+
+# The name the --metrics child gives itself (src/server/metrics_http.h).
+METRICS_PROCESS_NAME = "ar-metrics"
+
+
+def _comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return None
 
 
 def _children_of(pid):

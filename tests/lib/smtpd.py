@@ -30,7 +30,8 @@ import subprocess
 import time
 
 from harness import (HarnessError, _base_env, _end_process, _kill_process,
-                     _preexec_for_server, _write_private, find_program, on_exit)
+                     _preexec_for_server, _write_private, find_program, on_exit, scaled,
+                     wait_for)
 
 SRCDIR = os.path.abspath(os.environ.get("AR_SRCDIR") or
                          os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -132,7 +133,7 @@ class MailSink:
             self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
                                          stdout=logf, stderr=logf, env=_base_env(),
                                          preexec_fn=_preexec_for_server())
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         while not os.path.exists(ready):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise HarnessError("mail-sink did not start: %s" % self.log_text())
@@ -175,9 +176,7 @@ class MailSink:
         return out
 
     def wait_for(self, count, timeout=30.0):
-        deadline = time.monotonic() + timeout
-        while len(self.files()) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: len(self.files()) >= count, timeout)
         return self.messages()
 
     def settings(self, **extra):
@@ -281,13 +280,10 @@ class Mailer:
 
     def wait_log(self, pattern, timeout=30.0):
         """Waits until the log matches pattern (a regex); the match or None."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            m = re.search(pattern, self.log_text())
-            if m:
-                return m
-            time.sleep(0.05)
-        return None
+        found = []
+        wait_for(lambda: found.append(re.search(pattern, self.log_text())) or found[-1],
+                 timeout)
+        return found[-1]
 
 
 def code_of(fixture, msg):

@@ -42,7 +42,7 @@ import time
 
 from harness import (ClaimFailed, FastCGIResponder, HarnessError, expect, expect_error,
                      expect_token, find_program, http_request, make_tempdir, on_exit,
-                     padded_body, parse_cgi_output)
+                     padded_body, parse_cgi_output, scaled)
 
 __all__ = [
     "WEB_USER", "API_PATH", "free_port", "as_root", "share_with_web_user",
@@ -286,7 +286,7 @@ class _WebServer:
                 self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
                                              stdout=out, stderr=out,
                                              preexec_fn=_die_with_parent)
-            deadline = time.monotonic() + timeout
+            deadline = time.monotonic() + scaled(timeout)
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
                     break
@@ -506,7 +506,7 @@ class CgiFcgiResponder:
                                stdin=subprocess.DEVNULL, stdout=err, stderr=err, env=env,
                                cwd=self.dir, timeout=timeout, **kwargs)
         self.start_status = p.returncode
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         while time.monotonic() < deadline:
             new = [pid for pid in descendants(os.getpid())
                    if pid not in before and self._is_responder(pid)]
@@ -544,7 +544,7 @@ class CgiFcgiResponder:
             os.kill(pid, signo)
         except ProcessLookupError:
             pass
-        deadline = time.monotonic() + grace
+        deadline = time.monotonic() + scaled(grace)
         while True:
             try:
                 done, status = os.waitpid(pid, os.WNOHANG)

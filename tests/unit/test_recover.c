@@ -12,10 +12,11 @@
 static enum api_error
 parse(const char *body, struct recover_request *req, const char **detail)
 {
+	const struct request_source src = REQUEST_FROM_BODY(body, strlen(body));
 	struct outcome	why = { .error = API_OK };
 	enum api_error	rc;
 
-	rc = recover_parse_body(body, strlen(body), req, &why);
+	rc = recover_take(&src, req, &why);
 	if (detail != NULL)
 		*detail = why.detail;
 	return rc;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hex.h"
 #include "password/token.h"
 #include "../tap.h"
 
@@ -94,6 +95,33 @@ test_draws(void)
 	ok(dups == 0, "%d tokens are all different", DRAWS);
 }
 
+/* The one hex encoder: every byte value, and random ids of the asked
+ * length. */
+static void
+test_hex(void)
+{
+	static const unsigned char	 bytes[] = { 0x00, 0x09, 0x7f, 0xa5, 0xff };
+	char				 out[65], other[65];
+	size_t				 i, bad = 0;
+
+	hex_encode(bytes, sizeof(bytes), out);
+	ok(strcmp(out, "00097fa5ff") == 0, "hex_encode writes lower-case "
+	    "digits, two a byte, and a NUL");
+	hex_encode(bytes, 0, out);
+	ok(out[0] == '\0', "hex_encode of nothing is the empty string");
+	ok(hex_random(16, out) == 0 && strlen(out) == 32, "hex_random(16) "
+	    "writes 32 digits");
+	for (i = 0; out[i] != '\0'; i++)
+		if (!((out[i] >= '0' && out[i] <= '9') ||
+		    (out[i] >= 'a' && out[i] <= 'f')))
+			bad++;
+	ok(bad == 0, "... all of them lower-case hex");
+	ok(hex_random(16, other) == 0 && strcmp(out, other) != 0,
+	    "two draws differ");
+	ok(hex_random(33, out) == -1 && out[0] == '\0', "more than 32 bytes "
+	    "is refused, leaving the empty string");
+}
+
 static void
 test_sha256_hex(void)
 {
@@ -124,6 +152,7 @@ main(void)
 {
 	test_lengths();
 	test_draws();
+	test_hex();
 	test_sha256_hex();
 	return done_testing();
 }
