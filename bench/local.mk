@@ -57,3 +57,14 @@ bench-blocklist: $(sbin_PROGRAMS) tests/tools/blocklist-tool$(EXEEXT)
 	BENCH_WORKERS='$(BENCH_WORKERS)' PYTHONDONTWRITEBYTECODE=1 \
 	$(PYTHON3) $(abs_top_srcdir)/bench/blocklist-bench --builddir '$(abs_top_builddir)'
 .PHONY: bench-blocklist
+
+# The token check on every request (issue 21, README section 14):
+# auth_request through nginx to account-reset, to the null responder, and
+# no check, in one run.  Part of make bench; alone: make bench-auth.
+bench: bench-auth
+EXTRA_DIST += bench/auth-bench bench/wrk/auth.lua bench/nginx-auth-bench.conf
+bench-auth: $(sbin_PROGRAMS) bench/null-responder$(EXEEXT)
+	BENCH_DURATION='$(BENCH_DURATION)' BENCH_WORKERS='$(BENCH_WORKERS)' \
+	BENCH_CONNECTIONS='$(BENCH_CONNECTIONS)' PYTHONDONTWRITEBYTECODE=1 \
+	$(PYTHON3) $(abs_top_srcdir)/bench/auth-bench --builddir '$(abs_top_builddir)'
+.PHONY: bench-auth

@@ -4,7 +4,7 @@
  * must do (bench only, never installed).
  *
  *     null-responder --listen /path/to.sock --workers N [--user USER]
- *                    [--answer password|code]
+ *                    [--answer password|code|auth]
  *
  * N worker processes share one listening Unix socket and each runs the
  * libfcgi loop account-reset's workers run: FCGX_Accept_r, the request's
@@ -53,6 +53,15 @@ static const char answer_code[] = HEAD("115")
 	"{\"error\":\"invalid_validation_code\",\"error_description\":\"The "
 	"validation code is unknown, expired or already used.\"}\n";
 
+/* The token check's 200 (make bench-auth's anchor): no body, the grant in
+ * headers, as account-reset's check answers a live token. */
+static const char answer_auth[] = "Status: 200 OK\r\n"
+	"Cache-Control: no-store\r\n"
+	"X-User-Id: 1\r\n"
+	"X-Scope: read write\r\n"
+	"X-Client-Id: account-reset\r\n"
+	"Content-Length: 0\r\n\r\n";
+
 static volatile sig_atomic_t stop;
 
 static void
@@ -66,7 +75,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: null-responder --listen PATH --workers N "
-	    "[--user USER] [--answer password|code]\n");
+	    "[--user USER] [--answer password|code|auth]\n");
 	exit(2);
 }
 
@@ -163,6 +172,9 @@ main(int argc, char *argv[])
 			if (strcmp(argv[i], "code") == 0) {
 				answer = answer_code;
 				answer_len = sizeof(answer_code) - 1;
+			} else if (strcmp(argv[i], "auth") == 0) {
+				answer = answer_auth;
+				answer_len = sizeof(answer_auth) - 1;
 			} else if (strcmp(argv[i], "password") != 0)
 				usage();
 		} else

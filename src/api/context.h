@@ -7,6 +7,8 @@
 #ifndef AR_CONTEXT_H
 #define AR_CONTEXT_H
 
+#include <time.h>
+
 #include "base/metrics.h"
 #include "conf/config.h"
 #include "db/db.h"
@@ -16,9 +18,12 @@ struct responder_ctx {
 	const struct config	*cfg;
 	struct db		*db;
 	enum pbkdf2_engine	 engine;	/* after the start-up self-test */
-	/* The missing-client-address warning, given once per process and
-	 * endpoint (each endpoint's limit is a different one). */
-	int			 warned_no_client[ME_COUNT];
+	/* The missing-client-address warning, given at most once a minute
+	 * per process and endpoint (each endpoint's limit is a different
+	 * one): when it was last given (CLOCK_MONOTONIC seconds; 0: never),
+	 * and how many requests went unlogged since. */
+	time_t			 warned_no_client[ME_COUNT];
+	unsigned long		 unlogged_no_client[ME_COUNT];
 };
 
 #endif

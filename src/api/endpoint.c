@@ -7,6 +7,11 @@
 
 #include "api/endpoint.h"
 #include "api/response.h"
+#include "base/metrics.h"
+
+/* At most one line a minute per endpoint for requests without a client
+ * key: whoever can cause them must not be able to flood the log. */
+#define NO_CLIENT_LOG_INTERVAL	60
 
 void
 endpoint_open(struct endpoint *ep, struct responder_ctx *ctx,
@@ -68,14 +73,24 @@ endpoint_note_reruns(struct endpoint *ep, const char *what)
 void
 endpoint_warn_no_client(struct endpoint *ep, int limit_on, const char *limit)
 {
-	int	*warned = &ep->ctx->warned_no_client[ep->metric];
+	time_t		*warned = &ep->ctx->warned_no_client[ep->metric];
+	unsigned long	*unlogged = &ep->ctx->unlogged_no_client[ep->metric];
+	struct timespec	 now;
 
-	if (!limit_on || ep->client[0] != '\0' || *warned)
+	if (!limit_on || ep->client[0] != '\0')
 		return;
+	metrics_client_unkeyed();
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (*warned != 0 && now.tv_sec - *warned < NO_CLIENT_LOG_INTERVAL) {
+		(*unlogged)++;
+		return;
+	}
 	log_msg("request id=%s no client address (REMOTE_ADDR is not an "
-	    "address and no trusted proxy named one): %s; see "
-	    "trusted_proxies", ep->id, limit);
-	*warned = 1;
+	    "address and no trusted proxy named a usable one): %s; see "
+	    "trusted_proxies (%lu such requests unlogged since the last "
+	    "line)", ep->id, limit, *unlogged);
+	*warned = now.tv_sec > 0 ? now.tv_sec : 1;
+	*unlogged = 0;
 }
 
 int

@@ -57,9 +57,10 @@ enum api_error endpoint_db_refusal(struct endpoint *ep, enum db_result rc,
  * times and why, under what (the call) and the request id. */
 void endpoint_note_reruns(struct endpoint *ep, const char *what);
 
-/* When the request has no client key but a per-client limit is on: logs,
- * once per process and endpoint, that limit ("attempt limits do not
- * apply") does not apply, so that the operator can fix trusted_proxies.
+/* When the request has no client key but a per-client limit is on:
+ * counts it (metrics_client_unkeyed) and logs, at most once a minute per
+ * process and endpoint, that limit ("attempt limits do not apply") does
+ * not apply, so that the operator can fix trusted_proxies.
  * A client whose address cannot be told is not limited: counting all of
  * them under one key would let one attacker lock everyone out. */
 void endpoint_warn_no_client(struct endpoint *ep, int limit_on,

@@ -139,6 +139,64 @@ has_lone_surrogate(const char *p, size_t len)
 	return 0;
 }
 
+/*
+ * Member names of the top-level object, read from the JSON text itself:
+ * json-c ends a name at an escaped NUL ("a\u0000b" becomes "a") and keeps
+ * the last of two equal names, where a standards-following front end or
+ * WAF may see another member.  So a name with \u0000 in it is refused,
+ * and *count gets how many names the object has, to compare with how many
+ * members json-c kept: fewer means a name came twice.  Only called on
+ * text json-c has accepted, so strings and nesting are well formed.
+ * Returns 1 when a name holds a NUL escape, else 0.
+ */
+static int
+scan_member_names(const char *p, size_t len, size_t *count)
+{
+	size_t	i, j;
+	int	depth = 0, in_string = 0, has_nul = 0, nul_name = 0;
+
+	*count = 0;
+	for (i = 0; i < len; i++) {
+		if (in_string) {
+			if (p[i] == '\\' && i + 1 < len) {
+				if (p[i + 1] == 'u' && i + 5 < len &&
+				    hex4(p + i + 2, len - i - 2) == 0)
+					has_nul = 1;
+				i++;
+				continue;
+			}
+			if (p[i] != '"')
+				continue;
+			in_string = 0;
+			/* A name is a string followed by a colon. */
+			for (j = i + 1; j < len && (p[j] == ' ' || p[j] == '\t' ||
+			    p[j] == '\r' || p[j] == '\n'); j++)
+				;
+			if (j < len && p[j] == ':') {
+				nul_name |= has_nul;
+				if (depth == 1)
+					(*count)++;
+			}
+			continue;
+		}
+		switch (p[i]) {
+		case '"':
+			in_string = 1;
+			has_nul = 0;
+			break;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			depth--;
+			break;
+		}
+	}
+	return nul_name;
+}
+
 enum api_error
 request_check_headers(const char *method, const char *content_type,
     const char *content_length, size_t max_body, size_t *length,
@@ -230,7 +288,7 @@ request_parse_fields(const char *body, size_t len,
 	struct json_object	*obj = NULL;
 	enum json_tokener_error	 jerr;
 	enum api_error		 rc = API_OK;
-	size_t			 end, i;
+	size_t			 end, i, names;
 
 	for (i = 0; i < nfields; i++) {
 		*fields[i].value = NULL;
@@ -280,6 +338,16 @@ request_parse_fields(const char *body, size_t len,
 	if (!json_object_is_type(obj, json_type_object)) {
 		rc = refuse(why, API_INVALID_REQUEST,
 		    "The body is not a JSON object.");
+		goto out;
+	}
+	if (scan_member_names(body, len, &names) == 1) {
+		rc = refuse(why, API_INVALID_REQUEST,
+		    "A member name contains a NUL character.");
+		goto out;
+	}
+	if (names != (size_t)json_object_object_length(obj)) {
+		rc = refuse(why, API_INVALID_REQUEST,
+		    "A member name appears more than once.");
 		goto out;
 	}
 	for (i = 0; i < nfields && rc == API_OK; i++)

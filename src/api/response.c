@@ -52,6 +52,17 @@ static const struct status_row status_table[API_ERROR_COUNT] = {
 	    "There is no endpoint at this path." },
 	[API_GET_ONLY] = { 405, "Method Not Allowed", "method_not_allowed",
 	    "Only GET and HEAD are allowed here." },
+	[API_TOKEN_MISSING] = { 401, "Unauthorized", "unauthorized",
+	    "Send the access token in an Authorization: Bearer header." },
+	[API_INVALID_TOKEN] = { 401, "Unauthorized", "invalid_token",
+	    "The access token is malformed, unknown, expired or revoked." },
+	[API_INVALID_GRANT] = { 400, "Bad Request", "invalid_grant",
+	    "The refresh token is unknown, expired, revoked or already used." },
+	[API_UNSUPPORTED_GRANT_TYPE] = { 400, "Bad Request",
+	    "unsupported_grant_type",
+	    "The only grant_type taken here is refresh_token." },
+	[API_INVALID_CLIENT] = { 401, "Unauthorized", "invalid_client",
+	    "Authenticate with HTTP Basic: the client id and its secret." },
 };
 
 /* The row for error, or the 500 row for anything out of the table. */
@@ -143,6 +154,8 @@ send_answer(const struct io *io, int status, const char *reason,
 	strbuf_add(&head, "\r\n", 2);
 	if (extra_header != NULL)
 		strbuf_str(&head, extra_header);
+	if (io->headers != NULL)
+		strbuf_str(&head, io->headers);
 	strbuf_str(&head, "\r\n");
 	if (head.cut)
 		goto out;
@@ -169,9 +182,10 @@ respond_token(const struct io *io, const struct issued_token *token,
 	strbuf_str(&body, ",\"token_type\":\"Bearer\",\"refresh_token\":");
 	put_json_string(&body, token->refresh_token);
 	strbuf_str(&body, ",\"client_id\":");
-	put_json_string(&body, cfg->client_id);
+	put_json_string(&body, token->client_id != NULL ? token->client_id :
+	    cfg->client_id);
 	strbuf_str(&body, ",\"scope\":");
-	put_json_string(&body, cfg->scope);
+	put_json_string(&body, token->scope != NULL ? token->scope : cfg->scope);
 	strbuf_str(&body, "}}\n");
 	return send_answer(io, 200, "OK", NULL, &body);
 }
@@ -207,6 +221,14 @@ respond_error(const struct io *io, const struct outcome *why,
 
 	if (why->error == API_GET_ONLY)
 		extra = "Allow: GET, HEAD\r\n";
+	else if (why->error == API_TOKEN_MISSING)
+		extra = "WWW-Authenticate: Bearer realm=\"account-reset\"\r\n";
+	else if (why->error == API_INVALID_TOKEN)
+		extra = "WWW-Authenticate: Bearer realm=\"account-reset\", "
+		    "error=\"invalid_token\"\r\n";
+	else if (why->error == API_INVALID_CLIENT)
+		extra = "WWW-Authenticate: Basic realm=\"account-reset "
+		    "introspection\"\r\n";
 	else if (r->status == 405)
 		extra = "Allow: POST\r\n";
 	else if (r->status == 503 || r->status == 429) {
@@ -226,4 +248,85 @@ respond_json(const struct io *io, int status, const char *json)
 	strbuf_str(&body, json);
 	return send_answer(io, status, status == 202 ? "Accepted" : "OK",
 	    NULL, &body);
+}
+
+int
+respond_preflight(const struct io *io)
+{
+	char		body_buf[1];
+	struct strbuf	body = STRBUF_OVER(body_buf);
+
+	return send_answer(io, 204, "No Content", NULL, &body);
+}
+
+/* True when s can go into a header line as it is: printable ASCII (the
+ * database's client_id and scope are utf8mb4; a site could store any). */
+int
+respond_header_safe(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
+int
+respond_authorized(const struct io *io, unsigned long long user_id,
+    const char *client_id, const char *scope, int authorizer)
+{
+	char		 head_buf[ANSWER_MAX];
+	struct strbuf	 head = STRBUF_OVER(head_buf);
+	const char	*user_h, *scope_h, *client_h;
+
+	if (!respond_header_safe(client_id) || !respond_header_safe(scope))
+		return -1;
+	/* nginx's auth_request reads X-* headers of the subrequest's answer
+	 * (auth_request_set $x $upstream_http_x_user_id); Apache's
+	 * mod_authnz_fcgi moves Variable-NAME headers into the request's
+	 * environment as NAME. */
+	user_h = authorizer ? "Variable-USER_ID: " : "X-User-Id: ";
+	scope_h = authorizer ? "Variable-SCOPE: " : "X-Scope: ";
+	client_h = authorizer ? "Variable-CLIENT_ID: " : "X-Client-Id: ";
+	strbuf_str(&head, "Status: 200 OK\r\nCache-Control: no-store\r\n");
+	strbuf_str(&head, user_h);
+	strbuf_uint(&head, user_id, 1);
+	strbuf_str(&head, "\r\n");
+	strbuf_str(&head, scope_h);
+	strbuf_str(&head, scope);
+	strbuf_str(&head, "\r\n");
+	strbuf_str(&head, client_h);
+	strbuf_str(&head, client_id);
+	strbuf_str(&head, "\r\nContent-Length: 0\r\n\r\n");
+	if (head.cut)
+		return -1;
+	return io->write(io->ctx, head.p, head.len);
+}
+
+int
+respond_introspection(const struct io *io, int active,
+    unsigned long long user_id, const char *client_id, const char *scope,
+    long long exp)
+{
+	char		body_buf[ANSWER_MAX], num[64];
+	struct strbuf	body = STRBUF_OVER(body_buf);
+
+	if (!active) {
+		strbuf_str(&body, "{\"active\":false}\n");
+		return send_answer(io, 200, "OK", NULL, &body);
+	}
+	strbuf_str(&body, "{\"active\":true,\"scope\":");
+	put_json_string(&body, scope);
+	strbuf_str(&body, ",\"client_id\":");
+	put_json_string(&body, client_id);
+	snprintf(num, sizeof(num), ",\"sub\":\"%llu\",\"exp\":%lld", user_id,
+	    exp);
+	strbuf_str(&body, num);
+	strbuf_str(&body, ",\"token_type\":\"Bearer\"}\n");
+	return send_answer(io, 200, "OK", NULL, &body);
+}
+
+int
+respond_revoked(const struct io *io)
+{
+	return respond_json(io, 200, "{}\n");
 }

@@ -140,6 +140,72 @@ format_key(int family, unsigned char addr[16], char out[CLIENT_KEY_MAX])
 	snprintf(out, CLIENT_KEY_MAX, "%s/64", text);
 }
 
+/* A hop as proxies write it: ADDR, IPV4:PORT, [IPV6] or [IPV6]:PORT.
+ * Strips the brackets and the port so that the address parses: a hop
+ * with a port must not go unkeyed (and so unlimited).  0 or -1. */
+static int
+parse_hop(const char *s, size_t len, int *family, unsigned char addr[16])
+{
+	const char	*close, *colon;
+	size_t		 i, rest;
+
+	if (len > 0 && s[0] == '[') {
+		if ((close = memchr(s, ']', len)) == NULL)
+			return -1;
+		rest = len - (size_t)(close - s) - 1;
+		if (rest > 0) {
+			if (close[1] != ':' || rest < 2 || rest > 6)
+				return -1;
+			for (i = 2; i <= rest; i++)
+				if (!isdigit((unsigned char)close[i]))
+					return -1;
+		}
+		if (parse_addr(s + 1, (size_t)(close - s - 1), family,
+		    addr) == -1 || *family != AF_INET6)
+			return -1;
+		return 0;
+	}
+	if (parse_addr(s, len, family, addr) == 0)
+		return 0;
+	/* IPV4:PORT: one colon (more would be IPv6), digits after it. */
+	if ((colon = memchr(s, ':', len)) == NULL ||
+	    memchr(colon + 1, ':', len - (size_t)(colon - s) - 1) != NULL)
+		return -1;
+	rest = len - (size_t)(colon - s) - 1;
+	if (rest == 0 || rest > 5)
+		return -1;
+	for (i = 1; i <= rest; i++)
+		if (!isdigit((unsigned char)colon[i]))
+			return -1;
+	if (parse_addr(s, (size_t)(colon - s), family, addr) == -1 ||
+	    *family != AF_INET)
+		return -1;
+	return 0;
+}
+
+int
+client_key_network(const char *key, char out[CLIENT_KEY_MAX])
+{
+	unsigned char	addr[16];
+	char		text[INET6_ADDRSTRLEN];
+	const char	*slash = strchr(key, '/');
+	int		family;
+
+	if (parse_addr(key, slash != NULL ? (size_t)(slash - key) :
+	    strlen(key), &family, addr) == -1)
+		return -1;
+	if (family == AF_INET) {
+		addr[3] = 0;
+		inet_ntop(AF_INET, addr, text, sizeof(text));
+		snprintf(out, CLIENT_KEY_MAX, "%s/24", text);
+	} else {
+		memset(addr + 6, 0, 10);
+		inet_ntop(AF_INET6, addr, text, sizeof(text));
+		snprintf(out, CLIENT_KEY_MAX, "%s/48", text);
+	}
+	return 0;
+}
+
 /* The hop before position end of the header: its text in *start, *len.
  * Returns the position of the separating comma (or hdr). */
 static const char *
@@ -191,7 +257,7 @@ client_key(const char *remote_addr, const char *forwarded,
 		family = 0;
 		while (end > forwarded) {
 			end = previous_hop(forwarded, end, &start, &len);
-			if (parse_addr(start, len, &hop_family, hop) == -1)
+			if (parse_hop(start, len, &hop_family, hop) == -1)
 				break;	/* garbage: keep the last good hop */
 			memcpy(addr, hop, 16);
 			family = hop_family;

@@ -41,4 +41,10 @@ int client_parse_proxies(const char *text, struct proxies *out, char *err,
 int client_key(const char *remote_addr, const char *forwarded,
     const struct proxies *trusted, char out[CLIENT_KEY_MAX]);
 
+/* The network a client key belongs to, for the limit per network: an
+ * IPv4 key's /24 ("192.0.2.0/24"), an IPv6 key's /48 ("2001:db8:1::/48"),
+ * the smallest block one subscriber or site is commonly given (a /64 is
+ * one LAN, and a /48 holds 65,536 of them).  0, or -1 for "" or garbage. */
+int client_key_network(const char *key, char out[CLIENT_KEY_MAX]);
+
 #endif

@@ -18,6 +18,9 @@ struct io {
 	/* Writes all n bytes of the answer; returns 0 or -1. */
 	int		 (*write)(void *ctx, const char *buf, size_t n);
 	void		*ctx;
+	/* Header lines ("Name: value\r\n" each) that every answer to this
+	 * request carries besides its own (the CORS headers), or NULL. */
+	const char	*headers;
 };
 
 #endif

@@ -12,7 +12,10 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sys/stat.h>
+
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -122,6 +125,52 @@ log_msg(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* True when the file open at fd is one the log may be appended to: a
+ * regular file with no other hard link, owned by this process's user or
+ * by the owner of its directory.  A root supervisor reopens the log on
+ * SIGHUP in a directory the service's user may own: that user must not
+ * get it to append to a file of someone else (a link to a root-owned
+ * file).  Symbolic links are refused by O_NOFOLLOW before this. */
+static int
+log_file_acceptable(int fd, const char *path, char *err, size_t errlen)
+{
+	struct stat	 st, dir;
+	char		 parent[PATH_MAX];
+	const char	*slash;
+
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "log_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "log_file %s: not a regular file; "
+		    "refusing it", path);
+		return -1;
+	}
+	if (st.st_nlink > 1) {
+		snprintf(err, errlen, "log_file %s: has %lu hard links; "
+		    "refusing it (a link could lead to another file)", path,
+		    (unsigned long)st.st_nlink);
+		return -1;
+	}
+	if (st.st_uid == geteuid())
+		return 0;
+	slash = strrchr(path, '/');
+	if (slash == NULL)
+		snprintf(parent, sizeof(parent), ".");
+	else if (slash == path)
+		snprintf(parent, sizeof(parent), "/");
+	else
+		snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path),
+		    path);
+	if (stat(parent, &dir) == 0 && st.st_uid == dir.st_uid)
+		return 0;
+	snprintf(err, errlen, "log_file %s: owned by uid %lu, neither this "
+	    "process's user nor its directory's owner; refusing it", path,
+	    (unsigned long)st.st_uid);
+	return -1;
+}
+
 int
 log_open_file(const char *path, char *err, size_t errlen)
 {
@@ -129,10 +178,15 @@ log_open_file(const char *path, char *err, size_t errlen)
 
 	if (path == NULL || *path == '\0')
 		return 0;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-	    0640);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY |
+	    O_NOFOLLOW, 0640);
 	if (fd == -1) {
-		snprintf(err, errlen, "log_file %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "log_file %s: %s", path, errno == ELOOP ?
+		    "a symbolic link; refusing it" : strerror(errno));
+		return -1;
+	}
+	if (log_file_acceptable(fd, path, err, errlen) == -1) {
+		close(fd);
 		return -1;
 	}
 	if (fd != STDERR_FILENO) {

@@ -17,7 +17,7 @@
 #include "base/strbuf.h"
 
 /* The statuses requests are counted under; any other is "other". */
-static const int statuses[] = { 200, 400, 404, 405, 411, 413, 415, 429,
+static const int statuses[] = { 200, 400, 401, 404, 405, 411, 413, 415, 429,
     500, 503 };
 #define NSTATUS		(sizeof(statuses) / sizeof(statuses[0]))
 
@@ -28,7 +28,9 @@ static const double buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 
 static const char *const endpoint_names[ME_COUNT] = {
 	[ME_RESET] = "reset", [ME_RECOVER] = "recover", [ME_HEALTH] = "health",
-	[ME_NOT_FOUND] = "not_found",
+	[ME_NOT_FOUND] = "not_found", [ME_AUTH_CHECK] = "auth_check",
+	[ME_TOKEN] = "token", [ME_INTROSPECT] = "introspect",
+	[ME_REVOKE] = "revoke",
 };
 
 /* One worker slot.  Times are kept in microseconds, as integers, so
@@ -41,6 +43,7 @@ struct slot {
 	uint64_t	db_unavailable, db_error;
 	uint64_t	db_reconnects, db_reruns;
 	uint64_t	attempt_limited;
+	uint64_t	client_unkeyed;
 };
 
 static struct slot	*region;	/* every slot; NULL when off */
@@ -151,6 +154,13 @@ void
 metrics_attempt_limited(void)
 {
 	COUNT(attempt_limited);
+}
+
+void
+metrics_client_unkeyed(void)
+{
+	if (mine != NULL)
+		add(&mine->client_unkeyed, 1);
 }
 
 void
@@ -283,6 +293,9 @@ metrics_expose(struct textbuf *t)
 	counter(t, "account_reset_attempt_limit_refusals_total", "Requests "
 	    "refused with 429 by the failed-code attempt limit.",
 	    s.attempt_limited);
+	counter(t, "account_reset_requests_unkeyed_total", "Requests no client "
+	    "key could be found for (no usable address): no limit per client "
+	    "applied to them.", s.client_unkeyed);
 	counter(t, "account_reset_worker_restarts_total", "Workers that died "
 	    "in service and were replaced.", g.restarts);
 	textbuf_printf(t, "# HELP account_reset_workers Worker processes: "

@@ -18,7 +18,8 @@
 
 /* The endpoints requests are counted by (the route table names one per
  * row; ME_NOT_FOUND is the 404 of a path no row names). */
-enum metrics_endpoint { ME_RESET, ME_RECOVER, ME_HEALTH, ME_NOT_FOUND, ME_COUNT };
+enum metrics_endpoint { ME_RESET, ME_RECOVER, ME_HEALTH, ME_NOT_FOUND,
+    ME_AUTH_CHECK, ME_TOKEN, ME_INTROSPECT, ME_REVOKE, ME_COUNT };
 
 /* Maps the region for nslots workers.  Returns 0, or -1 (logged). */
 int metrics_init(int nslots);
@@ -39,6 +40,8 @@ void metrics_db_reconnect(void);
 void metrics_db_rerun(void);
 /* A request refused by the attempt limit (429). */
 void metrics_attempt_limited(void);
+/* A request without a client key: no limit per client applied to it. */
+void metrics_client_unkeyed(void);
 /* Supervisor: a worker that died in service was replaced. */
 void metrics_worker_restarted(void);
 /* Supervisor: the workers configured and alive now (the gauges). */

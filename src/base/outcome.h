@@ -21,6 +21,11 @@ enum api_error {
 	API_INVALID_EMAIL,		/* 400 invalid_email (recover) */
 	API_NOT_FOUND,			/* 404 not_found: no endpoint at that path */
 	API_GET_ONLY,			/* 405 method_not_allowed, Allow: GET, HEAD */
+	API_TOKEN_MISSING,		/* 401 unauthorized, WWW-Authenticate: Bearer */
+	API_INVALID_TOKEN,		/* 401 invalid_token (RFC 6750 3.1) */
+	API_INVALID_GRANT,		/* 400 invalid_grant (RFC 6749 5.2) */
+	API_UNSUPPORTED_GRANT_TYPE,	/* 400 unsupported_grant_type */
+	API_INVALID_CLIENT,		/* 401 invalid_client, WWW-Authenticate: Basic */
 	API_ERROR_COUNT
 };
 

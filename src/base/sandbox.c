@@ -79,11 +79,20 @@ static const int plain[] = {
 #define SOCK_TYPE_MASK	0xf
 #endif
 
+/* Set by sandbox_unix_only(): no IPv4 or IPv6 socket at all. */
+static int	unix_only;
+
+void
+sandbox_unix_only(int on)
+{
+	unix_only = on;
+}
+
 static void
 add_conditional(scmp_filter_ctx ctx, int *bad)
 {
 	static const int	families[] = { AF_UNIX, AF_INET, AF_INET6 };
-	size_t			i;
+	size_t			i, nfamilies = unix_only ? 1 : 3;
 
 	/* Files: read-only, never created or truncated. */
 	ALLOW(ctx, bad, SCMP_SYS(openat), 1, SCMP_A2(SCMP_CMP_MASKED_EQ,
@@ -98,7 +107,7 @@ add_conditional(scmp_filter_ctx ctx, int *bad)
 	ALLOW(ctx, bad, SCMP_SYS(mremap), 0);
 	/* Sockets: the database's families, stream (the database) or
 	 * datagram (the resolver, for a database named by host name). */
-	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+	for (i = 0; i < nfamilies; i++) {
 		ALLOW(ctx, bad, SCMP_SYS(socket), 2,
 		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]),
 		    SCMP_A1(SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_STREAM));
@@ -184,6 +193,12 @@ sandbox_enter_mailer(void)
 }
 
 #else
+
+void
+sandbox_unix_only(int on)
+{
+	(void)on;
+}
 
 enum sandbox_state
 sandbox_enter(void)

@@ -15,6 +15,12 @@ enum sandbox_state {
 	SANDBOX_FAILED,		/* the kernel refused it */
 };
 
+/* From the next sandbox_enter*() on (on = 1): sockets of AF_UNIX only,
+ * no IPv4 or IPv6 socket at all, for a process whose database (and
+ * relay) is reached through a Unix socket: a subverted process then
+ * cannot open a network connection (issue 19, point 5). */
+void sandbox_unix_only(int on);
+
 /* Sets NO_NEW_PRIVS and installs the filter. */
 enum sandbox_state sandbox_enter(void);
 

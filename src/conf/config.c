@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/clients.h"
 #include "conf/config.h"
 #include "base/number.h"
 
@@ -29,7 +30,7 @@
 
 enum key_kind { KEY_LONG, KEY_ULONG, KEY_SIZE, KEY_INT, KEY_TEXT, KEY_PATH,
     KEY_ENGINE, KEY_BOOL, KEY_PROXIES, KEY_HEADER, KEY_OPT_PATH,
-    KEY_HOSTS };
+    KEY_HOSTS, KEY_ORIGINS };
 
 struct key {
 	const char	*name;
@@ -70,6 +71,9 @@ static const struct key keys[] = {
 	K("recover_window", KEY_LONG, recover_window, 10, 86400),
 	K("recover_account_interval", KEY_LONG, recover_account_interval, 0, 86400),
 	K("recover_account_daily_limit", KEY_INT, recover_account_daily_limit, 1, 1000),
+	K("recover_network_limit", KEY_INT, recover_network_limit, 0, 100000000),
+	K("recover_account_daily_ceiling", KEY_INT, recover_account_daily_ceiling, 1, 10000),
+	K("notify_domain_daily_limit", KEY_INT, notify_domain_daily_limit, 1, 1000000),
 	K("recover_retention", KEY_LONG, recover_retention, 86400, 31536000),
 	K("notify_unknown_recipients", KEY_BOOL, notify_unknown_recipients, 0, 0),
 	K("reset_url", KEY_TEXT, reset_url, 0, 0),
@@ -81,9 +85,17 @@ static const struct key keys[] = {
 	K("smtp_ca_file", KEY_OPT_PATH, smtp_ca_file, 0, 0),
 	K("smtp_connect_timeout", KEY_LONG, smtp_connect_timeout, 1, 600),
 	K("smtp_timeout", KEY_LONG, smtp_timeout, 1, 3600),
+	K("mailer_mysql_option_file", KEY_OPT_PATH, mailer_mysql_option_file, 0, 0),
+	K("mailer_mysql_option_group", KEY_TEXT, mailer_mysql_option_group, 0, 0),
+	K("mailer_log_file", KEY_OPT_PATH, mailer_log_file, 0, 0),
 	K("mailer_max_attempts", KEY_INT, mailer_max_attempts, 1, 100),
 	K("mailer_backoff", KEY_LONG, mailer_backoff, 1, 86400),
 	K("mailer_poll_interval", KEY_LONG, mailer_poll_interval, 1, 3600),
+	K("mailer_min_row_ms", KEY_LONG, mailer_min_row_ms, 0, 10000),
+	K("cors_origins", KEY_ORIGINS, cors_origins, 0, 0),
+	K("introspection_clients_file", KEY_OPT_PATH, introspection_clients_file,
+	    0, 0),
+	K("token_attempt_limit", KEY_INT, token_attempt_limit, 0, 1000000),
 };
 
 const char *
@@ -137,6 +149,9 @@ config_defaults(struct config *cfg)
 	cfg->recover_window = 3600;
 	cfg->recover_account_interval = 60;
 	cfg->recover_account_daily_limit = 5;
+	cfg->recover_account_daily_ceiling = 20;
+	cfg->recover_network_limit = 100;
+	cfg->notify_domain_daily_limit = 100;
 	cfg->recover_retention = 604800;
 	snprintf(cfg->mail_template_dir, sizeof(cfg->mail_template_dir),
 	    "%s/account-reset/mail", SYSCONFDIR);
@@ -144,9 +159,13 @@ config_defaults(struct config *cfg)
 	cfg->smtp_require_tls = 1;
 	cfg->smtp_connect_timeout = 10;
 	cfg->smtp_timeout = 60;
+	snprintf(cfg->mailer_mysql_option_group,
+	    sizeof(cfg->mailer_mysql_option_group), "account-reset-mailer");
 	cfg->mailer_max_attempts = 8;
 	cfg->mailer_backoff = 30;
 	cfg->mailer_poll_interval = 2;
+	cfg->mailer_min_row_ms = 50;
+	cfg->token_attempt_limit = 10;
 }
 
 /* Printable ASCII without the JSON-special '"' and '\\': the value is
@@ -271,6 +290,59 @@ parse_db_hosts(const char *value, struct db_hosts *hosts)
 	return NULL;
 }
 
+/*
+ * cors_origins: exact origins (scheme://host[:port], lower case, no path),
+ * separated by spaces or commas, stored one space apart.  "*" and "null"
+ * are refused: an allow-list names the sites it trusts.
+ */
+static const char *
+parse_origins(const char *value, char *out, size_t outlen)
+{
+	const char	*p = value, *host;
+	size_t		 n, used = 0, i;
+	int		 colon;
+
+	out[0] = '\0';
+	for (;;) {
+		p += strspn(p, " \t,");
+		if (*p == '\0')
+			return NULL;
+		n = strcspn(p, " \t,");
+		if ((n == 1 && *p == '*') || (n == 4 && memcmp(p, "null", 4) == 0))
+			return "lists exact origins such as https://app.example; "
+			    "\"*\" and \"null\" are not allowed";
+		if (n > 8 && memcmp(p, "https://", 8) == 0)
+			host = p + 8;
+		else if (n > 7 && memcmp(p, "http://", 7) == 0)
+			host = p + 7;
+		else
+			return "each origin must start with http:// or https://";
+		colon = 0;
+		for (i = (size_t)(host - p); i < n; i++) {
+			if (p[i] == ':' && !colon)
+				colon = 1;
+			else if (colon ? !(p[i] >= '0' && p[i] <= '9') :
+			    !((p[i] >= 'a' && p[i] <= 'z') ||
+			    (p[i] >= '0' && p[i] <= '9') || p[i] == '.' ||
+			    p[i] == '-'))
+				return "each origin is scheme://host[:port] in "
+				    "lower case, without a path or a slash";
+		}
+		if (p[n - 1] == ':')
+			return "an origin's port is empty";
+		if (*host == ':')
+			return "an origin names no host";
+		if (used + n + 2 > outlen)
+			return "too long";
+		if (used > 0)
+			out[used++] = ' ';
+		memcpy(out + used, p, n);
+		used += n;
+		out[used] = '\0';
+		p += n;
+	}
+}
+
 /* Stores one value; returns NULL or what is wrong with it. */
 static const char *
 set_key(struct config *cfg, const struct key *k, const char *value)
@@ -320,6 +392,8 @@ set_key(struct config *cfg, const struct key *k, const char *value)
 		return header_to_cgi(value, field, CONFIG_STR_MAX);
 	case KEY_HOSTS:
 		return parse_db_hosts(value, (struct db_hosts *)(void *)field);
+	case KEY_ORIGINS:
+		return parse_origins(value, field, CONFIG_STR_MAX);
 	case KEY_TEXT:
 	case KEY_PATH:
 	case KEY_OPT_PATH:
@@ -434,6 +508,31 @@ config_parse(const char *text, size_t len, struct config *cfg, char *err,
 	return 0;
 }
 
+/* An option file named by key in the file path: it must exist, and
+ * others may neither read nor write it.  0, or -1 with what is wrong in
+ * err. */
+static int
+check_option_file(const char *path, const char *key, const char *file,
+    char *err, size_t errlen)
+{
+	struct stat	st;
+
+	if (stat(file, &st) == -1) {
+		snprintf(err, errlen, "%s: key '%s': %s: %s", path, key, file,
+		    strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) {
+		snprintf(err, errlen, "%s: key '%s': %s has mode %04o: %s by "
+		    "%s; refusing it (chmod 0640 or 0600)", path, key, file,
+		    (unsigned)(st.st_mode & 07777),
+		    st.st_mode & (S_IWOTH | S_IWGRP) ? "writable" : "readable",
+		    st.st_mode & (S_IROTH | S_IWOTH) ? "others" : "its group");
+		return -1;
+	}
+	return 0;
+}
+
 int
 config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 {
@@ -453,9 +552,14 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: not a regular file", path);
 		goto out;
 	}
-	if (st.st_mode & S_IWOTH) {
-		snprintf(err, errlen, "%s: writable by others; refusing it",
-		    path);
+	/* Whoever can write the config chooses the option file, the log
+	 * and the limits: only its owner may (as ssh refuses a key file
+	 * others can use). */
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen, "%s: mode %04o: writable by %s; refusing "
+		    "it (chmod 0640 or 0600)", path,
+		    (unsigned)(st.st_mode & 07777),
+		    st.st_mode & S_IWOTH ? "others" : "its group");
 		goto out;
 	}
 	if (st.st_size > CONFIG_FILE_MAX) {
@@ -482,17 +586,22 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, msg);
 		goto out;
 	}
-	/* The option file holds the database password: it must exist and
-	 * must not be writable by others. */
-	if (stat(cfg->mysql_option_file, &st) == -1) {
-		snprintf(err, errlen, "%s: key 'mysql_option_file': %s: %s",
-		    path, cfg->mysql_option_file, strerror(errno));
+	/* The option files hold database passwords: each must exist, and
+	 * others may neither read nor write it (its group, the service's,
+	 * may read it). */
+	if (check_option_file(path, "mysql_option_file",
+	    cfg->mysql_option_file, err, errlen) == -1 ||
+	    (cfg->mailer_mysql_option_file[0] != '\0' &&
+	    check_option_file(path, "mailer_mysql_option_file",
+	    cfg->mailer_mysql_option_file, err, errlen) == -1))
 		goto out;
-	}
-	if (st.st_mode & S_IWOTH) {
-		snprintf(err, errlen, "%s: key 'mysql_option_file': %s is "
-		    "writable by others; refusing it", path,
-		    cfg->mysql_option_file);
+	/* The introspection callers are read now, while privileged, like
+	 * the rest of the configuration (a reload reads them again). */
+	if (cfg->introspection_clients_file[0] != '\0' &&
+	    clients_load(cfg->introspection_clients_file,
+	    &cfg->introspection_clients, msg, sizeof(msg)) == -1) {
+		snprintf(err, errlen, "%s: key 'introspection_clients_file': %s",
+		    path, msg);
 		goto out;
 	}
 	rc = 0;

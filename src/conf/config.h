@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "base/client.h"
+#include "conf/clients.h"
 #include "password/pbkdf2.h"
 
 #define CONFIG_STR_MAX	256
@@ -53,7 +54,10 @@ struct config {
 	int			recover_limit;		/* requests per client and window, 0 = off */
 	long			recover_window;		/* seconds */
 	long			recover_account_interval; /* seconds between mails to one account */
-	int			recover_account_daily_limit; /* mails per account and 24 h */
+	int			recover_account_daily_limit; /* mails per account, client and 24 h */
+	int			recover_account_daily_ceiling; /* mails per account and 24 h */
+	int			recover_network_limit;	/* per /24 or /48 and window */
+	int			notify_domain_daily_limit; /* notices per domain and 24 h */
 	long			recover_retention;	/* seconds until addresses are wiped */
 	int			notify_unknown_recipients; /* 1: mail unknown addresses */
 	char			reset_url[CONFIG_STR_MAX];	/* "" until set */
@@ -65,9 +69,23 @@ struct config {
 	char			smtp_ca_file[CONFIG_STR_MAX];	/* "" = the system's */
 	long			smtp_connect_timeout;	/* seconds */
 	long			smtp_timeout;		/* seconds, a whole message */
+	/* The mailer's own database user and log ("" = the responder's
+	 * option file and group; stderr). */
+	char			mailer_mysql_option_file[CONFIG_STR_MAX];
+	char			mailer_mysql_option_group[CONFIG_STR_MAX];
+	char			mailer_log_file[CONFIG_STR_MAX];
 	int			mailer_max_attempts;
 	long			mailer_backoff;		/* seconds, first retry */
 	long			mailer_poll_interval;	/* seconds, idle daemon */
+	long			mailer_min_row_ms;	/* ms a row costs at least */
+	/* The browser front ends on other origins (CORS), one space apart;
+	 * "" (the default): the same origin only. */
+	char			cors_origins[CONFIG_STR_MAX];
+	/* The token endpoints (issue 21). */
+	char			introspection_clients_file[CONFIG_STR_MAX]; /* "" = none */
+	struct introspection_clients introspection_clients; /* read from it */
+	int			token_attempt_limit;	/* failed refreshes/introspections per
+							 * attempt_window, 0 = off */
 };
 
 /* The file used when neither --config nor ACCOUNT_RESET_CONFIG names one. */

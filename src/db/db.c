@@ -18,6 +18,8 @@
  */
 #include "ac-config.h"
 
+#include <sys/socket.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -452,6 +454,26 @@ dbi_with_reruns(struct db *db, enum db_result (*once)(struct db *, void *),
 		metrics_db_rerun();
 		memcpy(db->rerun_error, db->last_error, sizeof(db->rerun_error));
 	}
+}
+
+int
+db_unix_only(const struct db *db)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	int			 i;
+	my_socket		 fd;
+
+	if (db->cfg->db_hosts.n > 0) {
+		for (i = 0; i < db->cfg->db_hosts.n; i++)
+			if (db->cfg->db_hosts.host[i].name[0] != '/')
+				return 0;
+		return 1;
+	}
+	if (db->conn == NULL || (fd = mysql_get_socket(db->conn)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return 0;
+	return ss.ss_family == AF_UNIX;
 }
 
 enum db_result

@@ -29,6 +29,12 @@ void		 db_free(struct db *db);
  * loaded what it needs).  DB_OK or DB_UNAVAILABLE. */
 enum db_result db_open(struct db *db);
 
+/* True when every way this handle may connect is a Unix socket: every
+ * db_hosts entry is a path, or, without db_hosts, the open connection
+ * is a Unix socket (the option file's choice, which a reconnect makes
+ * again).  0 when a TCP connection may be needed, or when unknown. */
+int db_unix_only(const struct db *db);
+
 /* Loads every authentication plugin the client library has (those not
  * installed are skipped), so that a first connection made inside the
  * sandbox, which maps no new code, finds the one the server asks for. */

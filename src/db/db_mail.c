@@ -12,6 +12,7 @@
 
 enum {
 	RECOVER_COUNT,
+	RECOVER_COUNT_NET,
 	RECOVER_ENQUEUE,
 	CLAIM,
 	LEASED,
@@ -31,6 +32,16 @@ enum {
 	NSTMTS
 };
 
+/* An address column or value x normalised in SQL: the local part lower
+ * case and cut at the first '+', without dots for gmail.com and
+ * googlemail.com (which ignore them), then '@' and the domain lower case. */
+#define NORM_LOCAL(x) \
+	"LOWER(SUBSTRING_INDEX(SUBSTRING_INDEX(" x ", '@', 1), '+', 1))"
+#define NORM_ADDRESS(x) \
+	"CONCAT(IF(LOWER(SUBSTRING_INDEX(" x ", '@', -1)) IN ('gmail.com', " \
+	"'googlemail.com'), REPLACE(" NORM_LOCAL(x) ", '.', ''), " \
+	NORM_LOCAL(x) "), '@', LOWER(SUBSTRING_INDEX(" x ", '@', -1)))"
+
 static const struct stmt_def stmts[NSTMTS] = {
 	/* The client's rows in the window, and when the oldest leaves it
 	 * (Retry-After).  A plain consistent read: no locks (docs/MAILER.md
@@ -40,11 +51,18 @@ static const struct stmt_def stmts[NSTMTS] = {
 	    "UTC_TIMESTAMP(6), MIN(created_at) + INTERVAL ? SECOND) / 1000000), "
 	    "1) FROM mail_queue WHERE client_key = ? AND created_at > "
 	    "UTC_TIMESTAMP(6) - INTERVAL ? SECOND", 3, 2 },
+	/* The same for the client's network (an IPv4 /24, an IPv6 /48). */
+	[RECOVER_COUNT_NET] = {
+	    "SELECT COUNT(*), COALESCE(CEIL(TIMESTAMPDIFF(MICROSECOND, "
+	    "UTC_TIMESTAMP(6), MIN(created_at) + INTERVAL ? SECOND) / 1000000), "
+	    "1) FROM mail_queue WHERE client_net = ? AND created_at > "
+	    "UTC_TIMESTAMP(6) - INTERVAL ? SECOND", 3, 2 },
 	/* One INSERT answers every valid recover request; no user lookup. */
 	[RECOVER_ENQUEUE] = {
-	    "INSERT INTO mail_queue (request_id, client_key, email, locale, "
-	    "created_at, enqueued_at, due_at) VALUES (?, ?, ?, ?, "
-	    "UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))", 4, 0 },
+	    "INSERT INTO mail_queue (request_id, client_key, client_net, "
+	    "fair_rank, email, locale, created_at, enqueued_at, due_at) VALUES "
+	    "(?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), "
+	    "UTC_TIMESTAMP(6))", 6, 0 },
 	/* A lease: the row is the mailer's until due_at, then anyone's. */
 	/* id = LAST_INSERT_ID(id): the session learns which row it took,
 	 * without an index on lease_token. */
@@ -53,27 +71,44 @@ static const struct stmt_def stmts[NSTMTS] = {
 	    "due_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, "
 	    "id = LAST_INSERT_ID(id) "
 	    "WHERE state = 'queued' AND due_at <= UTC_TIMESTAMP(6) "
-	    "ORDER BY due_at LIMIT 1", 2, 0 },
+	    "ORDER BY fair_rank, due_at LIMIT 1", 2, 0 },
 	[LEASED] = {
 	    "SELECT id, attempts, TIMESTAMPDIFF(SECOND, enqueued_at, "
-	    "UTC_TIMESTAMP(6)), request_id FROM mail_queue "
-	    "WHERE id = LAST_INSERT_ID() AND lease_token = ?", 1, 4 },
+	    "UTC_TIMESTAMP(6)), request_id, client_key FROM mail_queue "
+	    "WHERE id = LAST_INSERT_ID() AND lease_token = ?", 1, 5 },
 	[LEASED_ADDRESS] = {
 	    "SELECT COALESCE(email, ''), locale FROM mail_queue WHERE id = ?", 1, 2 },
 	/* The account's row lock serialises every mailer deciding about
 	 * this account, so the caps hold across mailers. */
 	[USER_LOCK] = {
 	    "SELECT id, email FROM users WHERE email = ? FOR UPDATE", 1, 2 },
+	/* The account's mails of the last day: those this row's client
+	 * asked for, whether one of those is within the interval, and all
+	 * of them (the ceiling).  Counting the interval and the daily limit
+	 * per client is what keeps one client from using up the owner's
+	 * budget (issue 19, point 2). */
 	[CAPS_USER] = {
-	    "SELECT COUNT(*), COALESCE(MAX(reserved_at) > UTC_TIMESTAMP(6) - "
-	    "INTERVAL ? SECOND, 0) FROM mail_queue WHERE user_id = ? AND "
+	    "SELECT COALESCE(SUM(client_key = ?), 0), COALESCE(MAX(client_key "
+	    "= ? AND reserved_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND), 0), "
+	    "COUNT(*) FROM mail_queue WHERE user_id = ? AND "
 	    "reserved_at > UTC_TIMESTAMP(6) - INTERVAL 1 DAY AND "
-	    "state IN ('queued', 'sent') AND id <> ?", 3, 2 },
+	    "state IN ('queued', 'sent') AND id <> ?", 5, 3 },
+	/* Notices to unknown addresses of the last day in the address's
+	 * domain: those to the same normalised address, whether one of
+	 * those is within the interval, and all of them (the domain cap).
+	 * Normalised: lower case, the +tag cut, dots dropped for Gmail, so
+	 * victim+1@ ... victim+8@ are one mailbox (issue 19, point 4). */
 	[CAPS_ADDRESS] = {
-	    "SELECT COUNT(*), COALESCE(MAX(reserved_at) > UTC_TIMESTAMP(6) - "
-	    "INTERVAL ? SECOND, 0) FROM mail_queue WHERE user_id IS NULL AND "
-	    "reserved_at > UTC_TIMESTAMP(6) - INTERVAL 1 DAY AND email = ? "
-	    "AND state IN ('queued', 'sent') AND id <> ?", 3, 2 },
+	    "SELECT COALESCE(SUM(" NORM_ADDRESS("q.email") " = "
+	    NORM_ADDRESS("p.a") "), 0), COALESCE(MAX(" NORM_ADDRESS("q.email")
+	    " = " NORM_ADDRESS("p.a") " AND q.reserved_at > UTC_TIMESTAMP(6) - "
+	    "INTERVAL ? SECOND), 0), COUNT(*) FROM mail_queue q JOIN (SELECT "
+	    "CAST(? AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_unicode_ci "
+	    "AS a) p WHERE "
+	    "q.user_id IS NULL AND q.reserved_at > UTC_TIMESTAMP(6) - "
+	    "INTERVAL 1 DAY AND SUBSTRING_INDEX(q.email, '@', -1) = "
+	    "SUBSTRING_INDEX(p.a, '@', -1) AND q.state IN ('queued', 'sent') "
+	    "AND q.id <> ?", 3, 3 },
 	[CODE] = {
 	    "INSERT INTO reset_codes (user_id, code_sha256, created_at, "
 	    "expires_at) VALUES (?, ?, UTC_TIMESTAMP(6), "
@@ -99,9 +134,10 @@ static const struct stmt_def stmts[NSTMTS] = {
 	    "smtp_status = NULLIF(?, 0), lease_token = NULL "
 	    "WHERE id = ? AND lease_token = ?", 4, 0 },
 	[WIPE] = {
-	    "UPDATE mail_queue SET email = NULL, client_key = '' WHERE "
-	    "created_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND AND "
-	    "(email IS NOT NULL OR client_key <> '') LIMIT 500", 1, 0 },
+	    "UPDATE mail_queue SET email = NULL, client_key = '', client_net = '' "
+	    "WHERE created_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND AND "
+	    "(email IS NOT NULL OR client_key <> '' OR client_net <> '') "
+	    "LIMIT 500", 1, 0 },
 	[STATE_COUNT] = {
 	    "SELECT COUNT(*), COALESCE(MAX(TIMESTAMPDIFF(SECOND, enqueued_at, "
 	    "UTC_TIMESTAMP(6))), 0) FROM mail_queue WHERE state = ?", 1, 2 },
@@ -112,31 +148,57 @@ static const struct stmt_def stmts[NSTMTS] = {
 	    "WHERE id = ? AND state <> 'queued' AND email IS NOT NULL", 1, 0 },
 };
 
-enum db_result
-db_recover_enqueue(struct db *db, const char *request_id,
-    const char *client_key, const char *email, const char *locale,
-    long window, int limit, int *limited, long *retry_after)
+/* Whether key has limit rows or more in the window (per stmt); *left
+ * gets when the oldest leaves it, *count how many there are (also with
+ * the limit off, for the fair order). */
+static enum db_result
+over_limit(struct db *db, int stmt, const char *key, long window, int limit,
+    int *over, long *retry_after, unsigned long long *count)
 {
 	long long		 w = window, left = 1;
-	unsigned long long	 count = 0;
+	struct val		 in[] = { I64(&w), TEXT_IN(key), I64(&w) };
+	struct val		 out[] = { U64(count), I64(&left) };
+	enum db_result		 rc;
+
+	*over = 0;
+	*count = 0;
+	if (key[0] == '\0')
+		return DB_OK;
+	rc = dbi_statement(db, &stmts[stmt], in, NELEM(in), out, NELEM(out),
+	    NULL);
+	if (rc == DB_OK && limit > 0 && *count >= (unsigned long long)limit) {
+		*over = 1;
+		*retry_after = left > 0 ? (long)left : 1;
+	}
+	return rc;
+}
+
+enum db_result
+db_recover_enqueue(struct db *db, const char *request_id,
+    const char *client_key, const char *client_net, const char *email,
+    const char *locale, long window, int limit, int net_limit, int *limited,
+    long *retry_after)
+{
+	unsigned long long	 n_key = 0, n_net = 0, rank;
 	struct val		 in[] = { TEXT_IN(request_id), TEXT_IN(client_key),
-				    TEXT_IN(email), TEXT_IN(locale) };
-	struct val		 cnt_in[] = { I64(&w), TEXT_IN(client_key), I64(&w) };
-	struct val		 cnt_out[] = { U64(&count), I64(&left) };
+				    TEXT_IN(client_net), U64(&rank), TEXT_IN(email),
+				    TEXT_IN(locale) };
 	enum db_result		 rc;
 
 	*limited = 0;
-	if (limit > 0 && client_key[0] != '\0') {
-		rc = dbi_statement(db, &stmts[RECOVER_COUNT], cnt_in,
-		    NELEM(cnt_in), cnt_out, NELEM(cnt_out), NULL);
-		if (rc != DB_OK)
-			return rc;
-		if (count >= (unsigned long long)limit) {
-			*limited = 1;
-			*retry_after = left > 0 ? (long)left : 1;
-			return DB_OK;
-		}
-	}
+	rc = over_limit(db, RECOVER_COUNT, client_key, window, limit, limited,
+	    retry_after, &n_key);
+	if (rc != DB_OK || *limited)
+		return rc;
+	rc = over_limit(db, RECOVER_COUNT_NET, client_net, window, net_limit,
+	    limited, retry_after, &n_net);
+	if (rc != DB_OK || *limited)
+		return rc;
+	/* Fair order (issue 19, point 3): the rows its network (or, with
+	 * none, its client) queued in the window before this one.  The
+	 * mailer takes due rows by this rank first, so everyone's first
+	 * request goes before a flood's second. */
+	rank = client_net[0] != '\0' ? n_net : n_key;
 	return dbi_statement(db, &stmts[RECOVER_ENQUEUE], in, NELEM(in), NULL,
 	    0, NULL);
 }
@@ -150,7 +212,8 @@ db_mail_claim(struct db *db, long lease_seconds, struct mail_job *job)
 	struct val		 lease_in[] = { TEXT_IN(job->lease) };
 	struct val		 lease_out[] = { U64(&job->id), U64(&job->attempts),
 				    I64(&job->age),
-				    TEXT_OUT(job->request_id, sizeof(job->request_id)) };
+				    TEXT_OUT(job->request_id, sizeof(job->request_id)),
+				    TEXT_OUT(job->client_key, sizeof(job->client_key)) };
 	struct val		 addr_in[] = { U64(&job->id) };
 	struct val		 addr_out[] = {
 				    TEXT_OUT(job->email, sizeof(job->email)),
@@ -178,7 +241,7 @@ struct reserve_args {
 	const struct mail_job	*job;
 	const char		*code_sha256;
 	long long		 code_ttl, interval;
-	int			 daily_limit;
+	int			 daily_limit, ceiling;
 	char			*rcpt;
 	size_t			 rcptlen;
 	unsigned long long	 user_id;
@@ -191,15 +254,17 @@ static enum db_result
 reserve_account_once(struct db *db, void *arg)
 {
 	struct reserve_args	*a = arg;
-	unsigned long long	 count = 0, id = a->job->id, n = 0;
+	unsigned long long	 count = 0, total = 0, id = a->job->id, n = 0;
 	unsigned long long	*user_id = &a->user_id;
 	long long		 recent = 0;
 	struct val		 lock_in[] = { TEXT_IN(a->job->email) };
 	struct val		 lock_out[] = { U64(user_id),
 				    TEXT_OUT(a->rcpt, a->rcptlen) };
-	struct val		 caps_in[] = { I64(&a->interval), U64(user_id),
-				    U64(&id) };
-	struct val		 caps_out[] = { U64(&count), I64(&recent) };
+	struct val		 caps_in[] = { TEXT_IN(a->job->client_key),
+				    TEXT_IN(a->job->client_key), I64(&a->interval),
+				    U64(user_id), U64(&id) };
+	struct val		 caps_out[] = { U64(&count), I64(&recent),
+				    U64(&total) };
 	struct val		 code_in[] = { U64(user_id),
 				    TEXT_IN(a->code_sha256), I64(&a->code_ttl) };
 	struct val		 res_in[] = { U64(user_id), U64(&id),
@@ -219,7 +284,8 @@ reserve_account_once(struct db *db, void *arg)
 	    NELEM(caps_out), NULL);
 	if (rc != DB_OK)
 		return rc;
-	if (recent || count >= (unsigned long long)a->daily_limit) {
+	if (recent || count >= (unsigned long long)a->daily_limit ||
+	    total >= (unsigned long long)a->ceiling) {
 		a->result = RESERVE_SUPPRESSED;
 		return DB_OK;	/* the caller records it */
 	}
@@ -238,11 +304,12 @@ reserve_account_once(struct db *db, void *arg)
 enum db_result
 db_mail_reserve_account(struct db *db, const struct mail_job *job,
     const char *code_sha256, long code_ttl, long interval, int daily_limit,
-    char *rcpt, size_t rcptlen, unsigned long long *user_id_out,
+    int ceiling, char *rcpt, size_t rcptlen, unsigned long long *user_id_out,
     enum mail_reserve *result)
 {
 	struct reserve_args	a = { job, code_sha256, code_ttl, interval,
-				    daily_limit, rcpt, rcptlen, 0, RESERVE_LOST };
+				    daily_limit, ceiling, rcpt, rcptlen, 0,
+				    RESERVE_LOST };
 	enum db_result		rc;
 
 	rc = dbi_transaction(db, reserve_account_once, &a);
@@ -255,13 +322,15 @@ db_mail_reserve_account(struct db *db, const struct mail_job *job,
 
 enum db_result
 db_mail_reserve_address(struct db *db, const struct mail_job *job,
-    long interval, int daily_limit, enum mail_reserve *result)
+    long interval, int daily_limit, int domain_limit,
+    enum mail_reserve *result)
 {
-	unsigned long long	 count = 0, id = job->id, n = 0;
+	unsigned long long	 count = 0, domain = 0, id = job->id, n = 0;
 	long long		 iv = interval, recent = 0;
 	struct val		 caps_in[] = { I64(&iv), TEXT_IN(job->email),
 				    U64(&id) };
-	struct val		 caps_out[] = { U64(&count), I64(&recent) };
+	struct val		 caps_out[] = { U64(&count), I64(&recent),
+				    U64(&domain) };
 	struct val		 res_in[] = { U64(&id), TEXT_IN(job->lease) };
 	enum db_result		 rc;
 
@@ -270,7 +339,8 @@ db_mail_reserve_address(struct db *db, const struct mail_job *job,
 	    caps_out, NELEM(caps_out), NULL);
 	if (rc != DB_OK)
 		return rc;
-	if (recent || count >= (unsigned long long)daily_limit) {
+	if (recent || count >= (unsigned long long)daily_limit ||
+	    domain >= (unsigned long long)domain_limit) {
 		*result = RESERVE_SUPPRESSED;
 		return DB_OK;
 	}

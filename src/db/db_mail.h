@@ -17,8 +17,9 @@
  * of one client may each see the count below the limit and all insert:
  * the overshoot is at most the number of requests in flight at once. */
 enum db_result db_recover_enqueue(struct db *db, const char *request_id,
-    const char *client_key, const char *email, const char *locale,
-    long window, int limit, int *limited, long *retry_after);
+    const char *client_key, const char *client_net, const char *email,
+    const char *locale, long window, int limit, int net_limit, int *limited,
+    long *retry_after);
 
 #define MAIL_LEASE_CHARS	32
 #define MAIL_EMAIL_MAX		254
@@ -31,6 +32,7 @@ struct mail_job {
 	unsigned long long	attempts;	/* this one included */
 	long long		age;		/* seconds since it was queued */
 	char			request_id[65];
+	char			client_key[65];	/* who asked; "" when none */
 	char			email[MAIL_EMAIL_MAX * 4 + 1];	/* "" when wiped */
 	char			locale[MAIL_LOCALE_MAX + 1];
 };
@@ -49,21 +51,24 @@ enum mail_reserve {
 
 /* In one transaction with the account's row locked (so that concurrent
  * mailers see each other's decisions): finds the account by the address
- * (the column's case-insensitive collation), applies the caps (a mail
- * within interval seconds, or daily_limit mails in 24 hours: suppressed),
+ * (the column's case-insensitive collation), applies the caps (for the
+ * row's client: a mail within interval seconds, or daily_limit mails in
+ * 24 hours; for everyone: ceiling mails in 24 hours: suppressed),
  * stores the code's digest valid for code_ttl seconds, and marks the row
  * as committed to a mail.  rcpt gets the address stored for the account
  * and *user_id its id. */
 enum db_result db_mail_reserve_account(struct db *db,
     const struct mail_job *job, const char *code_sha256, long code_ttl,
-    long interval, int daily_limit, char *rcpt, size_t rcptlen,
+    long interval, int daily_limit, int ceiling, char *rcpt, size_t rcptlen,
     unsigned long long *user_id, enum mail_reserve *result);
 
-/* The same caps for a notice to an address with no account (counted by
- * the address; not serialised across mailers). */
+/* The caps for a notice to an address with no account: interval and
+ * daily_limit counted by the address normalised (lower case, no +tag, no
+ * dots for Gmail), domain_limit notices to its domain in 24 hours; not
+ * serialised across mailers. */
 enum db_result db_mail_reserve_address(struct db *db,
     const struct mail_job *job, long interval, int daily_limit,
-    enum mail_reserve *result);
+    int domain_limit, enum mail_reserve *result);
 
 /* Records the outcome (state "sent", "suppressed", "unknown", "failed" or
  * "expired"; smtp_status 0 for none); with end_code the code stored for

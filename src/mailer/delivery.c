@@ -6,9 +6,11 @@
  */
 #include "ac-config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -21,7 +23,7 @@
 #include "mailer/mailmsg.h"
 #include "password/token.h"
 
-#define LINK_MAX	(CONFIG_STR_MAX + CODE_CHARS + 8)
+#define LINK_MAX	(CONFIG_STR_MAX + CODE_CHARS + 64)
 
 /* The delay before attempt n + 1: mailer_backoff doubled for each
  * attempt made, capped at a day, with "equal jitter" (half fixed, half
@@ -90,10 +92,11 @@ send_and_record(struct mailer *m, const struct mail_job *job,
 {
 	const struct config	*cfg = &m->setup->cfg;
 	enum smtp_outcome	 out;
-	char			 detail[300];
+	char			 detail[300], why[320];
 	long			 status = 0, delay;
 	int			 lost = 0;
 
+	m->row_sent = 1;
 	out = smtp_send(m->setup->smtp, rcpt, msg, len, &status, detail,
 	    sizeof(detail));
 	if (out == SMTP_SENT) {
@@ -106,13 +109,16 @@ send_and_record(struct mailer *m, const struct mail_job *job,
 		record(m, job, "failed", user_id, status, 1, detail);
 		return;
 	}
+	/* Said as such in the log: not the relay's 220 to STARTTLS. */
+	snprintf(why, sizeof(why), "%s%s", out == SMTP_TLS_FAILED ?
+	    "TLS failed: " : "", detail);
 	delay = retry_delay(cfg, job->attempts);
 	if (job->attempts >= (unsigned long long)cfg->mailer_max_attempts ||
 	    job->age + delay >= cfg->code_lifetime) {
 		m->given_up++;
 		record(m, job, job->attempts >= (unsigned long long)
 		    cfg->mailer_max_attempts ? "failed" : "expired", user_id,
-		    status, 1, detail);
+		    status, 1, why);
 		return;
 	}
 	m->retried++;
@@ -123,7 +129,7 @@ send_and_record(struct mailer *m, const struct mail_job *job,
 	}
 	log_msg("mail request id=%s queue_id=%llu attempt=%llu state=retry "
 	    "smtp_status=%ld retry_in=%ld detail=%s%s", job->request_id,
-	    job->id, job->attempts, status, delay, detail,
+	    job->id, job->attempts, status, delay, why,
 	    lost ? " (lease lost)" : "");
 }
 
@@ -152,6 +158,10 @@ mail_account(struct mailer *m, const struct mail_job *job)
 	sha256_hex(code, CODE_CHARS, digest);
 	rc = db_mail_reserve_account(m->db, job, digest, cfg->code_lifetime,
 	    cfg->recover_account_interval, cfg->recover_account_daily_limit,
+	    /* A ceiling below the per-client limit (an old config that
+	     * raised the limit) is the limit: old configs keep working. */
+	    cfg->recover_account_daily_ceiling > cfg->recover_account_daily_limit ?
+	    cfg->recover_account_daily_ceiling : cfg->recover_account_daily_limit,
 	    rcpt, sizeof(rcpt), &user_id, &res);
 	if (rc != DB_OK) {
 		log_msg("mail request id=%s queue_id=%llu database: %s",
@@ -172,7 +182,15 @@ mail_account(struct mailer *m, const struct mail_job *job)
 		break;
 	}
 	t = templates_pick(&m->setup->templates, job->locale, 0);
-	snprintf(link, sizeof(link), "%s#code=%s", cfg->reset_url, code);
+	/* The pages read lang= from the fragment too (README, "The pages"):
+	 * the language part of the request's locale, a checked tag. */
+	if (job->locale[0] != '\0')
+		snprintf(link, sizeof(link), "%s#code=%s&lang=%.*s",
+		    cfg->reset_url, code, (int)strcspn(job->locale, "-"),
+		    job->locale);
+	else
+		snprintf(link, sizeof(link), "%s#code=%s", cfg->reset_url,
+		    code);
 	v.code = code;
 	v.reset_link = link;
 	v.minutes = cfg->code_lifetime / 60;
@@ -196,7 +214,8 @@ unknown:
 		goto out;
 	}
 	rc = db_mail_reserve_address(m->db, job, cfg->recover_account_interval,
-	    cfg->recover_account_daily_limit, &res);
+	    cfg->recover_account_daily_limit, cfg->notify_domain_daily_limit,
+	    &res);
 	if (rc != DB_OK || res == RESERVE_LOST) {
 		log_msg("mail request id=%s queue_id=%llu %s", job->request_id,
 		    job->id, rc != DB_OK ? db_last_error(m->db) : "lease lost");
@@ -227,11 +246,59 @@ out:
 	OPENSSL_cleanse(digest, sizeof(digest));
 }
 
+static long
+ms_since(const struct timespec *start)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - start->tv_sec) * 1000 +
+	    (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+/*
+ * The observable cost of a looked-up row must not tell whether its
+ * address has an account (issue 19, point 1): an attacker who queues
+ * own1, victim, own2 times the gap between the two mails they receive.
+ * A row that went to the relay keeps its time, which is remembered; any
+ * other row (no account, capped) sleeps until it has taken as long as a
+ * send drawn at random from the last ROW_COST_SAMPLES, so the two kinds
+ * of row take time from the same distribution.  Every row takes at
+ * least mailer_min_row_ms.
+ */
+static void
+pad_row(struct mailer *m, const struct timespec *start)
+{
+	long		 took = ms_since(start), want;
+	unsigned	 pick = 0;
+	struct timespec	 pause;
+
+	want = m->setup->cfg.mailer_min_row_ms;
+	if (m->row_sent) {
+		m->send_ms[m->next_send_ms] = took;
+		m->next_send_ms = (m->next_send_ms + 1) % ROW_COST_SAMPLES;
+		if (m->nsend_ms < ROW_COST_SAMPLES)
+			m->nsend_ms++;
+	} else if (m->nsend_ms > 0) {
+		if (RAND_bytes((unsigned char *)&pick, sizeof(pick)) != 1)
+			pick = 0;
+		if (m->send_ms[pick % m->nsend_ms] > want)
+			want = m->send_ms[pick % m->nsend_ms];
+	}
+	if (took >= want)
+		return;
+	pause.tv_sec = (want - took) / 1000;
+	pause.tv_nsec = ((want - took) % 1000) * 1000000;
+	while (nanosleep(&pause, &pause) == -1 && errno == EINTR)
+		;
+}
+
 /* See mailer.h. */
 void
 mailer_work(struct mailer *m, struct mail_job *job)
 {
 	const struct config	*cfg = &m->setup->cfg;
+	struct timespec		 start;
 
 	if (job->email[0] == '\0' || job->age >= cfg->code_lifetime) {
 		/* Too old to be worth a code (or wiped by retention). */
@@ -240,7 +307,14 @@ mailer_work(struct mailer *m, struct mail_job *job)
 	} else if (!email_valid(job->email, strlen(job->email))) {
 		m->given_up++;
 		record(m, job, "failed", 0, 0, 0, "not an address we accept");
-	} else
+	} else {
+		/* Only rows whose address is looked up are padded: the
+		 * others tell nothing about an account. */
+		clock_gettime(CLOCK_MONOTONIC, &start);
+		m->row_sent = 0;
 		mail_account(m, job);
+		pad_row(m, &start);
+	}
 	OPENSSL_cleanse(job->email, sizeof(job->email));
+	OPENSSL_cleanse(job->client_key, sizeof(job->client_key));
 }

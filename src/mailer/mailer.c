@@ -23,6 +23,9 @@
  */
 #include "ac-config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -30,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,7 +65,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: account-reset-mailer [--config FILE] [--once]\n"
 	    "                            [--user USER] [--group GROUP] [--allow-root]\n"
-	    "       account-reset-mailer --check-config [--config FILE]\n"
+	    "       account-reset-mailer --check-config [--config FILE] [--user USER]\n"
 	    "       account-reset-mailer --version\n");
 }
 
@@ -75,7 +79,34 @@ setup_free(struct setup *s)
 	free(s);
 }
 
-/* reset_url: http(s)://..., no fragment (the code goes there), no space. */
+/* True when the host of an http:// URL (after "http://", up to a port,
+ * path, query or the end) is a loopback host: localhost, 127.0.0.0/8 or
+ * [::1].  A network attacker cannot reach those in between. */
+static int
+http_host_is_loopback(const char *url)
+{
+	const char	*h = url + 7;
+	char		 host[64];
+	size_t		 n;
+	struct in_addr	 a4;
+
+	if (h[0] == '[')
+		n = strcspn(h, "]") + 1;
+	else
+		n = strcspn(h, ":/?");
+	if (n == 0 || n >= sizeof(host))
+		return 0;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
+		return 1;
+	return inet_pton(AF_INET, host, &a4) == 1 &&
+	    (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+/* reset_url: https://..., no fragment (the code goes there), no space.
+ * http:// only for a loopback host: on plain HTTP a network attacker
+ * can inject script into the page and read the code from the fragment. */
 static int
 check_reset_url(const char *url, char *err, size_t errlen)
 {
@@ -89,6 +120,12 @@ check_reset_url(const char *url, char *err, size_t errlen)
 		snprintf(err, errlen, "key 'reset_url': must be an http(s) URL "
 		    "without a fragment or spaces (the code is put after "
 		    "\"#code=\")");
+		return -1;
+	}
+	if (strncmp(url, "http://", 7) == 0 && !http_host_is_loopback(url)) {
+		snprintf(err, errlen, "key 'reset_url': must be https:// (http:// "
+		    "only for localhost, 127.0.0.0/8 or [::1]): on plain HTTP "
+		    "anyone on the way can read the code from the page");
 		return -1;
 	}
 	return 0;
@@ -109,6 +146,17 @@ setup_load(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", msg);
 		goto fail;
 	}
+	/* The mailer's own database user, when it has one: from here on
+	 * the database code sees only the mailer's option file. */
+	s->option_key = "mysql_option_file";
+	if (s->cfg.mailer_mysql_option_file[0] != '\0') {
+		s->option_key = "mailer_mysql_option_file";
+		memcpy(s->cfg.mysql_option_file, s->cfg.mailer_mysql_option_file,
+		    sizeof(s->cfg.mysql_option_file));
+		memcpy(s->cfg.mysql_option_group,
+		    s->cfg.mailer_mysql_option_group,
+		    sizeof(s->cfg.mysql_option_group));
+	}
 	if (check_reset_url(s->cfg.reset_url, msg, sizeof(msg)) == -1 ||
 	    (s->smtp = smtp_new(&s->cfg, msg, sizeof(msg))) == NULL ||
 	    templates_load(&s->templates, s->cfg.mail_template_dir,
@@ -120,6 +168,25 @@ setup_load(const char *path, char *err, size_t errlen)
 fail:
 	setup_free(s);
 	return NULL;
+}
+
+/* The MySQL client skips an option file it cannot read and would then
+ * connect to its compiled-in default socket as nobody in particular: the
+ * file must be readable by the user the mailer runs as (ps->user when
+ * root, else the current one).  0, or -1 with the reason in err. */
+static int
+option_file_readable(const struct setup *s, const struct privsep *ps,
+    char *err, size_t errlen)
+{
+	char	msg[600];
+
+	if (privsep_check_readable(ps, s->option_key, s->cfg.mysql_option_file,
+	    msg, sizeof(msg)) == -1) {
+		snprintf(err, errlen, "%s (the mailer's database user must be "
+		    "able to read it)", msg);
+		return -1;
+	}
+	return 0;
 }
 
 /* Lease: as long as one message can take, with room for the database. */
@@ -154,12 +221,16 @@ sweep(struct mailer *m)
 static void
 reload(struct mailer *m)
 {
+	struct privsep	 self = { NULL, NULL, 0 };	/* as we are now */
 	struct setup	*next;
 	char		 err[1000];
 
-	if ((next = setup_load(m->config_path, err, sizeof(err))) == NULL) {
+	if ((next = setup_load(m->config_path, err, sizeof(err))) == NULL ||
+	    option_file_readable(next, &self, err, sizeof(err)) == -1 ||
+	    log_open_file(next->cfg.mailer_log_file, err, sizeof(err)) == -1) {
 		log_msg("reload refused, keeping the running configuration: %s",
 		    err);
+		setup_free(next);
 		return;
 	}
 	db_free(m->db);
@@ -327,10 +398,25 @@ main(int argc, char *argv[])
 		log_msg("configuration: %s", err);
 		return 1;
 	}
+	/* Checked as the user the mailer will run as: --user when root. */
+	if (option_file_readable(m.setup, &ps, err, sizeof(err)) == -1) {
+		log_msg("%s: %s", check_only ? "configuration" :
+		    "refusing to start", err);
+		setup_free(m.setup);
+		return 1;
+	}
 	if (check_only) {
 		printf("%s: OK (mailer)\n", m.config_path);
 		setup_free(m.setup);
 		return 0;
+	}
+	/* Opened before privileges go, like the responder's log_file. */
+	if (m.setup->cfg.mailer_log_file[0] != '\0')
+		log_msg("logging to %s", m.setup->cfg.mailer_log_file);
+	if (log_open_file(m.setup->cfg.mailer_log_file, err, sizeof(err)) == -1) {
+		log_msg("configuration: %s: %s", m.config_path, err);
+		setup_free(m.setup);
+		return 1;
 	}
 	if (privsep_drop(&ps) == -1) {
 		setup_free(m.setup);

@@ -18,10 +18,14 @@
 /* What a configuration comes to once checked: the SMTP handle with its
  * credentials, and the templates. */
 struct setup {
-	struct config		 cfg;
+	struct config		 cfg;		/* mysql_option_* the mailer's */
+	const char		*option_key;	/* the key that named it */
 	struct smtp		*smtp;
 	struct template_set	 templates;
 };
+
+/* Durations of recent sends kept to pad rows that send nothing to. */
+#define ROW_COST_SAMPLES	32
 
 struct mailer {
 	const char	*config_path;
@@ -30,6 +34,12 @@ struct mailer {
 	int		 once;
 	time_t		 last_sweep;
 	unsigned long	 sent, given_up, retried;
+	/* The row under way went to the relay (delivery.c). */
+	int		 row_sent;
+	/* How long the last rows that went to the relay took, in ms: a row
+	 * that sent nothing is made to take as long as one of them. */
+	long		 send_ms[ROW_COST_SAMPLES];
+	unsigned	 nsend_ms, next_send_ms;
 };
 
 /* One row under our lease, from start to its recorded outcome. */

@@ -54,6 +54,22 @@ read_upload(char *buf, size_t size, size_t n, void *arg)
 	return take;
 }
 
+/* True when the URL's authority (after "://", up to the path) has a
+ * userinfo part ("user:pass@"): plain string work, so that the URL is
+ * never echoed in an error, whatever else is wrong with it. */
+static int
+url_has_userinfo(const char *url)
+{
+	const char	*p = strstr(url, "://");
+	size_t		 n;
+
+	if (p == NULL)
+		return strchr(url, '@') != NULL;
+	p += 3;
+	n = strcspn(p, "/?#");
+	return memchr(p, '@', n) != NULL;
+}
+
 int
 smtp_url_is_loopback(const char *url)
 {
@@ -154,6 +170,14 @@ smtp_new(const struct config *cfg, char *err, size_t errlen)
 	struct smtp	*s;
 	int		 loop;
 
+	/* The URL is logged at start and in errors: a password in it
+	 * would reach the log.  The credentials file is the place. */
+	if (url_has_userinfo(cfg->smtp_url)) {
+		snprintf(err, errlen, "key 'smtp_url': has a user or password "
+		    "in it (\"user:password@\"); refusing it: put them in "
+		    "smtp_credentials_file (a file of mode 0600)");
+		return NULL;
+	}
 	if ((loop = smtp_url_is_loopback(cfg->smtp_url)) == -1) {
 		snprintf(err, errlen, "key 'smtp_url': %s: expected "
 		    "smtp://HOST[:PORT] or smtps://HOST[:PORT]", cfg->smtp_url);
@@ -228,11 +252,16 @@ set_options(struct smtp *s, struct curl_slist *rcpts, struct upload *up,
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, s->connect_timeout);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, s->timeout);
-	/* STARTTLS or nothing, unless a loopback relay is allowed plain
-	 * text; smtps:// is TLS from the start anyway. */
+	/* smtp_require_tls on: STARTTLS or nothing.  Off (a loopback relay
+	 * only): plain text, even when the relay offers STARTTLS, unless
+	 * smtp_ca_file names the CA to verify it with; then STARTTLS when
+	 * offered, verified.  (Trying TLS against a certificate nobody can
+	 * verify, say Debian's snakeoil, would fail every message.)
+	 * smtps:// is TLS from the start anyway. */
 	if (!s->implicit_tls)
 		curl_easy_setopt(c, CURLOPT_USE_SSL, s->require_tls ?
-		    (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
+		    (long)CURLUSESSL_ALL : s->ca_file[0] != '\0' ?
+		    (long)CURLUSESSL_TRY : (long)CURLUSESSL_NONE);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (s->ca_file[0] != '\0')
@@ -247,6 +276,28 @@ set_options(struct smtp *s, struct curl_slist *rcpts, struct upload *up,
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_upload);
 	curl_easy_setopt(c, CURLOPT_READDATA, up);
 	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)up->left);
+}
+
+/* 1 when cc says TLS could not be set up: no STARTTLS offered while it
+ * is required, a handshake that failed, a certificate not verified. */
+static int
+tls_failure(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_USE_SSL_FAILED:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 enum smtp_outcome
@@ -283,6 +334,12 @@ smtp_send(struct smtp *s, const char *rcpt, const char *msg, size_t len,
 	}
 	snprintf(err, errlen, "%s%s%s", curl_easy_strerror(cc),
 	    errbuf[0] ? ": " : "", errbuf);
+	/* The last reply was the relay's 220 to STARTTLS (or none): the
+	 * failure is ours or the certificate's, not an SMTP status. */
+	if (tls_failure(cc)) {
+		*status = 0;
+		return SMTP_TLS_FAILED;
+	}
 	/* A 5xx is the relay's last word on this message, but not a
 	 * refused login: that is our configuration, and worth a retry
 	 * once it is fixed. */

@@ -4,7 +4,9 @@
  *
  * smtp_url is smtp://HOST[:PORT] (STARTTLS, required unless
  * smtp_require_tls is off, which is allowed only for a relay on
- * loopback) or smtps://HOST[:PORT] (TLS from the first byte).  Peers are
+ * loopback and means plain text, or STARTTLS when offered if
+ * smtp_ca_file names a CA) or smtps://HOST[:PORT] (TLS from the first
+ * byte).  Peers are
  * verified against smtp_ca_file, or the system's store.  Credentials, if
  * any, come from smtp_credentials_file ("user = NAME" and "password =
  * SECRET" lines), which must be a regular file that neither its group
@@ -31,6 +33,9 @@ enum smtp_outcome {
 	SMTP_SENT = 0,		/* the relay took it (250 after DATA) */
 	SMTP_TRANSIENT,		/* 4xx, no connection, TLS or AUTH trouble: retry */
 	SMTP_PERMANENT,		/* 5xx: give up */
+	SMTP_TLS_FAILED,	/* TLS not set up (not offered, handshake,
+				 * certificate): retried like a transient
+				 * failure, *status 0 */
 };
 
 /* Sends msg (len bytes, CRLF lines) to rcpt.  *status gets the last SMTP

@@ -78,11 +78,13 @@ policy_unload(void)
 unsigned
 policy_violations(const char *pw, size_t len)
 {
-	unsigned	v;
+	unsigned	v = password_violations(pw, len);
 
-	if ((v = password_violations(pw, len)) != 0)
-		return v;
-	if (context_repetitive(pw, len))
+	/* All at once (issue 17): a user who fixes the classes must not meet
+	 * a second refusal for a password the blocklist already knew.  A
+	 * password too short for the rules is not called repetitive: "half
+	 * of it" means nothing for 4 characters ("Ab1!" has the run "ab"). */
+	if ((v & RULE_TOO_SHORT) == 0 && context_repetitive(pw, len))
 		v |= RULE_REPETITIVE;
 	if (blocklist_contains(current, pw, len))
 		v |= RULE_COMMON_PASSWORD;

@@ -2,11 +2,11 @@
  * policy.h: every check on a new password, in the order the reset flow
  * runs them (docs/BLOCKLIST.md):
  *
- *   1. the spec's rules (rules.h); a password they refuse is answered with
- *      their violations only, exactly as the spec says;
- *   2. for a password the rules accept, the checks that need no account:
- *      repetitive (context.h) and common_password (the blocklist named by
- *      password_blocklist), listed together;
+ *   1. the spec's rules (rules.h) and
+ *   2. the checks that need no account: repetitive (context.h) and
+ *      common_password (the blocklist named by password_blocklist), all
+ *      listed together in one answer, so that fixing one never meets a
+ *      second refusal for another that was already known;
  *   3. once the code is found valid, the check that needs the account:
  *      contains_email.
  *
@@ -36,8 +36,9 @@ void policy_describe(char *buf, size_t len);
 /* Drops the list (at exit, so that leak checkers stay quiet). */
 void policy_unload(void);
 
-/* Steps 1 and 2 for valid UTF-8 pw: the violated rules, or the
- * repetitive and common_password violations, or 0. */
+/* Steps 1 and 2 for valid UTF-8 pw: every violation among the rules,
+ * repetitive (not for a password that is too short) and common_password,
+ * or 0. */
 unsigned policy_violations(const char *pw, size_t len);
 
 /* Step 3: RULE_CONTAINS_EMAIL or 0. */

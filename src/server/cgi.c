@@ -92,7 +92,7 @@ cgi_serve(const struct config *cfg)
 {
 	struct responder_ctx	ctx = { .cfg = NULL };
 	struct cgi_input	in = { 0 };
-	struct io		io = { cgi_param, cgi_read, cgi_write, &in };
+	struct io		io = { cgi_param, cgi_read, cgi_write, &in, NULL };
 	struct privsep		self = { NULL, NULL, 0 };
 	char			err[512];
 	int			status;
@@ -125,7 +125,7 @@ cgi_serve(const struct config *cfg)
 void
 cgi_refuse_unconfigured(void)
 {
-	struct io	io = { cgi_param, cgi_read, cgi_write, NULL };
+	struct io	io = { cgi_param, cgi_read, cgi_write, NULL, NULL };
 	struct outcome	why = { .error = API_SERVER_ERROR };
 
 	respond_error(&io, &why, 0);

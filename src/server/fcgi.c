@@ -90,7 +90,7 @@ fcgi_worker(int fd, const struct config *cfg)
 {
 	struct responder_ctx	 ctx = { .cfg = NULL };
 	FCGX_Request		 req;
-	struct io		 io = { fcgi_param, fcgi_read, fcgi_write, &req };
+	struct io		 io = { fcgi_param, fcgi_read, fcgi_write, &req, NULL };
 	sigset_t		 term;
 	int			 rc = 0;
 

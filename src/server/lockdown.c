@@ -20,6 +20,8 @@ lockdown(struct responder_ctx *ctx, int quiet)
 	}
 	if (!ctx->cfg->seccomp)
 		return 0;
+	/* A database on a Unix socket: no network socket at all. */
+	sandbox_unix_only(db_unix_only(ctx->db));
 	switch (sandbox_enter()) {
 	case SANDBOX_ON:
 		return 0;

@@ -120,6 +120,14 @@ def main():
                   "schema.sql", "schema-django.sql", "account-reset.conf.example"):
             expect(os.path.exists(os.path.join(etc, f)), "%s missing" % f)
 
+    with t.claim("make install put the pages in share/account-reset/www (README, "
+                 "\"The pages\")"):
+        www = os.path.join(prefix, "share", "account-reset", "www")
+        for f in ("forgot/index.html", "reset/index.html", "app.css", "site.js",
+                  "favicon.svg", "js/common.js", "js/forgot.js", "js/reset.js",
+                  "i18n/en.js", "i18n/de.js"):
+            expect(os.path.exists(os.path.join(www, f)), "%s missing from %s" % (f, www))
+
     with t.claim("the database user has exactly the documented grants"):
         rows = [r[0] for r in db.sql("SHOW GRANTS FOR 'account_reset'@'localhost'")]
         text = " | ".join(rows)

@@ -12,6 +12,9 @@ file in /run.  The by-hand recipes of README section 3
 show verbatim) are run as root and as the ordinary user nobody.
 """
 
+import email
+import email.policy
+import json
 import os
 import re
 import shutil
@@ -19,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 
+from browser import Browser
 from harness import TAP, expect, expect_eq, http_request, on_exit, wait_for
 from webservers import free_port
 
@@ -121,15 +125,73 @@ def main():
         expect("127.0.0.1:%d" % pa in r.text, "port not shown")
     ea = env_of(a)
 
-    with t.claim("the runtime directory is the clone's own, and its option file is "
-                 "root:www-data 0640"):
+    # The quick start's mail, opened in Chromium: a fresh recover request
+    # to its nginx, the mail its mailer delivers to its sink, the link.
+    link, new_pw = None, "Chromium-" + os.urandom(4).hex() + "!Q"
+    with t.claim("a recover request to the quick start's nginx brings a mail whose "
+                 "link is its reset page"):
+        maildir = os.path.join(a, "run", "mail")
+
+        def mails():
+            return sorted(n for n in os.listdir(maildir) if n.endswith(".eml"))
+        before = len(mails())
+        r2 = http_request("127.0.0.1", pa, "POST", "/api/v2/account/recover/",
+                          json.dumps({"email": ea.get("email")}).encode(),
+                          {"Content-Type": "application/json"})
+        expect_eq(r2.status, 202, "recover status")
+        expect(wait_for(lambda: len(mails()) > before, 30), "no new mail in %s" % maildir)
+        newest = mails()[-1]
+        with open(os.path.join(maildir, newest), "rb") as fh:
+            msg = email.message_from_bytes(fh.read(), policy=email.policy.default)
+        m = re.search(r"http://127\.0\.0\.1:%d/account/reset/#code=[A-Za-z0-9_-]{32}"
+                      r"[A-Za-z0-9_&=-]*" % pa, msg.get_body(("plain",)).get_content())
+        expect(m is not None, "no reset page link in %s" % newest)
+        link = m.group(0)
+    if link:
+        Browser(t, lambda v: None).run("link", link=link, good=new_pw,
+                                       what="quick start's mail", shot="quickstart-reset-done")
+        with t.claim("... and the password set in Chromium is the one stored "
+                     "(account-reset-admin check-password)"):
+            r3 = subprocess.run([os.path.join(ea["bin"], "account-reset-admin"), "--config",
+                                 ea["conf"], "check-password", ea["email"]],
+                                input=(new_pw + "\n").encode(), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT)
+            expect_eq(r3.returncode, 0, "check-password: %r" % r3.stdout)
+
+    with t.claim("the quick start prints the forgot page's URL, nginx serves it with "
+                 "the pages' headers, and its mail links to the reset page it serves"):
+        forgot = "http://127.0.0.1:%d/account/forgot/" % pa
+        expect(forgot in r.text, "no forgot page URL in the output")
+        page = http_request("127.0.0.1", pa, "GET", "/account/forgot/", b"", {})
+        expect_eq(page.status, 200, "status")
+        expect("frame-ancestors 'none'" in page.header("content-security-policy", ""),
+               page.summary(300))
+        expect("http://127.0.0.1:%d/account/reset/#code=" % pa in r.text,
+               "the mail's link is not the reset page")
+        page = http_request("127.0.0.1", pa, "GET", "/account/reset/", b"", {})
+        expect_eq(page.status, 200, "reset page status")
+
+    with t.claim("the runtime directory is the clone's own, root:www-data 0750, and its "
+                 "option file is root:www-data 0640"):
         expect(re.match(r"/run/account-reset-demo-[0-9a-f]{10}\Z", ea.get("rt", "")),
                "rt %r" % ea.get("rt"))
         st = os.stat(os.path.join(ea["rt"], "my.cnf"))
         expect_eq(oct(st.st_mode & 0o777), "0o640", "mode")
         import grp
         expect_eq(grp.getgrgid(st.st_gid).gr_name, "www-data", "group")
+        st = os.stat(ea["rt"])
+        expect_eq((oct(st.st_mode & 0o777), grp.getgrgid(st.st_gid).gr_name),
+                  ("0o750", "www-data"), "the runtime directory (issue 19, point 10)")
         expect_eq(api_status(pa), (400, "invalid_validation_code"), "answer through nginx")
+
+    with t.claim("another local user cannot log in to the quick start's MariaDB as root "
+                 "(root authenticates by its unix socket; issue 19, point 10)") as cl:
+        r = subprocess.run(["runuser", "-u", "nobody", "--", "mariadb", "--no-defaults",
+                            "-S", ea["sock"], "-uroot", "-e", "SELECT 1"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           stdin=subprocess.DEVNULL, timeout=60)
+        cl.note(r.stdout.decode("utf-8", "replace"))
+        expect(r.returncode != 0, "nobody logged in as MariaDB root")
 
     for bad in ("0", "70000", "http"):
         with t.claim("--port %s is refused before anything starts" % bad):

@@ -76,7 +76,10 @@ def main():
         expect_eq(rc, 0, "exit status (%s)" % err)
         with open(NGINX_EXAMPLE) as f:
             orig = f.read()
-        want = orig.replace("rate=10r/s", "rate=1000r/s").replace("burst=20", "burst=200")
+        # Every zone alike: the per-client (10r/s, burst 20) and the
+        # per-network (50r/s, burst 100) ones.
+        want = (orig.replace("rate=10r/s", "rate=1000r/s").replace("rate=50r/s", "rate=1000r/s")
+                .replace("burst=20", "burst=200").replace("burst=100", "burst=200"))
         expect(text == want, "other changes than rate and burst")
 
     for kind, example, extra in (

@@ -382,7 +382,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fake	 f;
-	struct io		 io = { fake_param, fake_read, fake_write, &f };
+	struct io		 io = { fake_param, fake_read, fake_write, &f, NULL };
 	struct reset_request	 req;
 	struct request_source	 src;
 	struct outcome		 why = { .error = API_OK };

@@ -14,7 +14,8 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_metrics_http \
 	tests/fuzz/fuzz_route_path \
 	tests/fuzz/fuzz_credentials \
-	tests/fuzz/fuzz_number
+	tests/fuzz/fuzz_number \
+	tests/fuzz/fuzz_form
 if ENABLE_FUZZING
 noinst_PROGRAMS = $(FUZZ_TARGETS)
 endif
@@ -45,6 +46,8 @@ tests_fuzz_fuzz_credentials_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_credentials_LDADD = $(MAILER_PURE_LIBS)
 tests_fuzz_fuzz_number_SOURCES = tests/fuzz/fuzz_number.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_number_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_form_SOURCES = tests/fuzz/fuzz_form.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_form_LDFLAGS = $(FUZZ_LDFLAGS)
 
 # The seeds and the dictionary go into the tarball whatever configure said.
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/json.dict

@@ -219,16 +219,21 @@ def error_matrix(t, f, label, program):
          payload={"validation_code": unk, "password": "Valid-Passw0rd", "email": "a@b.c",
                   "extra": [1, {"k": None}]})
 
-    # -- password rules: every failed rule, in order
+    # -- password rules: every failed rule, in order, with repetitive
+    # beside them where a run covers half the password (issue 17: every
+    # violation in one answer; not for a password that is too short)
     for desc, pw, want in (
             ("4 characters", "Ab1!", ["too_short"]),
             ("the empty string", "", ["too_short", "too_few_character_classes"]),
             ("7 lower-case letters", "abcdefg", ["too_short", "too_few_character_classes"]),
             ("7 code points in 10 bytes", "Abc1\u00e9\u00e9\u00e9", ["too_short"]),
-            ("129 code points", "Aa1" + "\u00e9" * 126, ["too_long"]),
-            ("129 lower-case letters", "a" * 129, ["too_long", "too_few_character_classes"]),
-            ("letters and digits of one case", "abcdefgh1234", ["too_few_character_classes"]),
-            ("upper case and specials", "ABCDEFGH!!!!", ["too_few_character_classes"]),
+            ("129 code points", "Aa1" + "\u00e9" * 126, ["too_long", "repetitive"]),
+            ("129 lower-case letters", "a" * 129,
+             ["too_long", "too_few_character_classes", "repetitive"]),
+            ("letters and digits of one case", "abcdefgh1234",
+             ["too_few_character_classes", "repetitive"]),
+            ("upper case and specials", "ABCDEFGH!!!!",
+             ["too_few_character_classes", "repetitive"]),
             ("non-ASCII letters and digits (non-ASCII is special)",
              "\u00e4\u00f6\u00fc\u00c4\u00d6\u00dc12", ["too_few_character_classes"]),
             ("a tab", "Valid-Pass\tw0rd", ["control_character"]),
@@ -239,7 +244,7 @@ def error_matrix(t, f, label, program):
             ("a short one-class password with a tab", "ab\tc",
              ["too_short", "too_few_character_classes", "control_character"]),
             ("a long one-class password with an escape char", "a" * 129 + "\u001b",
-             ["too_long", "too_few_character_classes", "control_character"])):
+             ["too_long", "too_few_character_classes", "control_character", "repetitive"])):
         case("a password of %s gets 400 invalid_password %s" % (desc, want),
              (400, "invalid_password", want), payload=payload(code, pw))
     case("a weak password with an unknown code gets invalid_password: rules come before "

@@ -66,6 +66,7 @@ GRANT SELECT, UPDATE ON account_reset.users TO 'account_reset'@'localhost';
 GRANT SELECT, INSERT, UPDATE ON account_reset.reset_codes TO 'account_reset'@'localhost';
 GRANT SELECT, INSERT, UPDATE ON account_reset.tokens TO 'account_reset'@'localhost';
 GRANT SELECT, INSERT, UPDATE, DELETE ON account_reset.attempt_failures TO 'account_reset'@'localhost';
+GRANT SELECT, INSERT ON account_reset.mail_queue TO 'account_reset'@'localhost';
 """ % DB_PASSWORD).encode())
     f.note_secret(DB_PASSWORD)
     f.write_option_file(user="account_reset", password=DB_PASSWORD)
@@ -170,6 +171,14 @@ def main():
         n = f.db.sql_value("SELECT (SELECT COUNT(*) FROM reset_codes WHERE user_id = %d) + "
                            "(SELECT COUNT(*) FROM tokens WHERE user_id = %d)" % (uid, uid))
         expect_eq(int(n), 0, "rows left")
+
+    with t.claim("the recover endpoint queues a request with these grants (mail_queue)"):
+        path = "/api/v2/account/recover/"
+        r = f.cgi({"email": "bob@example.test"},
+                  env={"DOCUMENT_URI": path, "REQUEST_URI": path, "SCRIPT_NAME": path,
+                       "REMOTE_ADDR": "10.7.0.1"})
+        expect_eq(r.status, 202, "status: %s" % r.summary())
+        expect_eq(f.db.sql_value("SELECT COUNT(*) FROM mail_queue"), "1", "queue rows")
 
     conn.close()
     return t.done()

@@ -178,6 +178,17 @@ def main():
             expect_eq(os.stat(fc.socket).st_gid, grp.getgrnam("nogroup").gr_gid, "group")
             expect_eq(as_user_connect(fc.socket, "nobody"), 0, "errno")
         fc.stop()
+        fc = t.setup(lambda: f.fastcgi(children=1, mode="listen",
+                                       args=["--allow-root", "--socket-mode", "0600",
+                                             "--socket-group", "nogroup"]))
+        with t.claim("--socket-mode 0600 --socket-group nogroup: the mode comes from "
+                     "bind() and the group from lchown(), without a chmod by path "
+                     "(issue 19): exactly 0600, group nogroup"):
+            import grp
+            st = os.lstat(fc.socket)
+            expect_eq((oct(st.st_mode & 0o777), st.st_gid),
+                      ("0o600", grp.getgrnam("nogroup").gr_gid), "mode and group")
+        fc.stop()
     return t.done()
 
 

@@ -33,10 +33,10 @@ _addr = [0]
 BACKOFF = 30
 
 
-def recover(f, email, locale=None):
-    """One accepted recover request from its own client address."""
+def recover(f, email, locale=None, addr=None):
+    """One accepted recover request from its own client address (or addr)."""
     _addr[0] += 1
-    env = dict(ENV, REMOTE_ADDR="10.%d.%d.1" % (_addr[0] // 250, _addr[0] % 250))
+    env = dict(ENV, REMOTE_ADDR=addr or "10.%d.%d.1" % (_addr[0] // 250, _addr[0] % 250))
     payload = {"email": email}
     if locale:
         payload["locale"] = locale
@@ -227,30 +227,41 @@ def main():
     capf = Fixture(iterations=1000)
     capsink = MailSink(capf, tls=False, auth=False)
     capf.settings.update(mail_settings(capsink, recover_account_interval=60,
-                                       recover_account_daily_limit=3))
+                                       recover_account_daily_limit=3,
+                                       recover_account_daily_ceiling=5))
     t.setup(capf.setup)
     t.setup(capsink.start)
     capmailer = Mailer(capf)
     cemail, _ = t.setup(capf.create_user)
 
-    with t.claim("per-account interval: three requests at once give one mail; the others "
-                 "are suppressed, silently (every answer was 202)"):
+    with t.claim("per-account interval, per client: three requests at once from one "
+                 "client give one mail; the others are suppressed, silently (every "
+                 "answer was 202)"):
         for _ in range(3):
-            recover(capf, cemail)
+            recover(capf, cemail, addr="192.0.2.77")
         capmailer.run()
         expect_eq(len(capsink.files()), 1, "messages")
         expect_eq([r["state"] for r in queue_rows(capf)], ["sent", "suppressed", "suppressed"],
                   "states")
 
-    with t.claim("per-account daily limit: with the interval passed, mails stop at "
-                 "recover_account_daily_limit in 24 hours"):
+    with t.claim("per-account daily limit, per client: with the interval passed, one "
+                 "client's mails stop at recover_account_daily_limit in 24 hours"):
         for _ in range(4):
             capf.db.sql("UPDATE mail_queue SET reserved_at = reserved_at - INTERVAL 61 SECOND")
-            recover(capf, cemail)
+            recover(capf, cemail, addr="192.0.2.77")
             capmailer.run()
         expect_eq(len(capsink.files()), 3, "messages")
         expect_eq([r["state"] for r in queue_rows(capf)][3:],
                   ["sent", "sent", "suppressed", "suppressed"], "states")
+
+    with t.claim("another client still gets the account mailed, up to "
+                 "recover_account_daily_ceiling mails to it in 24 hours whoever asked"):
+        for addr in ("192.0.2.78", "192.0.2.79", "192.0.2.80"):
+            recover(capf, cemail, addr=addr)
+            capmailer.run()
+        expect_eq(len(capsink.files()), 5, "messages")
+        expect_eq([r["state"] for r in queue_rows(capf)][7:],
+                  ["sent", "sent", "suppressed"], "states")
 
     with t.claim("notify_unknown_recipients on: an unknown address gets the short notice, "
                  "with no code and no link, capped like an account"):

@@ -49,7 +49,7 @@ __all__ = [
     "standalone_responder", "Nginx", "Apache", "CgiFcgiResponder",
     "answer_shape", "expect_same_answer", "descendants", "uid_of", "json_body",
     "note_answer", "web_user_args", "contract_cases", "install_copy", "kill_tree",
-    "expect_contract", "keepalive_template",
+    "expect_contract", "copy_www", "keepalive_template",
 ]
 
 WEB_USER = "www-data"
@@ -217,6 +217,16 @@ def standalone_responder(fixture, workers=2, user=WEB_USER, config=None):
     return r.start()
 
 
+def copy_www(dest):
+    """Copies the source tree's www/ (the pages) to dest, readable by all."""
+    shutil.copytree(os.path.join(SRCDIR, "www"), dest)
+    for d, dirs, files in os.walk(dest):
+        os.chmod(d, 0o755)
+        for name in files:
+            os.chmod(os.path.join(d, name), 0o644)
+    return dest
+
+
 def keepalive_template(directory, keepalive=1):
     """nginx.conf.example as it would be with FastCGI keep-alive: an
     upstream block holding `keepalive` idle connections per nginx worker
@@ -258,9 +268,13 @@ class _WebServer:
     name = "server"
     tries = 3
 
-    def __init__(self, prefix_tag):
+    def __init__(self, prefix_tag, www=None):
         self.prefix = make_tempdir(prefix_tag)
         os.chmod(self.prefix, 0o755)  # its workers (www-data) write temp files here
+        # The pages (README, "The pages"): a copy of the source tree's www/
+        # (as make install would put it, readable by the web user and free
+        # for a test to change, e.g. site.js), or the directory given.
+        self.www = www or copy_www(os.path.join(self.prefix, "www"))
         self.port = None
         self.proc = None
         self.conf = None
@@ -393,8 +407,8 @@ class Nginx(_WebServer):
 
     name = "nginx"
 
-    def __init__(self, socket_path, rate=1000, burst=200, template=None):
-        super().__init__("ar-nginx-")
+    def __init__(self, socket_path, rate=1000, burst=200, template=None, www=None):
+        super().__init__("ar-nginx-", www)
         self.socket_path = socket_path
         self.rate = rate
         self.burst = burst
@@ -403,7 +417,7 @@ class Nginx(_WebServer):
 
     def render(self, listen):
         opts = ["--prefix", self.prefix, "--listen", listen, "--socket", self.socket_path,
-                "--mkdirs"]
+                "--www", self.www, "--mkdirs"]
         if self.rate is not None:
             opts += ["--rate", str(self.rate)]
         if self.burst is not None:
@@ -433,8 +447,8 @@ class Apache(_WebServer):
 
     name = "apache"
 
-    def __init__(self, kind, socket_path=None, config=None, cgi_program=None):
-        super().__init__("ar-apache-")
+    def __init__(self, kind, socket_path=None, config=None, cgi_program=None, www=None):
+        super().__init__("ar-apache-", www)
         if kind not in ("fcgi", "cgi"):
             raise HarnessError("Apache kind is fcgi or cgi, not %r" % kind)
         self.kind = kind
@@ -449,7 +463,8 @@ class Apache(_WebServer):
                          self.cgi_bin)
 
     def render(self, listen):
-        opts = ["--standalone", "--prefix", self.prefix, "--listen", listen, "--mkdirs"]
+        opts = ["--standalone", "--prefix", self.prefix, "--listen", listen,
+                "--www", self.www, "--mkdirs"]
         if self.kind == "fcgi":
             opts += ["--socket", self.socket_path]
         else:

@@ -63,10 +63,23 @@ main(void)
 	    "203.0.113.9"), "garbage left of the client does not matter");
 	ok(is(key("10.1.2.3", "203.0.113.9, junk", "10.0.0.0/8"), "none"),
 	    "garbage as the nearest hop from a trusted proxy gives no key");
-	ok(is(key("10.1.2.3", "203.0.113.5:4711", "10.0.0.0/8"), "none") &&
-	    is(key("10.1.2.3", "unknown", "10.0.0.0/8"), "none"),
-	    "address:port or 'unknown' from a trusted proxy gives no key, not "
-	    "the proxy's own (which all its clients would share)");
+	ok(is(key("10.1.2.3", "unknown", "10.0.0.0/8"), "none"),
+	    "'unknown' from a trusted proxy gives no key, not the proxy's own "
+	    "(which all its clients would share)");
+	ok(is(key("10.1.2.3", "203.0.113.5:4711", "10.0.0.0/8"), "203.0.113.5"),
+	    "a hop written IPV4:PORT is keyed by its address (issue 19, point 9)");
+	ok(is(key("10.1.2.3", "[2001:db8:7:8::9]:4711", "10.0.0.0/8"),
+	    "2001:db8:7:8::/64") &&
+	    is(key("10.1.2.3", "[2001:db8:7:8::9]", "10.0.0.0/8"),
+	    "2001:db8:7:8::/64"),
+	    "a hop written [IPV6]:PORT or [IPV6] is keyed by its address");
+	ok(is(key("10.1.2.3", "[2001:db8::1]:x", "10.0.0.0/8"), "none") &&
+	    is(key("10.1.2.3", "203.0.113.5:", "10.0.0.0/8"), "none") &&
+	    is(key("10.1.2.3", "[203.0.113.5]:80", "10.0.0.0/8"), "none") &&
+	    is(key("10.1.2.3", "203.0.113.5:123456", "10.0.0.0/8"), "none"),
+	    "malformed port forms still give no key");
+	ok(is(key("10.1.2.3", "203.0.113.9, 10.0.0.5:80", "10.0.0.0/8"),
+	    "203.0.113.9"), "a trusted hop with a port is walked past");
 	ok(is(key("10.1.2.3", NULL, "10.0.0.0/8"), "none"),
 	    "a trusted proxy that sends no header gives no key");
 	ok(is(key("fd00::1", "2001:db8:5:6::7", "fd00::/8"), "2001:db8:5:6::/64"),
@@ -93,5 +106,19 @@ main(void)
 	ok(is(key("unix:", NULL, "unix"), "none") &&
 	    is(key("unix:", "junk", "unix"), "none"),
 	    "a trusted unix peer without a usable header has no key");
+	{
+		char	net[CLIENT_KEY_MAX];
+
+		ok(client_key_network("2001:db8:1:2::/64", net) == 0 &&
+		    is(net, "2001:db8:1::/48") &&
+		    client_key_network("2001:db8:1:ffff::/64", net) == 0 &&
+		    is(net, "2001:db8:1::/48"),
+		    "every /64 of a /48 is in one network (issue 19, point 3)");
+		ok(client_key_network("192.0.2.77", net) == 0 &&
+		    is(net, "192.0.2.0/24"), "an IPv4 key's network is its /24");
+		ok(client_key_network("", net) == -1 &&
+		    client_key_network("junk", net) == -1,
+		    "no key, or garbage, has no network");
+	}
 	return done_testing();
 }

@@ -163,11 +163,61 @@ test_load(void)
 	ok(config_load(path, &cfg, err, sizeof(err)) == -1 &&
 	    strstr(err, "writable by others") != NULL,
 	    "an option file writable by others is refused");
+	chmod(opt, 0644);
+	ok(config_load(path, &cfg, err, sizeof(err)) == -1 &&
+	    strstr(err, opt) != NULL && strstr(err, "0644") != NULL &&
+	    strstr(err, "readable by others") != NULL &&
+	    strstr(err, "chmod 0640") != NULL,
+	    "an option file others can read (0644) is refused, naming the file, "
+	    "its mode and the mode to set (issue 19, point 7)");
+	chmod(opt, 0660);
+	ok(config_load(path, &cfg, err, sizeof(err)) == -1 &&
+	    strstr(err, "writable by its group") != NULL,
+	    "an option file its group can write is refused");
+	chmod(opt, 0640);
+	ok(config_load(path, &cfg, err, sizeof(err)) == 0,
+	    "an option file its group (the service's) can read loads");
 	chmod(opt, 0600);
 	chmod(path, 0666);
 	ok(config_load(path, &cfg, err, sizeof(err)) == -1 &&
 	    strstr(err, "writable by others") != NULL,
 	    "a configuration writable by others is refused");
+	chmod(path, 0664);
+	ok(config_load(path, &cfg, err, sizeof(err)) == -1 &&
+	    strstr(err, path) != NULL && strstr(err, "0664") != NULL &&
+	    strstr(err, "writable by its group") != NULL &&
+	    strstr(err, "chmod 0640") != NULL,
+	    "a configuration its group can write (0664) is refused, naming the "
+	    "file, its mode and the mode to set (issue 19, point 7)");
+	chmod(path, 0644);
+
+	/* The mailer's own option file gets the same checks. */
+	f = fopen(path, "a");
+	fprintf(f, "mailer_mysql_option_file = %s/mailer.cnf\n", dir);
+	fclose(f);
+	ok(config_load(path, &cfg, err, sizeof(err)) == -1 &&
+	    strstr(err, "mailer_mysql_option_file") != NULL,
+	    "a missing mailer_mysql_option_file is refused, naming the key");
+	snprintf(text, sizeof(text), "%s/mailer.cnf", dir);
+	f = fopen(text, "w");
+	fputs("[account-reset-mailer]\nuser=m\n", f);
+	fclose(f);
+	chmod(text, 0640);
+	ok(config_load(path, &cfg, err, sizeof(err)) == 0 &&
+	    strcmp(cfg.mailer_mysql_option_group, "account-reset-mailer") == 0,
+	    "mailer_mysql_option_file loads; its group defaults to "
+	    "account-reset-mailer");
+	chmod(text, 0646);
+	ok(config_load(path, &cfg, err, sizeof(err)) == -1 &&
+	    strstr(err, "mailer_mysql_option_file") != NULL &&
+	    strstr(err, "writable by others") != NULL,
+	    "a mailer option file writable by others is refused");
+	chmod(text, 0644);
+	ok(config_load(path, &cfg, err, sizeof(err)) == -1 &&
+	    strstr(err, "mailer_mysql_option_file") != NULL &&
+	    strstr(err, "readable by others") != NULL,
+	    "a mailer option file readable by others is refused");
+	unlink(text);
 	unlink(path);
 	unlink(opt);
 	rmdir(dir);
@@ -215,6 +265,64 @@ test_example(void)
 	    defaults.mysql_option_file);
 	ok(memcmp(&cfg, &defaults, sizeof(cfg)) == 0,
 	    "every value in the example is the built default");
+	ok(cfg.mailer_mysql_option_file[0] == '\0' &&
+	    cfg.mailer_log_file[0] == '\0',
+	    "by default the mailer uses the responder's option file and "
+	    "logs to stderr");
+
+	/* README section 11 appends the mail keys to a copy of the example:
+	 * none of them may be set there already (a key twice is refused). */
+	if (n + 400 < sizeof(text)) {
+		static const char add[] = "reset_url = https://a.example/r\n"
+		    "mail_from = no-reply@a.example\n"
+		    "mailer_mysql_option_file = /etc/x/mailer.cnf\n"
+		    "mail_template_dir = /x/mail\n"
+		    "smtp_url = smtp://127.0.0.1:25\nsmtp_require_tls = off\n"
+		    "smtp_credentials_file = /x/c\nsmtp_ca_file = /x/ca.pem\n"
+		    "mailer_log_file = /x/m.log\nmailer_max_attempts = 3\n";
+		memcpy(text + n, add, sizeof(add) - 1);
+		config_defaults(&cfg);
+		err[0] = '\0';
+		ok(config_parse(text, n + sizeof(add) - 1, &cfg, err,
+		    sizeof(err)) == 0, "the mail keys appended to the example "
+		    "parse (the example sets none of them): %s", err);
+	}
+}
+
+/* cors_origins: exact origins or nothing. */
+static void
+test_cors_origins(void)
+{
+	struct config	cfg;
+	char		err[512];
+
+	config_defaults(&cfg);
+	ok(cfg.cors_origins[0] == '\0',
+	    "cors_origins is empty by default: the same origin only");
+	ok(parse("cors_origins = https://app.example, http://127.0.0.1:8080"
+	    "  https://x-y.example:443\n", &cfg, err, sizeof(err)) == 0 &&
+	    strcmp(cfg.cors_origins, "https://app.example "
+	    "http://127.0.0.1:8080 https://x-y.example:443") == 0,
+	    "cors_origins takes origins apart by commas or spaces (%s)",
+	    cfg.cors_origins);
+	ok(refused("cors_origins = *\n", "not allowed"),
+	    "cors_origins refuses \"*\"");
+	ok(refused("cors_origins = null\n", "not allowed"),
+	    "cors_origins refuses \"null\"");
+	ok(refused("cors_origins = app.example\n", "http:// or https://"),
+	    "cors_origins refuses an origin without a scheme");
+	ok(refused("cors_origins = https://app.example/\n", "without a path"),
+	    "cors_origins refuses a trailing slash");
+	ok(refused("cors_origins = https://app.example/reset\n",
+	    "without a path"), "cors_origins refuses a path");
+	ok(refused("cors_origins = https://App.example\n", "lower case"),
+	    "cors_origins refuses upper case (browsers send lower case)");
+	ok(refused("cors_origins = https://app.example:\n", "port is empty"),
+	    "cors_origins refuses an empty port");
+	ok(refused("cors_origins = https://:8080\n", "no host"),
+	    "cors_origins refuses an origin without a host");
+	ok(refused("cors_origins = https://a.example\rX: y\n", "cors_origins"),
+	    "cors_origins refuses anything that could end a header line");
 }
 
 int
@@ -222,6 +330,7 @@ main(void)
 {
 	test_example();
 	test_parse();
+	test_cors_origins();
 	test_load();
 	return done_testing();
 }

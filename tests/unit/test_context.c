@@ -182,10 +182,13 @@ test_policy_order(void)
 
 	ok(policy_load("", 0, err, sizeof(err)) == 0,
 	    "policy_load with no password_blocklist succeeds");
-	v = policy_violations("aaaa", 4);
-	ok(v == (RULE_TOO_SHORT | RULE_TOO_FEW_CLASSES),
-	    "a password the spec's rules refuse gets their violations only "
-	    "(not repetitive: 0x%x)", v);
+	v = policy_violations("aaaaaaaa", 8);
+	ok(v == (RULE_TOO_FEW_CLASSES | RULE_REPETITIVE),
+	    "a password the spec's rules refuse gets every violation at once, "
+	    "repetitive too (0x%x)", v);
+	v = policy_violations("Ab1!", 4);
+	ok(v == RULE_TOO_SHORT, "a password too short is not also called "
+	    "repetitive for a run of 2 (0x%x)", v);
 	v = policy_violations("Aaaa1111", 8);
 	ok(v == RULE_REPETITIVE, "a password the rules accept is checked for "
 	    "repetition (0x%x)", v);

@@ -107,7 +107,7 @@ static void
 test_error_answers(void)
 {
 	struct capture		 c = { .len = 0 };
-	struct io		 io = { no_param, no_read, cap_write, &c };
+	struct io		 io = { no_param, no_read, cap_write, &c, NULL };
 	struct outcome		 why = { .error = API_INVALID_PASSWORD,
 				    .violations = RULE_CONTROL_CHARACTER |
 				    RULE_TOO_SHORT };
@@ -174,7 +174,7 @@ static void
 test_token_answer(void)
 {
 	struct capture		 c = { .len = 0 };
-	struct io		 io = { no_param, no_read, cap_write, &c };
+	struct io		 io = { no_param, no_read, cap_write, &c, NULL };
 	struct issued_token	 t;
 	struct config		 cfg;
 	struct json_object	*o, *tok, *m;
@@ -224,11 +224,37 @@ test_token_answer(void)
 	json_object_put(o);
 }
 
+/* io->headers (the CORS headers of cors.h) ride on every answer, and the
+ * preflight's answer is 204 with no body. */
+static void
+test_request_headers(void)
+{
+	struct capture		 c = { .len = 0 };
+	struct io		 io = { no_param, no_read, cap_write, &c,
+				    "Access-Control-Allow-Origin: https://a.example\r\n"
+				    "Vary: Origin\r\n" };
+	struct outcome		 why = { .error = API_INVALID_CODE };
+	char			*end;
+
+	ok(respond_error(&io, &why, 5) == 0 &&
+	    has_header(&c, "Access-Control-Allow-Origin: https://a.example\r\n") &&
+	    has_header(&c, "Vary: Origin\r\n"),
+	    "an error answer carries io->headers");
+	c.len = 0;
+	memset(c.buf, 0, sizeof(c.buf));
+	ok(respond_preflight(&io) == 0 &&
+	    strncmp(c.buf, "Status: 204 No Content\r\n", 24) == 0 &&
+	    has_header(&c, "Vary: Origin\r\n") &&
+	    (end = strstr(c.buf, "\r\n\r\n")) != NULL && end[4] == '\0',
+	    "a preflight answer is 204 with io->headers and no body");
+}
+
 int
 main(void)
 {
 	test_table();
 	test_error_answers();
+	test_request_headers();
 	test_token_answer();
 	return done_testing();
 }

