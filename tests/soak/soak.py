@@ -412,8 +412,11 @@ class Soak:
     # -- the stack
 
     def settings(self):
+        # Every request comes from 127.0.0.1: no per-client, per-network
+        # or per-account cap may refuse one (the soak counts mails, not caps).
         return dict(client_id=CLIENT_ID, recover_limit=0, recover_account_interval=0,
-                    recover_account_daily_limit=1000, attempt_batch=None,
+                    recover_account_daily_limit=1000, recover_network_limit=100000000,
+                    recover_account_daily_ceiling=10000, attempt_batch=None,
                     db_connect_timeout=DB_CONNECT_TIMEOUT, db_read_timeout=DB_READ_TIMEOUT,
                     db_write_timeout=DB_READ_TIMEOUT, retry_after=1)
 
