@@ -58,6 +58,14 @@ bench-blocklist: $(sbin_PROGRAMS) tests/tools/blocklist-tool$(EXEEXT)
 	$(PYTHON3) $(abs_top_srcdir)/bench/blocklist-bench --builddir '$(abs_top_builddir)'
 .PHONY: bench-blocklist
 
+# Retention's cost to resets on a million rows (issue 20; docs/BENCHMARKS.md,
+# "Retention"): make bench-purge [BENCH_PURGE_ROWS=N BENCH_DURATION=S].
+# Not part of make bench (seeding a million rows takes minutes).
+bench-purge: $(sbin_PROGRAMS)
+	BENCH_PURGE_ROWS='$(BENCH_PURGE_ROWS)' BENCH_DURATION='$(BENCH_DURATION)' \
+	PYTHONDONTWRITEBYTECODE=1 $(PYTHON3) $(abs_top_srcdir)/bench/purge-bench \
+		--builddir '$(abs_top_builddir)'
+.PHONY: bench-purge
 # The token check on every request (issue 21, README section 14):
 # auth_request through nginx to account-reset, to the null responder, and
 # no check, in one run.  Part of make bench; alone: make bench-auth.

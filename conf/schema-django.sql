@@ -98,3 +98,18 @@ CREATE TABLE IF NOT EXISTS mail_queue (
                                                    -- user_id NULL, unknown ones)
   KEY mail_queue_age (created_at)                  -- retention
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- The schema's version, as in schema.sql (docs/UPGRADING.md).
+CREATE TABLE IF NOT EXISTS schema_version (
+  version    INT UNSIGNED NOT NULL,
+  topic      VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  applied_at DATETIME(6) NOT NULL,
+  PRIMARY KEY (version)
+) ENGINE=InnoDB DEFAULT CHARSET=ascii;
+INSERT IGNORE INTO schema_version VALUES (1, 'attempt-counters', UTC_TIMESTAMP(6));
+INSERT IGNORE INTO schema_version VALUES (2, 'attempt-counters-memory', UTC_TIMESTAMP(6));
+INSERT IGNORE INTO schema_version VALUES (3, 'mail-queue', UTC_TIMESTAMP(6));
+INSERT IGNORE INTO schema_version VALUES (4, 'mail-queue-indexes', UTC_TIMESTAMP(6));
+INSERT IGNORE INTO schema_version VALUES (5, 'attempt-failures', UTC_TIMESTAMP(6));
+INSERT IGNORE INTO schema_version VALUES (6, 'client-network', UTC_TIMESTAMP(6));
+INSERT IGNORE INTO schema_version VALUES (7, 'token-families', UTC_TIMESTAMP(6));

@@ -25,6 +25,7 @@
 #include "base/secure.h"
 #include "conf/config.h"
 #include "db/db.h"
+#include "db/db_schema.h"
 #include "password/pbkdf2.h"
 #include "password/policy.h"
 
@@ -34,6 +35,7 @@ enum arg_kind { ARG_EMAIL, ARG_ADDRESS, ARG_ANY };
 /* What a command needs before it runs. */
 #define NEEDS_DB	0x1	/* the config and a database handle */
 #define NEEDS_POLICY	0x2	/* the password policy (blocklist) loaded */
+#define ANY_SCHEMA	0x4	/* runs on a schema of any version */
 
 struct command {
 	const char	*name;
@@ -84,6 +86,10 @@ static const struct command commands[] = {
 	    "the recover queue's rows by state, with the oldest's age" },
 	{ "requeue", ARG_ANY, 1, NEEDS_DB, 0, cmd_requeue, "ID",
 	    "queue a finished recover request again, due now" },
+	{ "purge", ARG_ANY, 0, NEEDS_DB, 0, cmd_purge, "",
+	    "delete codes, tokens and queue rows past their retention" },
+	{ "migrate", ARG_ANY, 0, NEEDS_DB | ANY_SCHEMA, 0, cmd_migrate, "",
+	    "bring the database's schema up to date (safe to run again)" },
 	{ "blocklist", ARG_ANY, 3, 0, 0, cmd_blocklist, "build LIST OUT",
 	    "write the compact password blocklist OUT from LIST (no config)" },
 };
@@ -215,6 +221,17 @@ main(int argc, char *argv[])
 		return EXIT_ERROR;
 	}
 	a.cfg = &cfg;
+	/* Every command but migrate refuses a schema of another version,
+	 * as the other programs do (docs/UPGRADING.md). */
+	if (cmd->needs & ANY_SCHEMA)
+		db_schema_check_off(a.db);
+	else if (db_open(a.db) != DB_OK && db_schema_refused(a.db)) {
+		fprintf(stderr, "account-reset-admin: %s\n",
+		    db_last_error(a.db));
+		db_free(a.db);
+		policy_unload();
+		return EXIT_ERROR;
+	}
 	rc = cmd->run(&a);
 	db_free(a.db);
 	policy_unload();

@@ -47,7 +47,8 @@ int admin_no_user(const char *email);
 int admin_address_key(const char *address, char key[CLIENT_KEY_MAX]);
 
 /* The commands (cmd_user.c, cmd_attempts.c, cmd_queue.c,
- * cmd_blocklist.c): each returns an exit status. */
+ * cmd_blocklist.c, cmd_retention.c, migrate.c): each returns an exit
+ * status. */
 int cmd_create_user(struct admin *a);
 int cmd_issue_code(struct admin *a);
 int cmd_check_password(struct admin *a);
@@ -59,5 +60,7 @@ int cmd_clear_attempts(struct admin *a);
 int cmd_queue(struct admin *a);
 int cmd_requeue(struct admin *a);
 int cmd_blocklist(struct admin *a);
+int cmd_purge(struct admin *a);
+int cmd_migrate(struct admin *a);
 
 #endif

@@ -17,8 +17,8 @@
 #include "base/strbuf.h"
 
 /* The statuses requests are counted under; any other is "other". */
-static const int statuses[] = { 200, 400, 401, 404, 405, 411, 413, 415, 429,
-    500, 503 };
+static const int statuses[] = { 200, 202, 400, 401, 404, 405, 411, 413,
+    415, 429, 500, 503 };
 #define NSTATUS		(sizeof(statuses) / sizeof(statuses[0]))
 
 /* Request-duration buckets, seconds (upper bounds; +Inf is the last). */

@@ -77,6 +77,11 @@ struct config {
 	int			mailer_max_attempts;
 	long			mailer_backoff;		/* seconds, first retry */
 	long			mailer_poll_interval;	/* seconds, idle daemon */
+	/* Retention (db_retention.c): seconds, 0 = keep for ever. */
+	long			retention_codes;	/* after expiry or use */
+	long			retention_tokens;	/* after expiry or revocation */
+	long			retention_mail_queue;	/* after the request */
+	long			purge_batch;		/* rows a DELETE */
 	long			mailer_min_row_ms;	/* ms a row costs at least */
 	/* The browser front ends on other origins (CORS), one space apart;
 	 * "" (the default): the same origin only. */

@@ -80,6 +80,8 @@ struct db {
 	int			 committing; /* COMMIT was sent */
 	int			 was_connected; /* a connection was open before */
 	int			 reruns; /* of the current call */
+	int			 check_schema; /* on each new connection */
+	int			 schema_refused; /* the last check refused */
 	unsigned		 last_errno;
 	char			 last_error[256];
 	char			 rerun_error[256]; /* what caused the last rerun */
@@ -121,6 +123,15 @@ enum db_result dbi_end(struct db *db, enum db_result rc);
  * DB_ERROR); a lost connection is dropped. */
 enum db_result dbi_fail(struct db *db, unsigned e, const char *what,
     const char *msg);
+
+/* Connects unless connected (db.c: each host in turn). */
+enum db_result dbi_connect(struct db *db);
+
+/* db_schema.c: on a new connection, DB_OK when the database's schema is
+ * the version this build knows; else DB_ERROR with the reason (naming
+ * account-reset-admin migrate) as the last error, and the handle marked
+ * refused (db_schema_refused()). */
+enum db_result dbi_schema_check(struct db *db);
 
 /* Called by db_free: the attempt batch's last, best-effort write. */
 void dbi_attempts_at_exit(struct db *db);

@@ -49,6 +49,7 @@ db_new(const struct config *cfg)
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return NULL;
 	db->cfg = cfg;
+	db->check_schema = 1;
 	/* 63 random bits: two processes sharing a row would only make them
 	 * wait for each other, never miscount. */
 	if (RAND_bytes((unsigned char *)&db->attempts.writer,
@@ -177,6 +178,7 @@ connect_one(struct db *db)
 	unsigned		 e;
 	char			 msg[200];
 
+	db->schema_refused = 0;	/* until this connection's check says */
 	if ((db->conn = mysql_init(NULL)) == NULL)
 		return dbi_fail(db, 0, "mysql_init", "out of memory");
 	ct = (unsigned int)cfg->db_connect_timeout;
@@ -223,13 +225,19 @@ connect_one(struct db *db)
 		db_disconnect(db);	/* not the session we need */
 		return dbi_fail(db, e, "connect", msg);
 	}
+	/* A schema this build does not know: no statement runs on it. */
+	if (db->check_schema && dbi_schema_check(db) != DB_OK) {
+		e = db->last_errno;
+		db_disconnect(db);
+		return e != 0 ? DB_UNAVAILABLE : DB_ERROR;
+	}
 	return DB_OK;
 }
 
 /* Connects unless connected: to each host in turn from the current one,
  * until one accepts (a host that is up is kept until it fails). */
-static enum db_result
-db_connect(struct db *db)
+enum db_result
+dbi_connect(struct db *db)
 {
 	enum db_result	rc;
 	int		tries;
@@ -335,7 +343,7 @@ dbi_run(struct db *db, const struct stmt_def *def, struct val *in,
 	for (i = 0; i < nout; i++)
 		if (outv[i].type == V_TEXT && outv[i].cap == 0)
 			return dbi_fail(db, 0, "bind", "a text output has no room");
-	if ((rc = db_connect(db)) != DB_OK)
+	if ((rc = dbi_connect(db)) != DB_OK)
 		return rc;
 	if ((st = prepared(db, def)) == NULL)
 		return db->conn == NULL ? DB_UNAVAILABLE : DB_ERROR;
@@ -378,7 +386,7 @@ simple(struct db *db, const char *sql)
 {
 	enum db_result	rc;
 
-	if ((rc = db_connect(db)) != DB_OK)
+	if ((rc = dbi_connect(db)) != DB_OK)
 		return rc;
 	if (mysql_real_query(db->conn, sql, strlen(sql)) != 0)
 		return dbi_fail(db, mysql_errno(db->conn), sql,
@@ -417,7 +425,7 @@ begin_attempt(struct db *db)
  *   - when its connection failed under it (a connection kept from before
  *     that died idle, a node that died or answers that it is not ready,
  *     1047): on a new connection, which starts at the next host; at most
- *     once per host, and not when connecting itself failed (db_connect
+ *     once per host, and not when connecting itself failed (dbi_connect
  *     has tried every host by then);
  *   - after a deadlock, lock wait timeout or certification failure, at
  *     most cfg->db_retries times; if they persist the database is busy
@@ -481,7 +489,7 @@ db_open(struct db *db)
 {
 	begin_attempt(db);
 	db->reruns = 0;
-	return db_connect(db);
+	return dbi_connect(db);
 }
 
 /* The arguments of a one-statement call. */

@@ -28,6 +28,7 @@ enum {
 	RETRY,
 	WIPE,
 	STATE_COUNT,
+	DUE_OLDEST,
 	REQUEUE,
 	NSTMTS
 };
@@ -141,6 +142,12 @@ static const struct stmt_def stmts[NSTMTS] = {
 	[STATE_COUNT] = {
 	    "SELECT COUNT(*), COALESCE(MAX(TIMESTAMPDIFF(SECOND, enqueued_at, "
 	    "UTC_TIMESTAMP(6))), 0) FROM mail_queue WHERE state = ?", 1, 2 },
+	/* Rows due now and not leased (a lease moves due_at to its end),
+	 * and how long the oldest has been due: the mailer's backlog. */
+	[DUE_OLDEST] = {
+	    "SELECT COUNT(*), COALESCE(TIMESTAMPDIFF(SECOND, MIN(due_at), "
+	    "UTC_TIMESTAMP(6)), 0) FROM mail_queue WHERE state = 'queued' "
+	    "AND due_at <= UTC_TIMESTAMP(6)", 0, 2 },
 	[REQUEUE] = {
 	    "UPDATE mail_queue SET state = 'queued', due_at = UTC_TIMESTAMP(6), "
 	    "enqueued_at = UTC_TIMESTAMP(6), lease_token = NULL, attempts = 0, "
@@ -412,6 +419,16 @@ db_mail_state_count(struct db *db, const char *state,
 	struct val	out[] = { U64(count), I64(oldest_seconds) };
 
 	return dbi_statement(db, &stmts[STATE_COUNT], in, NELEM(in), out,
+	    NELEM(out), NULL);
+}
+
+enum db_result
+db_mail_due_oldest(struct db *db, unsigned long long *count,
+    long long *oldest_seconds)
+{
+	struct val	out[] = { U64(count), I64(oldest_seconds) };
+
+	return dbi_statement(db, &stmts[DUE_OLDEST], NULL, 0, out,
 	    NELEM(out), NULL);
 }
 

@@ -88,6 +88,11 @@ enum db_result db_mail_retry(struct db *db, const struct mail_job *job,
 enum db_result db_mail_wipe(struct db *db, long retention,
     unsigned long long *wiped);
 
+/* Metrics: the queued rows due now (not under a lease) and how long the
+ * oldest of them has been due (seconds). */
+enum db_result db_mail_due_oldest(struct db *db, unsigned long long *count,
+    long long *oldest_seconds);
+
 /* Admin: the rows in one state and the age of the oldest (seconds). */
 enum db_result db_mail_state_count(struct db *db, const char *state,
     unsigned long long *count, long long *oldest_seconds);

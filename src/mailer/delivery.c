@@ -20,6 +20,7 @@
 #include "base/hex.h"
 #include "base/log.h"
 #include "base/secure.h"
+#include "mailer/mailer_metrics.h"
 #include "mailer/mailmsg.h"
 #include "password/token.h"
 
@@ -77,6 +78,7 @@ record(struct mailer *m, const struct mail_job *job, const char *state,
 	if (lost)
 		log_msg("mail request id=%s queue_id=%llu lease lost before "
 		    "recording state=%s", job->request_id, job->id, state);
+	mailer_metrics_outcome(state);
 	log_outcome(job, state, smtp_status, detail);
 }
 
@@ -92,13 +94,18 @@ send_and_record(struct mailer *m, const struct mail_job *job,
 {
 	const struct config	*cfg = &m->setup->cfg;
 	enum smtp_outcome	 out;
+	struct timespec		 t0, t1;
 	char			 detail[300], why[320];
 	long			 status = 0, delay;
 	int			 lost = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	m->row_sent = 1;
 	out = smtp_send(m->setup->smtp, rcpt, msg, len, &status, detail,
 	    sizeof(detail));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	mailer_metrics_smtp((double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (out == SMTP_SENT) {
 		m->sent++;
 		record(m, job, "sent", user_id, status, 0, NULL);
@@ -122,6 +129,7 @@ send_and_record(struct mailer *m, const struct mail_job *job,
 		return;
 	}
 	m->retried++;
+	mailer_metrics_retry();
 	if (db_mail_retry(m->db, job, delay, status, &lost) != DB_OK) {
 		log_msg("mail request id=%s queue_id=%llu recording a retry: "
 		    "%s", job->request_id, job->id, db_last_error(m->db));

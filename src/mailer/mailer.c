@@ -48,6 +48,9 @@
 #include "base/email.h"
 #include "base/hex.h"
 #include "base/log.h"
+#include "base/metrics_http.h"
+#include "mailer/mailer_metrics.h"
+#include "db/db_schema.h"
 #include "mailer/mailer.h"
 #include "mailer/mailmsg.h"
 #include "base/privsep.h"
@@ -58,6 +61,7 @@
 #include "password/token.h"
 
 #define SWEEP_EVERY	60	/* seconds between retention sweeps */
+#define PURGE_BATCHES	20	/* batches a table a sweep (db_retention.h) */
 
 static void
 usage(FILE *f)
@@ -65,6 +69,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: account-reset-mailer [--config FILE] [--once]\n"
 	    "                            [--user USER] [--group GROUP] [--allow-root]\n"
+	    "                            [--metrics HOST:PORT|unix:/PATH]\n"
 	    "       account-reset-mailer --check-config [--config FILE] [--user USER]\n"
 	    "       account-reset-mailer --version\n");
 }
@@ -197,6 +202,39 @@ lease_seconds(const struct config *cfg)
 	    cfg->db_read_timeout + 5;
 }
 
+/* Deletes codes, tokens and queue rows past their retention: a few
+ * batches of each table a sweep, going on where the last stopped, so
+ * that mailing never waits long. */
+static void
+purge(struct mailer *m)
+{
+	unsigned long long	n;
+	int			t, more;
+
+	for (t = 0; t < RT_COUNT; t++) {
+		n = 0;
+		if (db_retention_purge(m->db, &m->setup->cfg,
+		    (enum retention_table)t, PURGE_BATCHES,
+		    &m->purge_cursor[t], &n, &more) != DB_OK &&
+		    time(NULL) - m->purge_logged[t] >= 3600) {
+			/* At most hourly: a user without DELETE would
+			 * otherwise fill the log. */
+			m->purge_logged[t] = time(NULL);
+			log_msg("retention: purging %s: %s (the mailer's "
+			    "database user needs DELETE on it; retention_* = 0 "
+			    "turns purging off)",
+			    db_retention_table((enum retention_table)t),
+			    db_last_error(m->db));
+		}
+		mailer_metrics_purged(db_retention_table(
+		    (enum retention_table)t), n);
+		if (n > 0)
+			log_msg("retention: deleted %llu rows of %s%s", n,
+			    db_retention_table((enum retention_table)t),
+			    more ? " (more next sweep)" : "");
+	}
+}
+
 /* Wipes addresses past recover_retention, 500 rows a statement. */
 static void
 sweep(struct mailer *m)
@@ -215,6 +253,7 @@ sweep(struct mailer *m)
 	if (total > 0)
 		log_msg("retention: wiped the addresses of %llu queue rows "
 		    "older than %ld s", total, m->setup->cfg.recover_retention);
+	purge(m);
 }
 
 /* SIGHUP: everything again from the file; a bad one keeps the old. */
@@ -243,13 +282,48 @@ reload(struct mailer *m)
 	log_msg("configuration reloaded from %s", m->config_path);
 }
 
+/* A scrape of --metrics. */
+static void
+expose(struct textbuf *t, void *arg)
+{
+	struct mailer	*m = arg;
+
+	mailer_metrics_expose(t, m->db);
+}
+
+/* Waits up to seconds for a signal, serving scrapes meanwhile; the
+ * signal, or -1. */
+static int
+idle_wait(struct mailer *m, const sigset_t *sigs, long seconds)
+{
+	struct timespec	 idle = { seconds, 0 }, zero = { 0, 0 }, now;
+	long		 left_ms;
+	int		 sig;
+
+	if (m->metrics == NULL)
+		return sigtimedwait(sigs, NULL, &idle);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left_ms = seconds * 1000;
+	while (left_ms > 0) {
+		metrics_http_poll(m->metrics, left_ms < 250 ? (int)left_ms :
+		    250);
+		if ((sig = sigtimedwait(sigs, NULL, &zero)) > 0)
+			return sig;
+		idle = now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left_ms -= (now.tv_sec - idle.tv_sec) * 1000 +
+		    (now.tv_nsec - idle.tv_nsec) / 1000000;
+	}
+	return -1;
+}
+
 /* The queue until it is empty (--once) or until SIGTERM.  A signal that
  * comes while a message is under way waits, blocked, until it is done. */
 static int
 run(struct mailer *m, const sigset_t *sigs)
 {
 	struct mail_job		 job;
-	struct timespec		 zero = { 0, 0 }, idle;
+	struct timespec		 zero = { 0, 0 };
 	enum db_result		 rc;
 	int			 sig, failures = 0;
 
@@ -260,6 +334,8 @@ run(struct mailer *m, const sigset_t *sigs)
 			else
 				goto stop;
 		}
+		if (m->metrics != NULL)
+			metrics_http_poll(m->metrics, 0);
 		if (time(NULL) - m->last_sweep >= SWEEP_EVERY)
 			sweep(m);
 		memset(&job, 0, sizeof(job));
@@ -280,9 +356,7 @@ run(struct mailer *m, const sigset_t *sigs)
 				return 1;
 		} else if (m->once)
 			goto stop;
-		idle.tv_sec = m->setup->cfg.mailer_poll_interval;
-		idle.tv_nsec = 0;
-		sig = sigtimedwait(sigs, NULL, &idle);
+		sig = idle_wait(m, sigs, m->setup->cfg.mailer_poll_interval);
 		if (sig == SIGHUP)
 			reload(m);
 		else if (sig > 0)
@@ -327,6 +401,7 @@ main(int argc, char *argv[])
 		{ "group", required_argument, NULL, 'g' },
 		{ "allow-root", no_argument, NULL, 'R' },
 		{ "check-config", no_argument, NULL, 'C' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -342,7 +417,7 @@ main(int argc, char *argv[])
 	secure_stdio();
 	secure_process();
 	memset(&m, 0, sizeof(m));
-	while ((ch = getopt_long(argc, argv, "c:ou:g:RCVh", longopts,
+	while ((ch = getopt_long(argc, argv, "c:ou:g:RCM:Vh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -362,6 +437,9 @@ main(int argc, char *argv[])
 			break;
 		case 'C':
 			check_only = 1;
+			break;
+		case 'M':
+			m.metrics_spec = optarg;
 			break;
 		case 'V':
 			printf("%s\n", PACKAGE_STRING);
@@ -418,7 +496,15 @@ main(int argc, char *argv[])
 		setup_free(m.setup);
 		return 1;
 	}
+	/* Before privileges go: a port below 1024, a socket in /run. */
+	if (m.metrics_spec != NULL &&
+	    (m.metrics = metrics_http_open(m.metrics_spec, expose, &m)) ==
+	    NULL) {
+		setup_free(m.setup);
+		return 1;
+	}
 	if (privsep_drop(&ps) == -1) {
+		metrics_http_free(m.metrics);
 		setup_free(m.setup);
 		return 1;
 	}
@@ -426,11 +512,20 @@ main(int argc, char *argv[])
 		log_msg("out of memory");
 		return 1;
 	}
-	if (db_open(m.db) != DB_OK) {
+	if (db_open(m.db) == DB_OK)
+		;
+	else if (db_schema_refused(m.db)) {
+		log_msg("not serving: %s", db_last_error(m.db));
+		metrics_http_free(m.metrics);
+		db_free(m.db);
+		setup_free(m.setup);
+		return 1;
+	} else {
 		log_msg("database not reachable yet: %s", db_last_error(m.db));
 		db_preload_plugins();
 	}
 	if (mailer_lockdown(&m) == -1) {
+		metrics_http_free(m.metrics);
 		setup_free(m.setup);
 		return 1;
 	}
@@ -438,6 +533,7 @@ main(int argc, char *argv[])
 	    "serving the queue", m.setup->cfg.smtp_url,
 	    lease_seconds(&m.setup->cfg));
 	rc = run(&m, &sigs);
+	metrics_http_free(m.metrics);
 	db_free(m.db);
 	setup_free(m.setup);
 	curl_global_cleanup();

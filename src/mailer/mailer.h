@@ -9,9 +9,11 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "base/metrics_http.h"
 #include "conf/config.h"
 #include "db/db.h"
 #include "db/db_mail.h"
+#include "db/db_retention.h"
 #include "mailer/smtp.h"
 #include "mailer/templates.h"
 
@@ -34,6 +36,10 @@ struct mailer {
 	int		 once;
 	time_t		 last_sweep;
 	unsigned long	 sent, given_up, retried;
+	unsigned long long purge_cursor[RT_COUNT]; /* where purging goes on */
+	time_t		 purge_logged[RT_COUNT]; /* the last failure logged */
+	const char	*metrics_spec;	/* --metrics, or NULL */
+	struct metrics_http *metrics;
 	/* The row under way went to the relay (delivery.c). */
 	int		 row_sent;
 	/* How long the last rows that went to the relay took, in ms: a row

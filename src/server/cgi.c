@@ -111,7 +111,7 @@ cgi_serve(const struct config *cfg)
 		cgi_refuse_unconfigured();
 		return 1;
 	}
-	if (lockdown(&ctx, 1) == -1) {
+	if (lockdown(&ctx, 1) < 0) {
 		db_free(ctx.db);
 		cgi_refuse_unconfigured();
 		return 1;

@@ -103,8 +103,8 @@ fcgi_worker(int fd, const struct config *cfg)
 		db_free(ctx.db);
 		return 1;
 	}
-	if (lockdown(&ctx, 0) == -1) {
-		rc = 1;
+	if ((rc = lockdown(&ctx, 0)) < 0) {
+		rc = rc == LOCKDOWN_SCHEMA ? EXIT_SCHEMA : 1;
 		goto out;
 	}
 	sigemptyset(&term);

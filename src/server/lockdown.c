@@ -4,6 +4,7 @@
 #include "ac-config.h"
 
 #include "db/db.h"
+#include "db/db_schema.h"
 #include "server/lockdown.h"
 #include "base/log.h"
 #include "base/sandbox.h"
@@ -12,6 +13,10 @@ int
 lockdown(struct responder_ctx *ctx, int quiet)
 {
 	if (db_open(ctx->db) != DB_OK) {
+		if (db_schema_refused(ctx->db)) {
+			log_msg("not serving: %s", db_last_error(ctx->db));
+			return LOCKDOWN_SCHEMA;
+		}
 		if (!quiet)
 				log_msg("database not reachable yet: %s; serving "
 			    "anyway, it is tried again on each request",

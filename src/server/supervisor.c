@@ -17,7 +17,9 @@
 #include "server/listen.h"
 #include "base/log.h"
 #include "base/metrics.h"
-#include "server/metrics_http.h"
+#include "base/metrics_http.h"
+#include "base/strbuf.h"
+#include "server/lockdown.h"
 #include "password/policy.h"
 #include "base/privsep.h"
 #include "server/supervisor.h"
@@ -38,6 +40,7 @@ struct supervisor {
 	size_t				 nretiring;
 	struct metrics_http		*metrics;	/* or NULL */
 	struct slot			 metrics_child;	/* serves it */
+	int				 refused; /* a worker refused the schema */
 };
 
 /* Forks the worker of slot i (its metrics slot too). */
@@ -134,6 +137,12 @@ reap(struct supervisor *sv, int stopping)
 			sv->slots[i].pid = 0;
 			if (stopping)
 				break;
+			if (WIFEXITED(status) &&
+			    WEXITSTATUS(status) == EXIT_SCHEMA) {
+				/* logged by the worker: no worker would serve */
+				sv->refused = 1;
+				break;
+			}
 			if (WIFSIGNALED(status))
 				log_msg("worker %ld killed by signal %d; "
 				    "replacing it", (long)pid, WTERMSIG(status));
@@ -258,6 +267,12 @@ supervise(struct supervisor *sv)
 		} else if (sig == SIGHUP && !stopping)
 			reload(sv);
 		reap(sv, stopping);
+		if (sv->refused && !stopping) {
+			log_msg("stopping: the database's schema is not this "
+			    "version's (run account-reset-admin migrate)");
+			stopping = 1;
+			stop_at = time(NULL) + GRACE_SECONDS;
+		}
 		if (stopping && live_workers(sv) == 0)
 			break;
 		if (stopping && time(NULL) >= stop_at) {
@@ -275,7 +290,16 @@ supervise(struct supervisor *sv)
 	listen_remove(sv->opts->listen_spec);
 	metrics_http_free(sv->metrics);
 	log_msg("stopped");
-	return 0;
+	return sv->refused ? 1 : 0;
+}
+
+/* A scrape of --metrics (served by the metrics child): the workers'
+ * counters and the gauges, from shared memory. */
+static void
+expose(struct textbuf *t, void *arg)
+{
+	(void)arg;
+	metrics_expose(t);
 }
 
 int
@@ -295,7 +319,8 @@ supervisor_run(const struct supervisor_opts *opts, struct config *cfg, int fd)
 	sv->fd = fd;
 	if (opts->metrics_spec != NULL &&
 	    (metrics_init(opts->workers) == -1 ||
-	    (sv->metrics = metrics_http_open(opts->metrics_spec)) == NULL)) {
+	    (sv->metrics = metrics_http_open(opts->metrics_spec, expose,
+	    NULL)) == NULL)) {
 		free(sv);
 		return 1;
 	}

@@ -122,11 +122,13 @@ def main():
     with t.claim("the mailer's database user has exactly the documented grants"):
         rows = [r[0] for r in db.sql("SHOW GRANTS FOR 'account_reset_mailer'@'localhost'")]
         text = " | ".join(rows)
-        expect(re.search(r"GRANT SELECT, UPDATE ON `account_reset`\.`mail_queue`", text), text)
-        expect(re.search(r"GRANT SELECT, INSERT, UPDATE ON `account_reset`\.`reset_codes`",
+        expect(re.search(r"GRANT SELECT, UPDATE, DELETE ON `account_reset`\.`mail_queue`", text), text)
+        expect(re.search(r"GRANT SELECT, INSERT, UPDATE, DELETE ON `account_reset`\.`reset_codes`",
                          text), text)
         expect(re.search(r"GRANT SELECT ON `account_reset`\.`users`", text), text)
-        expect(not re.search(r"DELETE|DROP|ALTER|CREATE|ALL PRIVILEGES|`account_reset`\.\*",
+        expect(re.search(r"GRANT SELECT, DELETE ON `account_reset`\.`tokens`", text), text)
+        expect(re.search(r"GRANT SELECT ON `account_reset`\.`schema_version`", text), text)
+        expect(not re.search(r"DROP|ALTER|CREATE|ALL PRIVILEGES|`account_reset`\.\*",
                              text), text)
 
     mailer = [os.path.join(prefix, "sbin", "account-reset-mailer"), "--once", "--user", USER]

@@ -196,16 +196,23 @@ def main():
                                                "DOCUMENT_URI": "/nowhere",
                                                "SCRIPT_NAME": "/nowhere"})
     expect_eq(nf.status, 404, "not_found")
+    # 2 recover requests, accepted (202) whether or not the address exists.
+    for i in range(2):
+        r = ng.request("POST", b'{"email": "metrics%d@example.test"}' % i,
+                       {"Content-Type": "application/json"}, path="/api/v2/account/recover/")
+        expect_eq(r.status, 202, "recover (%s)" % r.summary())
 
     s = parse(scrape(port)[2])
     with t.claim("requests_total counts each endpoint and status as sent: reset 200 x3, "
-                 "400 x%d, 429 x2, 405 x2; health 200 x3; not_found 404 x1" % LIMIT):
+                 "400 x%d, 429 x2, 405 x2; health 200 x3; not_found 404 x1; recover 202 x2, "
+                 "none as other" % LIMIT):
         got = (requests(s, "reset", 200), requests(s, "reset", 400), requests(s, "reset", 429),
                requests(s, "reset", 405), requests(s, "health", 200),
-               requests(s, "not_found", 404))
-        expect_eq(got, (3.0, float(LIMIT), 2.0, 2.0, 3.0, 1.0), "counts")
+               requests(s, "not_found", 404), requests(s, "recover", 202),
+               requests(s, "recover", "other"))
+        expect_eq(got, (3.0, float(LIMIT), 2.0, 2.0, 3.0, 1.0, 2.0, 0.0), "counts")
         total = sum(v for (n, _), v in s.items() if n == "account_reset_requests_total")
-        expect_eq(total, 3.0 + LIMIT + 2 + 2 + 3 + 1, "all requests")
+        expect_eq(total, 3.0 + LIMIT + 2 + 2 + 3 + 1 + 2, "all requests")
 
     with t.claim("the duration histogram: count and +Inf equal the requests, buckets "
                  "never decrease, the sum is positive"):

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "server/metrics_http.h"
+#include "base/metrics_http.h"
 
 static int
 metrics_path_at(const char *p)

@@ -67,6 +67,7 @@ GRANT SELECT, INSERT, UPDATE ON account_reset.reset_codes TO 'account_reset'@'lo
 GRANT SELECT, INSERT, UPDATE ON account_reset.tokens TO 'account_reset'@'localhost';
 GRANT SELECT, INSERT, UPDATE, DELETE ON account_reset.attempt_failures TO 'account_reset'@'localhost';
 GRANT SELECT, INSERT ON account_reset.mail_queue TO 'account_reset'@'localhost';
+GRANT SELECT ON account_reset.schema_version TO 'account_reset'@'localhost';
 """ % DB_PASSWORD).encode())
     f.note_secret(DB_PASSWORD)
     f.write_option_file(user="account_reset", password=DB_PASSWORD)

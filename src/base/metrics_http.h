@@ -1,8 +1,10 @@
 /*
- * metrics_http.h: a tiny HTTP server for Prometheus: GET /metrics on an
- * opt-in address (--metrics 127.0.0.1:9464, or unix:/path), nothing
- * else.  The supervisor opens the socket (as root, before any worker);
- * a child of its own serves it, after dropping privileges and entering
+ * metrics_http.h: a tiny HTTP server for Prometheus, the responder's and
+ * the mailer's: GET /metrics on an opt-in address (--metrics
+ * 127.0.0.1:9464, or unix:/path), nothing else; what it serves is what
+ * the program's expose function writes.  The responder's supervisor
+ * opens the socket (as root, before any worker); a child of its own
+ * serves it (metrics_http_spawn), after dropping privileges and entering
  * the workers' sandbox, so that the process that keeps root never parses
  * a byte of a request.  One connection at a time, each bounded in bytes
  * read and in time.
@@ -18,10 +20,16 @@
 #define METRICS_HTTP_PROCESS_NAME	"ar-metrics"
 
 struct metrics_http;
+struct textbuf;
+
+/* Writes the exposition of one scrape. */
+typedef void metrics_http_expose_fn(struct textbuf *t, void *arg);
 
 /* Opens the listening socket for spec (host:port or unix:/path; a unix
- * socket is made 0600).  NULL (logged) on failure. */
-struct metrics_http *metrics_http_open(const char *spec);
+ * socket is made 0600); each scrape is answered with what expose(t, arg)
+ * writes.  NULL (logged) on failure. */
+struct metrics_http *metrics_http_open(const char *spec,
+    metrics_http_expose_fn *expose, void *arg);
 
 /* What a request head asks for. */
 enum metrics_http_ask {

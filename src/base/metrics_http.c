@@ -22,39 +22,40 @@
 
 #include <signal.h>
 
-#include "server/listen.h"
+#include "base/listen_socket.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/privsep.h"
 #include "base/sandbox.h"
 #include "base/strbuf.h"
-#include "server/metrics_http.h"
+#include "base/metrics_http.h"
 
 struct metrics_http {
 	int		 fd;
 	char		*spec;
+	metrics_http_expose_fn	*expose;
+	void			*arg;
 };
 
 struct metrics_http *
-metrics_http_open(const char *spec)
+metrics_http_open(const char *spec, metrics_http_expose_fn *expose,
+    void *arg)
 {
-	struct listen_opts	 lo;
 	struct metrics_http	*mh;
 
 	if (spec == NULL || *spec == '\0') {
 		log_msg("--metrics: expected host:port or unix:/path");
 		return NULL;
 	}
-	memset(&lo, 0, sizeof(lo));
-	lo.spec = spec;
-	lo.socket_mode = 0600;
-	lo.backlog = 16;
 	if ((mh = calloc(1, sizeof(*mh))) == NULL ||
 	    (mh->spec = strdup(spec)) == NULL) {
 		free(mh);
 		return NULL;
 	}
-	if ((mh->fd = listen_open(&lo)) == -1) {
+	mh->expose = expose;
+	mh->arg = arg;
+	if ((mh->fd = listen_socket_open("--metrics", spec, 0600, NULL,
+	    16)) == -1) {
 		free(mh->spec);
 		free(mh);
 		return NULL;
@@ -175,7 +176,7 @@ answer(int fd, const char *status, const char *type, const char *extra,
 
 /* Serves one connection. */
 static void
-serve(int fd)
+serve(struct metrics_http *mh, int fd)
 {
 	struct textbuf		 t = TEXTBUF_EMPTY;
 	char			 head[METRICS_HTTP_REQUEST_MAX];
@@ -195,7 +196,7 @@ serve(int fd)
 		    deadline);
 		return;
 	}
-	metrics_expose(&t);
+	mh->expose(&t, mh->arg);
 	if (t.failed || t.p == NULL)
 		answer(fd, "500 Internal Server Error", text, "",
 		    "out of memory\n", 14, deadline);
@@ -216,7 +217,7 @@ metrics_http_poll(struct metrics_http *mh, int timeout_ms)
 	c = accept4(mh->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (c == -1)
 		return;
-	serve(c);
+	serve(mh, c);
 	close(c);
 }
 
@@ -235,7 +236,7 @@ metrics_http_free(struct metrics_http *mh)
 	if (mh == NULL)
 		return;
 	metrics_http_close_inherited(mh);
-	listen_remove(mh->spec);
+	listen_socket_remove(mh->spec);
 	free(mh->spec);
 	free(mh);
 }
