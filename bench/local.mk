@@ -7,6 +7,8 @@
 #   make bench BENCH_DURATION=15 BENCH_WORKERS=2 BENCH_ITERATIONS=600000
 #              BENCH_USERS=100000 BENCH_CONNECTIONS=32 BENCH_RETRIES=2
 #              BENCH_SWEEP=1 BENCH_PEERS=php BENCH_SHARED=../shared
+#              BENCH_KEEPALIVE=0 (skips the fastcgi_keep_conn phase)
+#              BENCH_ATTEMPT_BATCH=N (default: the program's, 8)
 # Include it after EXTRA_DIST is set (it adds to it).  bench/wrk/recover.lua
 # and bench/recover-bench are in Makefile.am's EXTRA_DIST.
 BENCH_FILES = \
@@ -35,7 +37,9 @@ bench: $(sbin_PROGRAMS) tests/tools/pbkdf2-bench$(EXEEXT) bench/null-responder$(
 	BENCH_ITERATIONS='$(BENCH_ITERATIONS)' BENCH_USERS='$(BENCH_USERS)' \
 	BENCH_CONNECTIONS='$(BENCH_CONNECTIONS)' BENCH_RETRIES='$(BENCH_RETRIES)' \
 	BENCH_SWEEP='$(BENCH_SWEEP)' BENCH_PEERS='$(BENCH_PEERS)' \
-	BENCH_SHARED='$(BENCH_SHARED)' PYTHONDONTWRITEBYTECODE=1 \
+	BENCH_SHARED='$(BENCH_SHARED)' BENCH_KEEPALIVE='$(BENCH_KEEPALIVE)' \
+	BENCH_ATTEMPT_BATCH='$(BENCH_ATTEMPT_BATCH)' \
+	PYTHONDONTWRITEBYTECODE=1 \
 	$(PYTHON3) $(abs_top_srcdir)/bench/run-bench \
 		--builddir '$(abs_top_builddir)' --srcdir '$(abs_top_srcdir)'
 

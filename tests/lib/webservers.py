@@ -49,7 +49,7 @@ __all__ = [
     "standalone_responder", "Nginx", "Apache", "CgiFcgiResponder",
     "answer_shape", "expect_same_answer", "descendants", "uid_of", "json_body",
     "note_answer", "web_user_args", "contract_cases", "install_copy", "kill_tree",
-    "expect_contract", "copy_www",
+    "expect_contract", "copy_www", "keepalive_template",
 ]
 
 WEB_USER = "www-data"
@@ -225,6 +225,31 @@ def copy_www(dest):
         for name in files:
             os.chmod(os.path.join(d, name), 0o644)
     return dest
+
+
+def keepalive_template(directory, keepalive=1):
+    """nginx.conf.example as it would be with FastCGI keep-alive: an
+    upstream block holding `keepalive` idle connections per nginx worker
+    to the responder's socket, and fastcgi_keep_conn on in every location
+    that passes to it.  Written to DIRECTORY/nginx-keepalive.conf (a name
+    render-conf knows as nginx's) and returned; the benchmark and the soak
+    measure it against the example as shipped (docs/BENCHMARKS.md)."""
+    with open(os.path.join(SRCDIR, "nginx.conf.example")) as f:
+        text = f.read()
+    sock = "/run/account-reset/account-reset.sock"
+    upstream = ("\tupstream account_reset_keepalive {\n\t\tserver unix:%s;\n"
+                "\t\tkeepalive %d;\n\t}\n\n" % (sock, keepalive))
+    at = text.index("\n\tserver {\n") + 1
+    text = text[:at] + upstream + text[at:]
+    old = "fastcgi_pass unix:%s;" % sock
+    if old not in text:
+        raise HarnessError("nginx.conf.example has no %r" % old)
+    text = text.replace(old, "fastcgi_pass account_reset_keepalive;\n"
+                        "\t\t\tfastcgi_keep_conn on;")
+    path = os.path.join(directory, "nginx-keepalive.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
 
 
 def _render(template, out, *options):
