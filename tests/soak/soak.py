@@ -717,12 +717,17 @@ def account(t, s, sampler, t_start, t_end):
     while time.monotonic() < deadline and not settled():
         time.sleep(1)
     time.sleep(2)  # the reader picks up the last mails
-    qrows = f.db.sql("SELECT q.id, q.state, COALESCE(q.email, ''), COALESCE(c.code_sha256, '') "
-                     "FROM mail_queue q LEFT JOIN reset_codes c ON c.id = q.code_id")
+    # Recover requests and, after each reset, its "password changed"
+    # notice (kind 'changed', queued in the reset's own transaction).
+    allq = f.db.sql("SELECT q.id, q.state, COALESCE(q.email, ''), COALESCE(c.code_sha256, ''), "
+                    "q.kind FROM mail_queue q LEFT JOIN reset_codes c ON c.id = q.code_id")
+    qrows = [r for r in allq if r[4] == "recover"]
+    notice_rows = [r for r in allq if r[4] == "changed"]
     known = set(s.users)
     mails = list(s.recs.mails)
     mailed_codes = {sha256_hex(c) for _, _, c in mails if c}
-    by_rcpt = collections.Counter(r[0] for _, r, _ in mails if r)
+    by_rcpt = collections.Counter(r[0] for _, r, c in mails if r and c)
+    notices_by_rcpt = collections.Counter(r[0] for _, r, c in mails if r and not c)
     states = collections.Counter(r[1] for r in qrows)
     n_dupes = 0
     with t.claim("every 202 for a known account led to exactly one mail, or to a "
@@ -749,12 +754,32 @@ def account(t, s, sampler, t_start, t_end):
                 problems.append("%s: fewer mails than sent rows" % em)
             n_dupes += max(0, extra)
         expect(not problems, "; ".join(problems[:6]))
+    with t.claim("every 200 reset led to exactly one 'password changed' notice, "
+                 "or a counted at-least-once duplicate; none lost"):
+        problems = []
+        for em in s.users:
+            n200 = sum(1 for r in recs if r["kind"] in ("reset_valid", "reset_race")
+                       and r.get("email") == em and r["status"] == 200)
+            n503 = sum(1 for r in recs if r["kind"] in ("reset_valid", "reset_race")
+                       and r.get("email") == em and r["status"] == 503)
+            rows = [r for r in notice_rows if r[2].lower() == em.lower()]
+            if not n200 <= len(rows) <= n200 + n503:
+                problems.append("%s: %d x 200, %d x 503, %d notices queued"
+                                % (em, n200, n503, len(rows)))
+            unsent = [r for r in rows if r[1] != "sent"]
+            if unsent:
+                problems.append("%s: notices not sent: %s" % (em, [(r[0], r[1]) for r in unsent]))
+            extra = notices_by_rcpt[em] - len([r for r in rows if r[1] == "sent"])
+            if extra < 0:
+                problems.append("%s: fewer notice mails than sent notice rows" % em)
+            n_dupes += max(0, extra)
+        expect(not problems, "; ".join(problems[:6]))
     kills = sum(1 for fl in s.faults if fl.name == "mailer_kill")
     with t.claim("duplicates (%d) only from the documented window: at most one per "
                  "mailer SIGKILL (%d)" % (n_dupes, kills)):
         expect(n_dupes <= kills, "%d duplicates, %d kills" % (n_dupes, kills))
     with t.claim("no mail for an unknown address; their requests ended 'unknown'"):
-        strangers = [r for r in by_rcpt if r not in known]
+        strangers = [r for r in list(by_rcpt) + list(notices_by_rcpt) if r not in known]
         expect(not strangers, "mails to %s" % strangers[:5])
         wrong = [r for r in qrows if r[2] and r[2] not in known and r[1] != "unknown"]
         expect(not wrong, "rows for unknown addresses in states %s"
