@@ -60,7 +60,8 @@ def main():
                         "t.table_schema AND k.table_name = t.table_name AND "
                         "k.constraint_type = 'PRIMARY KEY' WHERE t.table_schema = "
                         "'account_reset' GROUP BY t.table_name, t.engine")
-        want = {"users", "reset_codes", "tokens", "attempt_failures", "mail_queue"}
+        want = {"users", "reset_codes", "tokens", "attempt_failures", "mail_queue",
+                "schema_version", "events", "webhook_outbox"}
         expect({r[0] for r in rows} == want, "tables: %r, want %s" % (rows, sorted(want)))
         expect(all(r[1] == "InnoDB" and r[2] == "1" for r in rows), "tables: %r" % rows)
 

@@ -94,8 +94,12 @@ def main():
                           "table %s" % tb)
             expect_eq(nd.sql("SET SESSION wsrep_sync_wait = 1; SELECT MAX(version) FROM "
                              "schema_version", database=OLD)[0][0], str(known), "version")
-            expect_eq(nd.sql("SET SESSION wsrep_sync_wait = 1; SELECT * FROM users ORDER BY "
-                             "id; SELECT * FROM reset_codes ORDER BY id", database=OLD),
+            # Steps add columns at the end of a row (reset_codes.locale in
+            # 008): the old columns must hold the old values.
+            got_rows = nd.sql("SET SESSION wsrep_sync_wait = 1; SELECT * FROM users ORDER BY "
+                              "id; SELECT * FROM reset_codes ORDER BY id", database=OLD)
+            expect_eq([g[:len(b)] for g, b in zip(got_rows, rows_before)]
+                      if len(got_rows) == len(rows_before) else got_rows,
                       rows_before, "rows")
 
     with t.claim("migrate again through node 2: up to date, nothing run"):
