@@ -76,25 +76,21 @@ refresh(struct endpoint *ep, struct db_refresh *r, struct issued_token *token)
 		    "refresh");
 		goto out;
 	}
-	switch (r->outcome) {
-	case DB_REFRESHED:
+	if (r->outcome == DB_REFRESHED) {
 		token->expires_in = ctx->cfg->access_token_lifetime;
 		token->client_id = r->client_id_out;
 		token->scope = r->scope;
 		e = API_OK;
-		break;
-	case DB_REFRESH_REUSED:
+		goto out;
+	}
+	if (r->outcome == DB_REFRESH_REUSED)
 		/* RFC 9700 4.14.2: the token was stolen, or its holder's copy
 		 * was; every token of the family ends. */
 		log_msg("request id=%s refresh token reuse: user %llu's token "
 		    "family %llu is revoked", request_id, r->user_id,
 		    r->family_id);
-		/* FALLTHROUGH */
-	default:
-		oauth_attempt_failed(ep, window_start);
-		e = why->error = API_INVALID_GRANT;
-		break;
-	}
+	oauth_attempt_failed(ep, window_start);
+	e = why->error = API_INVALID_GRANT;
 out:
 	OPENSSL_cleanse(&f, sizeof(f));
 	return e;

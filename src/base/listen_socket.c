@@ -57,9 +57,13 @@ open_unix(const char *what, const char *path, mode_t mode, const char *group)
 	old = umask(0777 & ~mode);
 	rc = bind(fd, (struct sockaddr *)&un, sizeof(un));
 	umask(old);
-	if (rc == -1 || chmod(path, mode) == -1)
+	/* bind() made the node with the mode the umask leaves, which is
+	 * mode: no chmod by path, which a link swapped in after bind()
+	 * would redirect to another file.  The group is set with lchown(),
+	 * which changes a link itself, never what it points to. */
+	if (rc == -1)
 		goto err;
-	if (gr != NULL && chown(path, (uid_t)-1, gr->gr_gid) == -1)
+	if (gr != NULL && lchown(path, (uid_t)-1, gr->gr_gid) == -1)
 		goto err;
 	return fd;
 err:

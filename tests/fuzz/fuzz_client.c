@@ -89,6 +89,28 @@ key_names(const char *key, const unsigned char a[16])
 
 /* Whether one of the comma-separated hops of fwd (spaces and tabs around
  * a hop ignored) is an address that key names. */
+/* A hop's address, in the forms the program reads: the address alone,
+ * IPv4 with a port (ip:port), IPv6 in brackets with or without a port
+ * ([v6] and [v6]:port).  0, or -1 when the hop names none. */
+static int
+hop_address(const char *h, size_t n, unsigned char a[16])
+{
+	const char	*colon, *close;
+
+	if (as_v6(h, n, a) == 0)
+		return 0;
+	if (n > 0 && h[0] == '[') {
+		close = memchr(h, ']', n);
+		if (close == NULL || (close + 1 != h + n && close[1] != ':'))
+			return -1;
+		return as_v6(h + 1, (size_t)(close - h - 1), a);
+	}
+	colon = memchr(h, ':', n);
+	if (colon == NULL || memchr(colon + 1, ':', n - (size_t)(colon + 1 - h)))
+		return -1;
+	return as_v6(h, (size_t)(colon - h), a);
+}
+
 static int
 key_is_a_hop(const char *fwd, const char *key)
 {
@@ -101,7 +123,8 @@ key_is_a_hop(const char *fwd, const char *key)
 		e = h + strcspn(h, ",");
 		while (e > h && (e[-1] == ' ' || e[-1] == '\t'))
 			e--;
-		if (as_v6(h, (size_t)(e - h), a) == 0 && key_names(key, a))
+		if (hop_address(h, (size_t)(e - h), a) == 0 &&
+		    key_names(key, a))
 			return 1;
 		h += strcspn(h, ",");
 		if (*h++ == '\0')
