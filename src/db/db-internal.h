@@ -124,7 +124,10 @@ enum db_result dbi_end(struct db *db, enum db_result rc);
 enum db_result dbi_fail(struct db *db, unsigned e, const char *what,
     const char *msg);
 
-/* Connects unless connected (db.c: each host in turn). */
+/* Closes the connection and its prepared statements (db.c). */
+void dbi_disconnect(struct db *db);
+
+/* Connects unless connected (db_connect.c: each host in turn). */
 enum db_result dbi_connect(struct db *db);
 
 /* db_schema.c: on a new connection, DB_OK when the database's schema is

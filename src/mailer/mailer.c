@@ -65,7 +65,6 @@
 #include "password/token.h"
 
 #define SWEEP_EVERY	60	/* seconds between retention sweeps */
-#define PURGE_BATCHES	20	/* batches a table a sweep (db_retention.h) */
 
 static void
 usage(FILE *f)
@@ -246,78 +245,6 @@ lease_seconds(const struct config *cfg)
 	    cfg->db_read_timeout + 5;
 }
 
-/* Deletes codes, tokens and queue rows past their retention: a few
- * batches of each table a sweep, going on where the last stopped, so
- * that mailing never waits long. */
-static void
-purge(struct mailer *m)
-{
-	unsigned long long	n;
-	int			t, more;
-
-	for (t = 0; t < RT_COUNT; t++) {
-		n = 0;
-		if (db_retention_purge(m->db, &m->setup->cfg,
-		    (enum retention_table)t, PURGE_BATCHES,
-		    &m->purge_cursor[t], &n, &more) != DB_OK &&
-		    time(NULL) - m->purge_logged[t] >= 3600) {
-			/* At most hourly: a user without DELETE would
-			 * otherwise fill the log. */
-			m->purge_logged[t] = time(NULL);
-			log_msg("retention: purging %s: %s (the mailer's "
-			    "database user needs DELETE on it; retention_* = 0 "
-			    "turns purging off)",
-			    db_retention_table((enum retention_table)t),
-			    db_last_error(m->db));
-		}
-		mailer_metrics_purged(db_retention_table(
-		    (enum retention_table)t), n);
-		if (n > 0)
-			log_msg("retention: deleted %llu rows of %s%s", n,
-			    db_retention_table((enum retention_table)t),
-			    more ? " (more next sweep)" : "");
-	}
-}
-
-/* Wipes addresses past recover_retention, 500 rows a statement. */
-static void
-sweep(struct mailer *m)
-{
-	unsigned long long	n = 0, total = 0;
-	int			rounds;
-
-	m->last_sweep = time(NULL);
-	do {
-		if (db_mail_wipe(m->db, m->setup->cfg.recover_retention,
-		    &n) != DB_OK) {
-			log_msg("retention sweep: %s", db_last_error(m->db));
-			return;
-		}
-		total += n;
-	} while (n == 500);
-	if (total > 0)
-		log_msg("retention: wiped the addresses of %llu queue rows "
-		    "older than %ld s", total, m->setup->cfg.recover_retention);
-	/* Old events, 500 (and 500 outbox rows) a statement, at most 20
-	 * statements a sweep: a backlog goes over a few sweeps, never in
-	 * one long transaction. */
-	total = 0;
-	for (rounds = 0; rounds < 20; rounds++) {
-		if (db_events_purge(m->db, m->setup->cfg.retention_events,
-		    &n) != DB_OK) {
-			log_msg("events retention: %s", db_last_error(m->db));
-			break;
-		}
-		total += n;
-		if (n == 0)
-			break;
-	}
-	if (total > 0)
-		log_msg("retention: deleted %llu events and webhook rows older "
-		    "than %ld s", total, m->setup->cfg.retention_events);
-	purge(m);
-}
-
 /* SIGHUP: everything again from the file; a bad one keeps the old. */
 static void
 reload(struct mailer *m)
@@ -399,7 +326,7 @@ run(struct mailer *m, const sigset_t *sigs)
 		if (m->metrics != NULL)
 			metrics_http_poll(m->metrics, 0);
 		if (time(NULL) - m->last_sweep >= SWEEP_EVERY)
-			sweep(m);
+			mailer_sweep(m);
 		memset(&job, 0, sizeof(job));
 		if (hex_random(MAIL_LEASE_CHARS / 2, job.lease) == -1) {
 			log_msg("RAND_bytes failed");

@@ -55,6 +55,9 @@ struct mailer {
 /* One row under our lease, from start to its recorded outcome. */
 void mailer_work(struct mailer *m, struct mail_job *job);
 
+/* sweep.c: the retention sweep, every SWEEP_EVERY seconds of the loop. */
+void mailer_sweep(struct mailer *m);
+
 /* The delay before attempt n + 1: backoff doubled for each attempt
  * made, capped at a day, with "equal jitter" (half fixed, half random)
  * so that a relay or a site coming back is not hit by every retry at
