@@ -8,18 +8,7 @@
 #include <openssl/crypto.h>
 
 #include "api/form.h"
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "base/hex.h"
 
 /* Decodes s[0..n) into out (cap bytes, NUL added) and *outlen; a NULL out
  * only checks and measures.  FORM_OK, FORM_MALFORMED or FORM_TOO_LONG. */
@@ -35,8 +24,8 @@ decode(const char *s, size_t n, char *out, size_t cap, size_t *outlen)
 		if (c == '+')
 			c = ' ';
 		else if (c == '%') {
-			if (n - i < 3 || (hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0)
+			if (n - i < 3 || (hi = hex_digit(s[i + 1])) < 0 ||
+			    (lo = hex_digit(s[i + 2])) < 0)
 				return FORM_MALFORMED;
 			c = (unsigned char)(hi << 4 | lo);
 			i += 2;

@@ -28,3 +28,21 @@ fd_write_all(int fd, const void *buf, size_t n)
 	}
 	return 0;
 }
+
+int
+fd_read_all(int fd, void *buf, size_t n, size_t *got)
+{
+	unsigned char	*p = buf;
+	ssize_t		 r;
+
+	*got = 0;
+	while (*got < n && (r = read(fd, p + *got, n - *got)) != 0) {
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		*got += (size_t)r;
+	}
+	return 0;
+}

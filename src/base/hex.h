@@ -1,6 +1,6 @@
 /*
  * hex.h: the one hex encoder (lower case), for digests, request ids,
- * leases and Message-IDs.
+ * leases and Message-IDs, and the one hex digit reader.
  */
 #ifndef AR_HEX_H
 #define AR_HEX_H
@@ -15,5 +15,8 @@ void hex_encode(const void *in, size_t n, char *out);
  * and a NUL to out.  Returns 0, or -1 when the random source fails
  * (out is then the empty string). */
 int hex_random(size_t n, char *out);
+
+/* The value of one hex digit (either case), or -1 for any other char. */
+int hex_digit(char c);
 
 #endif

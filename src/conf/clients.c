@@ -15,20 +15,10 @@
 
 #include "conf/clients.h"
 #include "conf/config.h"
+#include "base/fdio.h"
+#include "base/hex.h"
 
 #define CLIENTS_FILE_MAX	(16 * 1024)
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* One line, NUL-terminated and trimmed; 0, 1 (blank or comment) or -1. */
 static int
@@ -70,8 +60,8 @@ parse_line(char *line, struct introspection_client *c, const char **why)
 		return -1;
 	}
 	for (i = 0; i < CLIENT_DIGEST_BYTES; i++) {
-		if ((hi = hexval(hex[2 * i])) < 0 ||
-		    (lo = hexval(hex[2 * i + 1])) < 0) {
+		if ((hi = hex_digit(hex[2 * i])) < 0 ||
+		    (lo = hex_digit(hex[2 * i + 1])) < 0) {
 			*why = "the digest is not 64 hex digits";
 			return -1;
 		}
@@ -134,7 +124,6 @@ clients_load(const char *path, struct introspection_clients *out, char *err,
 {
 	char		text[CLIENTS_FILE_MAX], msg[256];
 	struct stat	st;
-	ssize_t		r;
 	size_t		len = 0;
 	int		fd, rc = -1;
 
@@ -158,16 +147,9 @@ clients_load(const char *path, struct introspection_clients *out, char *err,
 		    sizeof(text) - 1);
 		goto out;
 	}
-	while (len < (size_t)st.st_size &&
-	    (r = read(fd, text + len, (size_t)st.st_size - len)) != 0) {
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			snprintf(err, errlen, "%s: read: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		len += (size_t)r;
+	if (fd_read_all(fd, text, (size_t)st.st_size, &len) == -1) {
+		snprintf(err, errlen, "%s: read: %s", path, strerror(errno));
+		goto out;
 	}
 	if (clients_parse(text, len, out, msg, sizeof(msg)) == -1) {
 		snprintf(err, errlen, "%s: %s", path, msg);
