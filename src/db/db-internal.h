@@ -100,6 +100,12 @@ enum db_result dbi_run(struct db *db, const struct stmt_def *st,
     struct val *in, size_t nin, struct val *out, size_t nout,
     unsigned long long *affected);
 
+/* Connects unless connected and prepares the n statements of defs
+ * that are not prepared yet: a caller that times its work (the mailer's
+ * row padding) pays for first use before it starts the clock. */
+enum db_result dbi_prepare(struct db *db, const struct stmt_def *defs,
+    size_t n);
+
 /* One statement (autocommit) through the rerun rule. */
 enum db_result dbi_statement(struct db *db, const struct stmt_def *st,
     struct val *in, size_t nin, struct val *out, size_t nout,
@@ -135,6 +141,9 @@ enum db_result dbi_connect(struct db *db);
  * account-reset-admin migrate) as the last error, and the handle marked
  * refused (db_schema_refused()). */
 enum db_result dbi_schema_check(struct db *db);
+
+/* Prepares the statements of db_events.c (dbi_prepare). */
+enum db_result dbi_events_prepare(struct db *db);
 
 /* Inside a transaction: one event and, for a webhook type while
  * webhook_url is set, its outbox row (db_events.c). */

@@ -291,6 +291,21 @@ stmt_error:
 	return dbi_fail(db, mysql_stmt_errno(st), "execute", mysql_stmt_error(st));
 }
 
+/* See db-internal.h. */
+enum db_result
+dbi_prepare(struct db *db, const struct stmt_def *defs, size_t n)
+{
+	enum db_result	 rc;
+	size_t		 i;
+
+	if ((rc = dbi_connect(db)) != DB_OK)
+		return rc;
+	for (i = 0; i < n; i++)
+		if (prepared(db, &defs[i]) == NULL)
+			return db->conn == NULL ? DB_UNAVAILABLE : DB_ERROR;
+	return DB_OK;
+}
+
 /* A plain statement without parameters (transaction control). */
 static enum db_result
 simple(struct db *db, const char *sql)

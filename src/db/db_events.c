@@ -87,6 +87,13 @@ events_webhook_type(const char *type)
 	    strcmp(type, EVENT_TOKENS_REUSE) == 0;
 }
 
+/* See db-internal.h. */
+enum db_result
+dbi_events_prepare(struct db *db)
+{
+	return dbi_prepare(db, stmts, NSTMTS);
+}
+
 /* Inside a transaction (db_reset.c's, or db_events_record's own): the
  * event, then its outbox row, whose event_id is the event's id. */
 enum db_result

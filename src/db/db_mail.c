@@ -212,6 +212,17 @@ db_recover_enqueue(struct db *db, const char *request_id,
 	    0, NULL);
 }
 
+/* See db_mail.h. */
+enum db_result
+db_mail_prepare(struct db *db)
+{
+	enum db_result	rc;
+
+	if ((rc = dbi_prepare(db, stmts, NSTMTS)) != DB_OK)
+		return rc;
+	return dbi_events_prepare(db);
+}
+
 enum db_result
 db_mail_claim(struct db *db, long lease_seconds, struct mail_job *job)
 {

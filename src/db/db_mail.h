@@ -42,6 +42,11 @@ struct mail_job {
 	long long		created;
 };
 
+/* Prepares every statement a mail row may run (this file's and the
+ * events'), so that a row's time holds no first use: the mailer pads
+ * rows that send nothing to the time of a send (issue 19, point 1). */
+enum db_result db_mail_prepare(struct db *db);
+
 /* Takes the oldest due row under the lease job->lease for lease_seconds
  * and fills job.  DB_NOT_FOUND when nothing is due. */
 enum db_result db_mail_claim(struct db *db, long lease_seconds,

@@ -135,6 +135,7 @@ send_and_record(struct mailer *m, const struct mail_job *job,
 	m->row_sent = 1;
 	out = smtp_send(m->setup->smtp, rcpt, msg, len, &status, detail,
 	    sizeof(detail));
+	m->row_setup_us = smtp_setup_us(m->setup->smtp);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	mailer_metrics_smtp((double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
@@ -353,20 +354,22 @@ mail_notice(struct mailer *m, const struct mail_job *job)
 }
 
 static long
-ms_since(const struct timespec *start)
+us_since(const struct timespec *start)
 {
 	struct timespec	now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)(now.tv_sec - start->tv_sec) * 1000 +
-	    (now.tv_nsec - start->tv_nsec) / 1000000;
+	return (long)(now.tv_sec - start->tv_sec) * 1000000 +
+	    (now.tv_nsec - start->tv_nsec) / 1000;
 }
 
 /*
  * The observable cost of a looked-up row must not tell whether its
  * address has an account (issue 19, point 1): an attacker who queues
  * own1, victim, own2 times the gap between the two mails they receive.
- * A row that went to the relay keeps its time, which is remembered; any
+ * A row that went to the relay keeps its time, which is remembered (less
+ * the handshake of a connection it opened, which the next row pays
+ * whatever this one was: a sample is a send on an open connection); any
  * other row (no account, capped) sleeps until it has taken as long as a
  * send drawn at random from the last ROW_COST_SAMPLES, so the two kinds
  * of row take time from the same distribution.  Every row takes at
@@ -375,27 +378,34 @@ ms_since(const struct timespec *start)
 static void
 pad_row(struct mailer *m, const struct timespec *start)
 {
-	long		 took = ms_since(start), want;
+	long		 took = us_since(start), want;
 	unsigned	 pick = 0;
-	struct timespec	 pause;
+	struct timespec	 until;
 
-	want = m->setup->cfg.mailer_min_row_ms;
+	want = m->setup->cfg.mailer_min_row_ms * 1000;
 	if (m->row_sent) {
-		m->send_ms[m->next_send_ms] = took;
-		m->next_send_ms = (m->next_send_ms + 1) % ROW_COST_SAMPLES;
-		if (m->nsend_ms < ROW_COST_SAMPLES)
-			m->nsend_ms++;
-	} else if (m->nsend_ms > 0) {
+		/* A new connection's handshake is not part of a row. */
+		m->send_us[m->next_send] = took - m->row_setup_us;
+		m->next_send = (m->next_send + 1) % ROW_COST_SAMPLES;
+		if (m->nsend < ROW_COST_SAMPLES)
+			m->nsend++;
+	} else if (m->nsend > 0) {
 		if (RAND_bytes((unsigned char *)&pick, sizeof(pick)) != 1)
 			pick = 0;
-		if (m->send_ms[pick % m->nsend_ms] > want)
-			want = m->send_ms[pick % m->nsend_ms];
+		if (m->send_us[pick % m->nsend] > want)
+			want = m->send_us[pick % m->nsend];
 	}
 	if (took >= want)
 		return;
-	pause.tv_sec = (want - took) / 1000;
-	pause.tv_nsec = ((want - took) % 1000) * 1000000;
-	while (nanosleep(&pause, &pause) == -1 && errno == EINTR)
+	/* Until start + want, to the microsecond, whatever wakes us. */
+	until.tv_sec = start->tv_sec + want / 1000000;
+	until.tv_nsec = start->tv_nsec + (want % 1000000) * 1000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until,
+	    NULL) == EINTR)
 		;
 }
 
@@ -426,8 +436,12 @@ mailer_work(struct mailer *m, struct mail_job *job)
 	} else {
 		/* Only rows whose address is looked up are padded: the
 		 * others tell nothing about an account. */
+		/* First use of a statement is paid outside the clock; a
+		 * failure here shows again, and is logged, in the row. */
+		(void)db_mail_prepare(m->db);
 		clock_gettime(CLOCK_MONOTONIC, &start);
 		m->row_sent = 0;
+		m->row_setup_us = 0;
 		mail_account(m, job);
 		pad_row(m, &start);
 	}

@@ -46,10 +46,11 @@ struct mailer {
 	unsigned long	 hooks_delivered, hooks_given_up, hooks_retried;
 	/* The row under way went to the relay (delivery.c). */
 	int		 row_sent;
-	/* How long the last rows that went to the relay took, in ms: a row
+	long		 row_setup_us;	/* of which opening a connection */
+	/* How long the last rows that went to the relay took, in µs: a row
 	 * that sent nothing is made to take as long as one of them. */
-	long		 send_ms[ROW_COST_SAMPLES];
-	unsigned	 nsend_ms, next_send_ms;
+	long		 send_us[ROW_COST_SAMPLES];
+	unsigned	 nsend, next_send;
 };
 
 /* One row under our lease, from start to its recorded outcome. */

@@ -33,6 +33,7 @@ struct smtp {
 	char		 ca_file[CONFIG_STR_MAX];
 	int		 require_tls, implicit_tls;
 	long		 connect_timeout, timeout;
+	long		 setup_us;	/* of the last send; see smtp.h */
 	char		*user, *password;
 };
 
@@ -300,6 +301,28 @@ tls_failure(CURLcode cc)
 	}
 }
 
+/* A new connection's handshake is counted apart: the mailer pads rows
+ * that send nothing to the cost of a send, and a send on an open
+ * connection is what such a row stands in for (delivery.c). */
+static void
+note_setup(struct smtp *s)
+{
+	curl_off_t	 pre = 0;
+	long		 nconn = 0;
+
+	s->setup_us = 0;
+	if (curl_easy_getinfo(s->curl, CURLINFO_NUM_CONNECTS, &nconn) ==
+	    CURLE_OK && nconn > 0 && curl_easy_getinfo(s->curl,
+	    CURLINFO_PRETRANSFER_TIME_T, &pre) == CURLE_OK && pre > 0)
+		s->setup_us = (long)pre;
+}
+
+long
+smtp_setup_us(const struct smtp *s)
+{
+	return s->setup_us;
+}
+
 enum smtp_outcome
 smtp_send(struct smtp *s, const char *rcpt, const char *msg, size_t len,
     long *status, char *err, size_t errlen)
@@ -324,6 +347,7 @@ smtp_send(struct smtp *s, const char *rcpt, const char *msg, size_t len,
 	set_options(s, rcpts, &up, errbuf);
 	cc = curl_easy_perform(s->curl);
 	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
+	note_setup(s);
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, NULL);
 	curl_slist_free_all(rcpts);
 	OPENSSL_cleanse(addr, sizeof(addr));

@@ -44,6 +44,10 @@ enum smtp_outcome {
 enum smtp_outcome smtp_send(struct smtp *s, const char *rcpt,
     const char *msg, size_t len, long *status, char *err, size_t errlen);
 
+/* How long the last smtp_send spent opening a connection (connect,
+ * greeting, EHLO, STARTTLS, AUTH), in µs; 0 when it reused one. */
+long smtp_setup_us(const struct smtp *s);
+
 /* Resolves the relay's host name once, so that the resolver's modules
  * (NSS) are loaded before the process enters its sandbox. */
 void smtp_prepare(const struct smtp *s);
