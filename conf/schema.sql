@@ -108,13 +108,14 @@ DROP TABLE IF EXISTS attempt_counters;
 --     recover cap ever counts or suppresses it.
 -- Insert-only from the responder: no counter row that every request
 -- updates, which also suits a Galera cluster.  Every index costs each
--- request an index insert, so there are only these four.  The code itself is never
+-- request an index insert, so each one here serves a limit or the mailer.  The code itself is never
 -- here: reset_codes holds its SHA-256, code_id points at that row.
 CREATE TABLE IF NOT EXISTS mail_queue (
   id           BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
   request_id   VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   client_key   VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   client_net   VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
+  client_provider VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
   fair_rank    INT UNSIGNED NOT NULL DEFAULT 0,   -- rows of its network before it
   email        VARCHAR(254) NULL,
   locale       VARCHAR(35) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
@@ -135,6 +136,7 @@ CREATE TABLE IF NOT EXISTS mail_queue (
   PRIMARY KEY (id),
   KEY mail_queue_client (client_key, created_at),  -- the per-client limit
   KEY mail_queue_net (client_net, created_at),     -- the per-network limit
+  KEY mail_queue_provider (client_provider, created_at), -- the per-provider limit
   KEY mail_queue_fair (state, fair_rank, due_at),  -- fair order by network
   KEY mail_queue_due (state, due_at),              -- the next row to mail
   KEY mail_queue_account (user_id, reserved_at),   -- per-account caps (and,
@@ -161,6 +163,7 @@ INSERT IGNORE INTO schema_version VALUES (5, 'attempt-failures', UTC_TIMESTAMP(6
 INSERT IGNORE INTO schema_version VALUES (6, 'client-network', UTC_TIMESTAMP(6));
 INSERT IGNORE INTO schema_version VALUES (7, 'token-families', UTC_TIMESTAMP(6));
 INSERT IGNORE INTO schema_version VALUES (8, 'events-webhooks', UTC_TIMESTAMP(6));
+INSERT IGNORE INTO schema_version VALUES (9, 'client-provider', UTC_TIMESTAMP(6));
 
 -- The record of what happened (issue 18): one row per event, never a
 -- secret.  type is one of recovery.requested (the mailer resolved a

@@ -88,20 +88,29 @@ static void
 recover_queue(struct endpoint *ep, const struct recover_request *req)
 {
 	const struct config	*cfg = ep->ctx->cfg;
+	const struct recover_caps caps = { cfg->recover_window,
+				    cfg->recover_limit, cfg->recover_network_limit,
+				    cfg->recover_provider_limit };
+	struct recover_client	 client;
 	enum db_result		 rc;
 	int			 limited = 0;
 	char			 net[CLIENT_KEY_MAX] = "";
+	char			 provider[CLIENT_KEY_MAX] = "";
 
 	endpoint_warn_no_client(ep, cfg->recover_limit > 0,
 	    "the recover limit does not apply");
-	/* The network's limit too: one IPv6 /48 holds 65,536 /64 keys
-	 * (issue 19, point 3). */
-	if (ep->client[0] != '\0' && client_key_network(ep->client, net) == -1)
-		net[0] = '\0';
-	rc = db_recover_enqueue(ep->ctx->db, ep->id, ep->client, net,
-	    req->email, req->locale != NULL ? req->locale : "",
-	    cfg->recover_window, cfg->recover_limit, cfg->recover_network_limit,
-	    &limited, &ep->why.retry_after);
+	/* The network's and the provider's limits too: one IPv6 /48 holds
+	 * 65,536 /64 keys, one /32 65,536 /48s (issue 19, point 3). */
+	if (ep->client[0] != '\0' &&
+	    (client_key_network(ep->client, net) == -1 ||
+	    client_key_provider(ep->client, provider) == -1))
+		net[0] = provider[0] = '\0';
+	client.key = ep->client;
+	client.net = net;
+	client.provider = provider;
+	rc = db_recover_enqueue(ep->ctx->db, ep->id, &client, req->email,
+	    req->locale != NULL ? req->locale : "", &caps, &limited,
+	    &ep->why.retry_after);
 	endpoint_note_reruns(ep, "recover queue");
 	if (rc != DB_OK) {
 		ep->why.error = endpoint_db_refusal(ep, rc, API_SERVER_ERROR,

@@ -183,27 +183,37 @@ parse_hop(const char *s, size_t len, int *family, unsigned char addr[16])
 	return 0;
 }
 
-int
-client_key_network(const char *key, char out[CLIENT_KEY_MAX])
+/* The key's address cut to v4 bits (IPv4) or v6 bits (IPv6, whole
+ * bytes), as "ADDRESS/BITS". */
+static int
+key_prefix(const char *key, int v4, int v6, char out[CLIENT_KEY_MAX])
 {
 	unsigned char	addr[16];
 	char		text[INET6_ADDRSTRLEN];
 	const char	*slash = strchr(key, '/');
-	int		family;
+	int		family, bits;
 
 	if (parse_addr(key, slash != NULL ? (size_t)(slash - key) :
 	    strlen(key), &family, addr) == -1)
 		return -1;
-	if (family == AF_INET) {
-		addr[3] = 0;
-		inet_ntop(AF_INET, addr, text, sizeof(text));
-		snprintf(out, CLIENT_KEY_MAX, "%s/24", text);
-	} else {
-		memset(addr + 6, 0, 10);
-		inet_ntop(AF_INET6, addr, text, sizeof(text));
-		snprintf(out, CLIENT_KEY_MAX, "%s/48", text);
-	}
+	bits = family == AF_INET ? v4 : v6;
+	memset(addr + bits / 8, 0, (size_t)((family == AF_INET ? 4 : 16) -
+	    bits / 8));
+	inet_ntop(family, addr, text, sizeof(text));
+	snprintf(out, CLIENT_KEY_MAX, "%s/%d", text, bits);
 	return 0;
+}
+
+int
+client_key_network(const char *key, char out[CLIENT_KEY_MAX])
+{
+	return key_prefix(key, 24, 48, out);
+}
+
+int
+client_key_provider(const char *key, char out[CLIENT_KEY_MAX])
+{
+	return key_prefix(key, 16, 32, out);
 }
 
 /* The hop before position end of the header: its text in *start, *len.

@@ -47,4 +47,10 @@ int client_key(const char *remote_addr, const char *forwarded,
  * one LAN, and a /48 holds 65,536 of them).  0, or -1 for "" or garbage. */
 int client_key_network(const char *key, char out[CLIENT_KEY_MAX]);
 
+/* The provider's block a client key belongs to, for the limit per
+ * provider: an IPv4 key's /16 ("192.0.0.0/16"), an IPv6 key's /32
+ * ("2001:db8::/32"), the usual allocation to one provider, which holds
+ * 65,536 /48s (issue 19, point 3).  0, or -1 for "" or garbage. */
+int client_key_provider(const char *key, char out[CLIENT_KEY_MAX]);
+
 #endif

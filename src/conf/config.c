@@ -71,6 +71,7 @@ static const struct key keys[] = {
 	K("recover_account_interval", KEY_LONG, recover_account_interval, 0, 86400),
 	K("recover_account_daily_limit", KEY_INT, recover_account_daily_limit, 1, 1000),
 	K("recover_network_limit", KEY_INT, recover_network_limit, 0, 100000000),
+	K("recover_provider_limit", KEY_INT, recover_provider_limit, 0, 100000000),
 	K("recover_account_daily_ceiling", KEY_INT, recover_account_daily_ceiling, 1, 10000),
 	K("notify_domain_daily_limit", KEY_INT, notify_domain_daily_limit, 1, 1000000),
 	K("recover_retention", KEY_LONG, recover_retention, 86400, 31536000),
@@ -165,6 +166,7 @@ config_defaults(struct config *cfg)
 	cfg->recover_account_daily_limit = 5;
 	cfg->recover_account_daily_ceiling = 20;
 	cfg->recover_network_limit = 100;
+	cfg->recover_provider_limit = 1000;
 	cfg->notify_domain_daily_limit = 100;
 	cfg->recover_retention = 604800;
 	cfg->notify_password_changed = 1;

@@ -57,6 +57,7 @@ struct config {
 	int			recover_account_daily_limit; /* mails per account, client and 24 h */
 	int			recover_account_daily_ceiling; /* mails per account and 24 h */
 	int			recover_network_limit;	/* per /24 or /48 and window */
+	int			recover_provider_limit;	/* per /16 or /32 and window */
 	int			notify_domain_daily_limit; /* notices per domain and 24 h */
 	long			recover_retention;	/* seconds until addresses are wiped */
 	int			notify_unknown_recipients; /* 1: mail unknown addresses */

@@ -13,6 +13,7 @@
 enum {
 	RECOVER_COUNT,
 	RECOVER_COUNT_NET,
+	RECOVER_COUNT_PROVIDER,
 	RECOVER_ENQUEUE,
 	CLAIM,
 	LEASED,
@@ -58,12 +59,18 @@ static const struct stmt_def stmts[NSTMTS] = {
 	    "UTC_TIMESTAMP(6), MIN(created_at) + INTERVAL ? SECOND) / 1000000), "
 	    "1) FROM mail_queue WHERE client_net = ? AND created_at > "
 	    "UTC_TIMESTAMP(6) - INTERVAL ? SECOND AND kind = 'recover'", 3, 2 },
+	/* And for its provider (an IPv4 /16, an IPv6 /32). */
+	[RECOVER_COUNT_PROVIDER] = {
+	    "SELECT COUNT(*), COALESCE(CEIL(TIMESTAMPDIFF(MICROSECOND, "
+	    "UTC_TIMESTAMP(6), MIN(created_at) + INTERVAL ? SECOND) / 1000000), "
+	    "1) FROM mail_queue WHERE client_provider = ? AND created_at > "
+	    "UTC_TIMESTAMP(6) - INTERVAL ? SECOND AND kind = 'recover'", 3, 2 },
 	/* One INSERT answers every valid recover request; no user lookup. */
 	[RECOVER_ENQUEUE] = {
 	    "INSERT INTO mail_queue (request_id, client_key, client_net, "
-	    "fair_rank, email, locale, created_at, enqueued_at, due_at) VALUES "
-	    "(?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), "
-	    "UTC_TIMESTAMP(6))", 6, 0 },
+	    "client_provider, fair_rank, email, locale, created_at, "
+	    "enqueued_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
+	    "UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))", 7, 0 },
 	/* A lease: the row is the mailer's until due_at, then anyone's. */
 	/* id = LAST_INSERT_ID(id): the session learns which row it took,
 	 * without an index on lease_token. */
@@ -137,7 +144,8 @@ static const struct stmt_def stmts[NSTMTS] = {
 	    "smtp_status = NULLIF(?, 0), lease_token = NULL "
 	    "WHERE id = ? AND lease_token = ?", 4, 0 },
 	[WIPE] = {
-	    "UPDATE mail_queue SET email = NULL, client_key = '', client_net = '' "
+	    "UPDATE mail_queue SET email = NULL, client_key = '', client_net = '', "
+	    "client_provider = '' "
 	    "WHERE created_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND AND "
 	    "(email IS NOT NULL OR client_key <> '' OR client_net <> '') "
 	    "LIMIT 500", 1, 0 },
@@ -184,30 +192,38 @@ over_limit(struct db *db, int stmt, const char *key, long window, int limit,
 
 enum db_result
 db_recover_enqueue(struct db *db, const char *request_id,
-    const char *client_key, const char *client_net, const char *email,
-    const char *locale, long window, int limit, int net_limit, int *limited,
+    const struct recover_client *client, const char *email,
+    const char *locale, const struct recover_caps *caps, int *limited,
     long *retry_after)
 {
-	unsigned long long	 n_key = 0, n_net = 0, rank;
-	struct val		 in[] = { TEXT_IN(request_id), TEXT_IN(client_key),
-				    TEXT_IN(client_net), U64(&rank), TEXT_IN(email),
-				    TEXT_IN(locale) };
+	unsigned long long	 n_key = 0, n_net = 0, n_provider = 0, rank;
+	struct val		 in[] = { TEXT_IN(request_id),
+				    TEXT_IN(client->key), TEXT_IN(client->net),
+				    TEXT_IN(client->provider), U64(&rank),
+				    TEXT_IN(email), TEXT_IN(locale) };
 	enum db_result		 rc;
 
 	*limited = 0;
-	rc = over_limit(db, RECOVER_COUNT, client_key, window, limit, limited,
-	    retry_after, &n_key);
+	rc = over_limit(db, RECOVER_COUNT, client->key, caps->window,
+	    caps->key, limited, retry_after, &n_key);
 	if (rc != DB_OK || *limited)
 		return rc;
-	rc = over_limit(db, RECOVER_COUNT_NET, client_net, window, net_limit,
-	    limited, retry_after, &n_net);
+	rc = over_limit(db, RECOVER_COUNT_NET, client->net, caps->window,
+	    caps->net, limited, retry_after, &n_net);
+	if (rc != DB_OK || *limited)
+		return rc;
+	/* One /32 holds 65,536 /48s: a provider's cap bounds how many
+	 * first-in-their-network rows one allocation can put ahead of
+	 * everyone else's in the fair order. */
+	rc = over_limit(db, RECOVER_COUNT_PROVIDER, client->provider,
+	    caps->window, caps->provider, limited, retry_after, &n_provider);
 	if (rc != DB_OK || *limited)
 		return rc;
 	/* Fair order (issue 19, point 3): the rows its network (or, with
 	 * none, its client) queued in the window before this one.  The
 	 * mailer takes due rows by this rank first, so everyone's first
 	 * request goes before a flood's second. */
-	rank = client_net[0] != '\0' ? n_net : n_key;
+	rank = client->net[0] != '\0' ? n_net : n_key;
 	return dbi_statement(db, &stmts[RECOVER_ENQUEUE], in, NELEM(in), NULL,
 	    0, NULL);
 }

@@ -9,16 +9,29 @@
 
 #include "db/db.h"
 
-/* The recover endpoint's one write: queues the request.  With limit > 0
- * and a client key, only while the client has fewer than limit rows in
- * the last window seconds (a non-locking count, then the INSERT); over
- * it, nothing is written, *limited is 1 and *retry_after the seconds
- * until the oldest of those rows leaves the window.  Concurrent requests
- * of one client may each see the count below the limit and all insert:
- * the overshoot is at most the number of requests in flight at once. */
+/* Who asks, at three widths ("" where none can be told: not limited). */
+struct recover_client {
+	const char	*key;		/* IPv4 address, IPv6 /64 */
+	const char	*net;		/* IPv4 /24, IPv6 /48 */
+	const char	*provider;	/* IPv4 /16, IPv6 /32 */
+};
+
+/* Rows per window seconds for each width; 0 = that width is not limited. */
+struct recover_caps {
+	long		 window;
+	int		 key, net, provider;
+};
+
+/* The recover endpoint's one write: queues the request.  Only while the
+ * client's key, network and provider each have fewer rows than their
+ * cap in the last window seconds (non-locking counts, then the INSERT);
+ * over one, nothing is written, *limited is 1 and *retry_after the
+ * seconds until the oldest of those rows leaves the window.  Concurrent
+ * requests may each see a count below its cap and all insert: the
+ * overshoot is at most the number of requests in flight at once. */
 enum db_result db_recover_enqueue(struct db *db, const char *request_id,
-    const char *client_key, const char *client_net, const char *email,
-    const char *locale, long window, int limit, int net_limit, int *limited,
+    const struct recover_client *client, const char *email,
+    const char *locale, const struct recover_caps *caps, int *limited,
     long *retry_after);
 
 #define MAIL_LEASE_CHARS	32

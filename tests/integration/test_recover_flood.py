@@ -5,7 +5,10 @@ at recover_network_limit rows per window, and the mailer takes due rows
 in fair order (each network's n-th request before any network's n+1-th),
 so that a legitimate request's mail goes out before its code would
 expire, whatever a flood queued before it (issue 19, point 3).  The IPv4
-counterpart of the /48 is the /24."""
+counterpart of the /48 is the /24.  One IPv6 /32 (a provider's usual
+allocation) holds 65,536 /48s, each first in the fair order: a flood
+spread over many /48s of one /32 must stop at recover_provider_limit
+rows per window (the IPv4 counterpart is the /16)."""
 
 import secrets
 
@@ -15,6 +18,7 @@ from smtpd import MailSink, Mailer, mail_settings, queue_rows
 PATH = "/api/v2/account/recover/"
 ENV = {"DOCUMENT_URI": PATH, "REQUEST_URI": PATH, "SCRIPT_NAME": PATH}
 NET_LIMIT = 20
+PROVIDER_LIMIT = 30
 FLOOD = 60
 
 
@@ -28,6 +32,7 @@ def main():
     sink = MailSink(f, tls=False, auth=False)
     f.settings.update(mail_settings(sink, recover_limit=10, recover_window=3600,
                                     recover_network_limit=NET_LIMIT,
+                                    recover_provider_limit=PROVIDER_LIMIT,
                                     recover_account_interval=0,
                                     recover_account_daily_limit=1000, code_lifetime=300))
     t.setup(f.setup)
@@ -76,6 +81,37 @@ def main():
         t.diag("the owner's row was number %d of %d mailed" % (pos, len(order)))
         # Rank 0: the first row of each of the 4 networks before it.
         expect(pos <= 5, "the owner's row was number %d of %d" % (pos, len(order)))
+
+    with t.claim("a flood from %d /48s of one IPv6 /32, one request each, is accepted "
+                 "%d times (recover_provider_limit), then 429; another /32 is not "
+                 "limited by it" % (FLOOD, PROVIDER_LIMIT)) as cl:
+        statuses = []
+        for i in range(FLOOD):
+            r = recover(f, "wide-%s@example.test" % secrets.token_hex(4),
+                        "3fff:100:%x:1::1" % (i + 1))
+            statuses.append(r.status)
+            if r.status == 429:
+                expect_error(r, 429, "too_many_requests")
+                expect(int(r.header("retry-after", "0")) >= 1, "Retry-After")
+        cl.note("statuses: %s" % statuses)
+        expect_eq(statuses.count(202), PROVIDER_LIMIT, "accepted")
+        expect_eq(statuses[PROVIDER_LIMIT:], [429] * (FLOOD - PROVIDER_LIMIT),
+                  "refused after the limit")
+        n = int(f.db.sql_value("SELECT COUNT(*) FROM mail_queue WHERE client_provider = "
+                               "'3fff:100::/32'"))
+        expect_eq(n, PROVIDER_LIMIT, "rows queued for the /32")
+        expect_eq(recover(f, "z-%s@example.test" % secrets.token_hex(3),
+                          "3fff:200:1:1::1").status, 202, "another /32")
+
+    with t.claim("an IPv4 /16 is one provider block too: requests from %d of its /24s "
+                 "are accepted %d times" % (PROVIDER_LIMIT + 5, PROVIDER_LIMIT)):
+        statuses = [recover(f, "w4-%s@example.test" % secrets.token_hex(4),
+                            "100.77.%d.1" % (i + 1)).status
+                    for i in range(PROVIDER_LIMIT + 5)]
+        expect_eq(statuses.count(202), PROVIDER_LIMIT, "accepted")
+        expect_eq(int(f.db.sql_value("SELECT COUNT(*) FROM mail_queue WHERE "
+                                     "client_provider = '100.77.0.0/16'")),
+                  PROVIDER_LIMIT, "rows queued")
 
     return t.done()
 

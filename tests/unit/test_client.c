@@ -119,6 +119,18 @@ main(void)
 		ok(client_key_network("", net) == -1 &&
 		    client_key_network("junk", net) == -1,
 		    "no key, or garbage, has no network");
+		ok(client_key_provider("2001:db8:1:2::/64", net) == 0 &&
+		    is(net, "2001:db8::/32") &&
+		    client_key_provider("2001:db8:ffff:ffff::/64", net) == 0 &&
+		    is(net, "2001:db8::/32"),
+		    "every /48 of a /32 is in one provider block (issue 19, "
+		    "point 3)");
+		ok(client_key_provider("192.0.2.77", net) == 0 &&
+		    is(net, "192.0.0.0/16"), "an IPv4 key's provider block is "
+		    "its /16");
+		ok(client_key_provider("", net) == -1 &&
+		    client_key_provider("junk", net) == -1,
+		    "no key, or garbage, has no provider block");
 	}
 	return done_testing();
 }
