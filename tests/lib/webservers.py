@@ -262,11 +262,13 @@ def _render(template, out, *options):
 
 
 class _WebServer:
-    """A real web server in the foreground on 127.0.0.1:port, configured
-    by rendering a shipped example; stopped at exit."""
+    """A real web server in the foreground on 127.0.0.1:port (or host, an
+    address such as ::1), configured by rendering a shipped example;
+    stopped at exit."""
 
     name = "server"
     tries = 3
+    host = "127.0.0.1"
 
     def __init__(self, prefix_tag, www=None):
         self.prefix = make_tempdir(prefix_tag)
@@ -295,7 +297,8 @@ class _WebServer:
         last = ""
         for _ in range(self.tries):
             self.port = free_port()
-            self.conf = self.render("127.0.0.1:%d" % self.port)
+            self.conf = self.render(("[%s]:%d" if ":" in self.host else "%s:%d")
+                                    % (self.host, self.port))
             with open(self.stdio_path, "ab") as out:
                 self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
                                              stdout=out, stderr=out,
@@ -305,7 +308,7 @@ class _WebServer:
                 if self.proc.poll() is not None:
                     break
                 try:
-                    socket.create_connection(("127.0.0.1", self.port), 0.5).close()
+                    socket.create_connection((self.host, self.port), 0.5).close()
                     return self
                 except OSError:
                     time.sleep(0.02)
@@ -407,8 +410,11 @@ class Nginx(_WebServer):
 
     name = "nginx"
 
-    def __init__(self, socket_path, rate=1000, burst=200, template=None, www=None):
+    def __init__(self, socket_path, rate=1000, burst=200, template=None, www=None,
+                 host=None):
         super().__init__("ar-nginx-", www)
+        if host is not None:
+            self.host = host
         self.socket_path = socket_path
         self.rate = rate
         self.burst = burst
