@@ -24,6 +24,13 @@ struct responder_ctx {
 	 * and how many requests went unlogged since. */
 	time_t			 warned_no_client[ME_COUNT];
 	unsigned long		 unlogged_no_client[ME_COUNT];
+	/* The last health check's database round trip (health.c): when it
+	 * ended (CLOCK_MONOTONIC; tv_sec 0: none yet) and how. */
+	struct timespec		 health_at;
+	int			 health_ok;
+	/* One request per process (CGI): attempts are counted before the
+	 * code is looked up, for an exact limit (db_attempt_reserve). */
+	int			 reserve_attempts;
 };
 
 #endif

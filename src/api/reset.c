@@ -82,6 +82,17 @@ count_failure(struct endpoint *ep, const struct db_lookup *look)
 		    ep->id, db_last_error(db));
 }
 
+/* Takes back an attempt counted ahead (CGI) that was not a failed one. */
+static void
+release_attempt(struct endpoint *ep)
+{
+	struct db	*db = ep->ctx->db;
+
+	if (db_attempt_release(db, ep->client) != DB_OK)
+		log_msg("request id=%s taking back a counted attempt: %s",
+		    ep->id, db_last_error(db));
+}
+
 /*
  * The code's row, by the digest of its text.  With attempt limits on
  * (and a client address), the client's failures and the code come back in
@@ -99,7 +110,7 @@ find_code(struct endpoint *ep, const struct reset_request *req,
 	char			 code_sha256[SHA256_HEX_CHARS + 1];
 	struct db_lookup	 look;
 	enum db_result		 rc;
-	int			 plausible, counting;
+	int			 plausible, counting, reserved;
 
 	counting = cfg->attempt_limit > 0 && ep->client[0] != '\0';
 	plausible = req->validation_code_len > 0 &&
@@ -118,13 +129,23 @@ find_code(struct endpoint *ep, const struct reset_request *req,
 			    API_INVALID_CODE, NULL);
 		return API_OK;
 	}
+	reserved = ep->ctx->reserve_attempts;
+	if (reserved && (rc = db_attempt_reserve(db, ep->client,
+	    cfg->attempt_window)) != DB_OK)
+		return why->error = endpoint_db_refusal(ep, rc,
+		    API_INVALID_CODE, NULL);
 	rc = db_check_code(db, ep->client, cfg->attempt_window,
 	    plausible ? code_sha256 : NULL, &look, email, DB_EMAIL_MAX);
 	endpoint_note_reruns(ep, "code lookup");
 	if (rc != DB_OK)
 		return why->error = endpoint_db_refusal(ep, rc,
 		    API_INVALID_CODE, NULL);
-	if (look.failures >= (unsigned long long)cfg->attempt_limit) {
+	/* A reserved attempt is in the count: the limit is reached when
+	 * there is one more than it allows. */
+	if (look.failures >= (unsigned long long)cfg->attempt_limit +
+	    (reserved ? 1u : 0u)) {
+		if (reserved)
+			release_attempt(ep);
 		metrics_attempt_limited();
 		log_msg("request id=%s client %s is over the attempt limit (%d "
 		    "failures in %ld s); account-reset-admin clear-attempts "
@@ -134,9 +155,12 @@ find_code(struct endpoint *ep, const struct reset_request *req,
 		return why->error = API_TOO_MANY_REQUESTS;
 	}
 	if (look.code_id == 0) {
-		count_failure(ep, &look);
+		if (!reserved)
+			count_failure(ep, &look);
 		return why->error = API_INVALID_CODE;
 	}
+	if (reserved)
+		release_attempt(ep);
 	w->code_id = look.code_id;
 	w->user_id = look.user_id;
 	return API_OK;

@@ -20,6 +20,8 @@
 enum {
 	ATTEMPT_ADD,
 	ATTEMPT_SWEEP,
+	ATTEMPT_RESERVE,
+	ATTEMPT_RELEASE,
 	NSTMTS
 };
 
@@ -33,6 +35,16 @@ static const struct stmt_def stmts[NSTMTS] = {
 	[ATTEMPT_SWEEP] = {
 	    "DELETE FROM attempt_failures WHERE window_start < "
 	    "UNIX_TIMESTAMP() DIV ? * ? LIMIT 16", 2, 0 },
+	/* One attempt counted before its code is looked up (CGI). */
+	[ATTEMPT_RESERVE] = {
+	    "INSERT INTO attempt_failures (client_key, window_start, writer, "
+	    "failures) VALUES (?, UNIX_TIMESTAMP() DIV ? * ?, ?, 1) "
+	    "ON DUPLICATE KEY UPDATE failures = failures + 1", 4, 0 },
+	/* ... and taken back: this writer's newest row of the client. */
+	[ATTEMPT_RELEASE] = {
+	    "UPDATE attempt_failures SET failures = failures - 1 "
+	    "WHERE client_key = ? AND writer = ? AND failures > 0 "
+	    "ORDER BY window_start DESC LIMIT 1", 2, 0 },
 };
 
 /* True when the pending failures should be written now: as many as
@@ -81,6 +93,21 @@ flush_once(struct db *db, void *arg)
 	return several ? dbi_end(db, rc) : rc;
 }
 
+/* Deletes up to 16 rows of ended windows: what a new row pays. */
+static enum db_result
+sweep_ended(struct db *db)
+{
+	long long	w = db->cfg->attempt_window;
+	struct val	sweep[] = { I64(&w), I64(&w) };
+	enum db_result	rc;
+
+	rc = dbi_statement(db, &stmts[ATTEMPT_SWEEP], sweep, NELEM(sweep),
+	    NULL, 0, NULL);
+	if (rc == DB_UNAVAILABLE && db->last_errno == ER_LOCK_DEADLOCK)
+		rc = DB_OK;
+	return rc;
+}
+
 /*
  * Writes the pending failures.  Whatever the outcome they are dropped
  * (counting is best effort: a failure to count never changes an answer),
@@ -94,8 +121,6 @@ flush_once(struct db *db, void *arg)
 static enum db_result
 flush_failures(struct db *db)
 {
-	long long	w = db->cfg->attempt_window;
-	struct val	sweep[] = { I64(&w), I64(&w) };
 	enum db_result	rc;
 	int		created = 0;
 
@@ -104,13 +129,7 @@ flush_failures(struct db *db)
 		return rc;
 	db->attempts.npending = 0;
 	db->attempts.total = 0;
-	if (rc == DB_OK && created) {
-		rc = dbi_statement(db, &stmts[ATTEMPT_SWEEP], sweep, NELEM(sweep),
-		    NULL, 0, NULL);
-		if (rc == DB_UNAVAILABLE && db->last_errno == ER_LOCK_DEADLOCK)
-			rc = DB_OK;
-	}
-	return rc;
+	return rc == DB_OK && created ? sweep_ended(db) : rc;
 }
 
 void
@@ -170,4 +189,32 @@ db_attempt_failed(struct db *db, const char *client_key,
 	}
 	p->failures++;
 	return pending_due(db) ? flush_failures(db) : DB_OK;
+}
+
+enum db_result
+db_attempt_reserve(struct db *db, const char *client_key, long window)
+{
+	long long		 w = window;
+	struct val		 in[] = { TEXT_IN(client_key), I64(&w), I64(&w),
+				    U64(&db->attempts.writer) };
+	unsigned long long	 n = 0;
+	enum db_result		 rc;
+
+	rc = dbi_statement(db, &stmts[ATTEMPT_RESERVE], in, NELEM(in), NULL,
+	    0, &n);
+	/* A new row pays for old ones, as in flush_failures; a failure to
+	 * sweep changes nothing of this request. */
+	if (rc == DB_OK && n == 1)
+		(void)sweep_ended(db);
+	return rc;
+}
+
+enum db_result
+db_attempt_release(struct db *db, const char *client_key)
+{
+	struct val	 in[] = { TEXT_IN(client_key),
+			    U64(&db->attempts.writer) };
+
+	return dbi_statement(db, &stmts[ATTEMPT_RELEASE], in, NELEM(in), NULL,
+	    0, NULL);
 }

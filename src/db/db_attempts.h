@@ -19,4 +19,16 @@
 enum db_result db_attempt_failed(struct db *db, const char *client_key,
     unsigned long long window_start);
 
+/* The exact limit, for processes that serve one request (CGI): counts
+ * one attempt of client_key in the current window now, before its code
+ * is looked up, so that concurrent processes see each other's attempts
+ * (issue 19, "Also").  Of requests that each reserve and then count
+ * (db_check_code), the k-th to commit sees at least k: no more than
+ * attempt_limit of them can see the limit not reached.  A request that
+ * turns out not to be a failed attempt (refused, or a valid code)
+ * releases its attempt; a failed one keeps it (no db_attempt_failed). */
+enum db_result db_attempt_reserve(struct db *db, const char *client_key,
+    long window);
+enum db_result db_attempt_release(struct db *db, const char *client_key);
+
 #endif

@@ -98,6 +98,7 @@ cgi_serve(const struct config *cfg)
 	int			status;
 
 	ctx.cfg = cfg;
+	ctx.reserve_attempts = 1;
 	/* The client library would skip an unreadable option file. */
 	if (privsep_check_readable(&self, "mysql_option_file",
 	    cfg->mysql_option_file, err, sizeof(err)) == -1) {
