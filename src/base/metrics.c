@@ -44,6 +44,7 @@ struct slot {
 	uint64_t	db_reconnects, db_reruns;
 	uint64_t	attempt_limited;
 	uint64_t	client_unkeyed;
+	uint64_t	health_db_checks;
 };
 
 static struct slot	*region;	/* every slot; NULL when off */
@@ -161,6 +162,12 @@ metrics_client_unkeyed(void)
 {
 	if (mine != NULL)
 		add(&mine->client_unkeyed, 1);
+}
+
+void
+metrics_health_db_check(void)
+{
+	COUNT(health_db_checks);
 }
 
 void
@@ -296,6 +303,9 @@ metrics_expose(struct textbuf *t)
 	counter(t, "account_reset_requests_unkeyed_total", "Requests no client "
 	    "key could be found for (no usable address): no limit per client "
 	    "applied to them.", s.client_unkeyed);
+	counter(t, "account_reset_health_db_checks_total", "Database round "
+	    "trips made by health checks: at most one a second per worker, "
+	    "the other checks answer from it.", s.health_db_checks);
 	counter(t, "account_reset_worker_restarts_total", "Workers that died "
 	    "in service and were replaced.", g.restarts);
 	textbuf_printf(t, "# HELP account_reset_workers Worker processes: "

@@ -42,6 +42,8 @@ void metrics_db_rerun(void);
 void metrics_attempt_limited(void);
 /* A request without a client key: no limit per client applied to it. */
 void metrics_client_unkeyed(void);
+/* A health check that went to the database (health.c). */
+void metrics_health_db_check(void);
 /* Supervisor: a worker that died in service was replaced. */
 void metrics_worker_restarted(void);
 /* Supervisor: the workers configured and alive now (the gauges). */
