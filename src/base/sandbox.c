@@ -24,14 +24,7 @@
 #endif
 
 #include "base/sandbox.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZER_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZER_BUILD 1
-#endif
-#endif
+#include "base/sanitizer.h"
 
 const char *
 sandbox_unavailable_reason(void)

@@ -6,8 +6,34 @@
 #include "db/db.h"
 #include "db/db_schema.h"
 #include "server/lockdown.h"
+#include "base/landlock.h"
 #include "base/log.h"
 #include "base/sandbox.h"
+
+/* What a worker may still read once it serves: the system's files (the
+ * resolver's, TLS certificates, the client library's plugins) and the
+ * option file, which a reconnect reads again.  Nothing else: not the
+ * web sites, home directories, /tmp or /var (issue 19, point 5). */
+static void
+restrict_files(const struct config *cfg, int quiet)
+{
+	const char *const paths[] = { "/etc", "/usr", "/lib", "/lib64",
+				    cfg->mysql_option_file };
+
+	switch (landlock_read_only(paths, sizeof(paths) / sizeof(paths[0]))) {
+	case LANDLOCK_ON:
+		return;
+	case LANDLOCK_UNAVAILABLE:
+		if (!quiet)
+			log_msg("Landlock file rules off: this kernel has no "
+			    "Landlock (Linux 5.13 and later)");
+		return;
+	case LANDLOCK_FAILED:
+		log_msg("Landlock file rules refused by the kernel; serving "
+		    "with the seccomp filter only");
+		return;
+	}
+}
 
 int
 lockdown(struct responder_ctx *ctx, int quiet)
@@ -25,6 +51,8 @@ lockdown(struct responder_ctx *ctx, int quiet)
 	}
 	if (!ctx->cfg->seccomp)
 		return 0;
+	/* Before the filter, which does not allow Landlock's calls. */
+	restrict_files(ctx->cfg, quiet);
 	/* A database on a Unix socket: no network socket at all. */
 	sandbox_unix_only(db_unix_only(ctx->db));
 	switch (sandbox_enter()) {
