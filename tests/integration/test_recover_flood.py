@@ -26,6 +26,19 @@ def recover(f, email, addr):
     return f.cgi({"email": email}, env=dict(ENV, REMOTE_ADDR=addr))
 
 
+def flood(f, addrs):
+    """One recover request from each address, for a fresh address each;
+    the statuses, every 429 checked for its shape and Retry-After."""
+    statuses = []
+    for addr in addrs:
+        r = recover(f, "flood-%s@example.test" % secrets.token_hex(4), addr)
+        statuses.append(r.status)
+        if r.status == 429:
+            expect_error(r, 429, "too_many_requests")
+            expect(int(r.header("retry-after", "0")) >= 1, "Retry-After")
+    return statuses
+
+
 def main():
     t = TAP()
     f = Fixture(iterations=1000)
@@ -41,14 +54,7 @@ def main():
 
     with t.claim("a flood from %d /64s of one /48 is accepted %d times, then 429 with "
                  "Retry-After, every /64 alike" % (FLOOD, NET_LIMIT)) as cl:
-        statuses = []
-        for i in range(FLOOD):
-            r = recover(f, "flood-%s@example.test" % secrets.token_hex(4),
-                        "2001:db8:aa:%x::1" % (i + 1))
-            statuses.append(r.status)
-            if r.status == 429:
-                expect_error(r, 429, "too_many_requests")
-                expect(int(r.header("retry-after", "0")) >= 1, "Retry-After")
+        statuses = flood(f, ["2001:db8:aa:%x::1" % (i + 1) for i in range(FLOOD)])
         cl.note("statuses: %s" % statuses)
         expect_eq(statuses.count(202), NET_LIMIT, "accepted")
         expect_eq(statuses[NET_LIMIT:], [429] * (FLOOD - NET_LIMIT), "refused after the limit")
@@ -85,14 +91,7 @@ def main():
     with t.claim("a flood from %d /48s of one IPv6 /32, one request each, is accepted "
                  "%d times (recover_provider_limit), then 429; another /32 is not "
                  "limited by it" % (FLOOD, PROVIDER_LIMIT)) as cl:
-        statuses = []
-        for i in range(FLOOD):
-            r = recover(f, "wide-%s@example.test" % secrets.token_hex(4),
-                        "3fff:100:%x:1::1" % (i + 1))
-            statuses.append(r.status)
-            if r.status == 429:
-                expect_error(r, 429, "too_many_requests")
-                expect(int(r.header("retry-after", "0")) >= 1, "Retry-After")
+        statuses = flood(f, ["3fff:100:%x:1::1" % (i + 1) for i in range(FLOOD)])
         cl.note("statuses: %s" % statuses)
         expect_eq(statuses.count(202), PROVIDER_LIMIT, "accepted")
         expect_eq(statuses[PROVIDER_LIMIT:], [429] * (FLOOD - PROVIDER_LIMIT),
