@@ -77,12 +77,8 @@ introspect_handle(struct responder_ctx *ctx, const struct io *io)
 		ep.why.error = API_INVALID_CLIENT;
 		goto answer;
 	}
-	if (!fields[0].seen || fields[0].len == 0) {
-		ep.why.error = API_INVALID_REQUEST;
-		ep.why.detail = "The parameter token is missing.";
+	if (oauth_token_digest(&ep, &fields[0], token, digest) != API_OK)
 		goto answer;
-	}
-	sha256_hex(token, fields[0].len, digest);
 	rc = lookup(ctx, digest, strcmp(hint, "refresh_token") == 0, &g);
 	if (rc == DB_OK)
 		answer.active = 1;

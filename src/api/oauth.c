@@ -268,3 +268,15 @@ oauth_attempt_failed(struct endpoint *ep, unsigned long long window_start)
 		log_msg("request id=%s counting a failed token attempt: %s",
 		    ep->id, db_last_error(ep->ctx->db));
 }
+
+enum api_error
+oauth_token_digest(struct endpoint *ep, const struct form_field *f,
+    const char *token, char digest[SHA256_HEX_CHARS + 1])
+{
+	if (!f->seen || f->len == 0) {
+		ep->why.detail = "The parameter token is missing.";
+		return ep->why.error = API_INVALID_REQUEST;
+	}
+	sha256_hex(token, f->len, digest);
+	return API_OK;
+}

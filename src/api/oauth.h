@@ -52,4 +52,11 @@ enum api_error oauth_attempt_check(struct endpoint *ep,
  * not answered. */
 void oauth_attempt_failed(struct endpoint *ep, unsigned long long window_start);
 
+/* The SHA-256 (hex) of the form's token parameter f (text token) into
+ * digest: API_OK, or API_INVALID_REQUEST in ep's outcome when it is
+ * missing or empty (RFC 7662 2.1, RFC 7009 2.1). */
+enum api_error oauth_token_digest(struct endpoint *ep,
+    const struct form_field *f, const char *token,
+    char digest[SHA256_HEX_CHARS + 1]);
+
 #endif

@@ -38,12 +38,8 @@ revoke_handle(struct responder_ctx *ctx, const struct io *io)
 	if (oauth_read_form(io, ctx->cfg->max_body_bytes, fields, 2,
 	    &ep.why) != API_OK)
 		goto answer;
-	if (!fields[0].seen || fields[0].len == 0) {
-		ep.why.error = API_INVALID_REQUEST;
-		ep.why.detail = "The parameter token is missing.";
+	if (oauth_token_digest(&ep, &fields[0], token, digest) != API_OK)
 		goto answer;
-	}
-	sha256_hex(token, fields[0].len, digest);
 	rc = db_revoke_token(ctx->db, digest, &found);
 	endpoint_note_reruns(&ep, "revocation");
 	if (rc != DB_OK)

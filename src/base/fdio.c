@@ -3,7 +3,12 @@
  */
 #include "ac-config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "base/fdio.h"
@@ -45,4 +50,22 @@ fd_read_all(int fd, void *buf, size_t n, size_t *got)
 		*got += (size_t)r;
 	}
 	return 0;
+}
+
+int
+fd_open_regular(const char *path, struct stat *st, char *err, size_t errlen)
+{
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

@@ -18,4 +18,12 @@ int fd_write_all(int fd, const void *buf, size_t n);
  * (errno set). */
 int fd_read_all(int fd, void *buf, size_t n, size_t *got);
 
+struct stat;
+
+/* Opens path read-only (close-on-exec) and fstat()s it into *st: the
+ * descriptor of a regular file, or -1 with "PATH: cannot open: why" or
+ * "PATH: not a regular file" in err. */
+int fd_open_regular(const char *path, struct stat *st, char *err,
+    size_t errlen);
+
 #endif

@@ -127,15 +127,8 @@ clients_load(const char *path, struct introspection_clients *out, char *err,
 	size_t		len = 0;
 	int		fd, rc = -1;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: cannot open: %s", path,
-		    strerror(errno));
+	if ((fd = fd_open_regular(path, &st, err, errlen)) == -1)
 		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
 		snprintf(err, errlen, "%s: group or others may use it (mode "
 		    "%03o); make it 0600 or 0400", path,

@@ -399,15 +399,8 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	int		 fd, rc = -1;
 
 	config_defaults(cfg);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: cannot open: %s", path,
-		    strerror(errno));
+	if ((fd = fd_open_regular(path, &st, err, errlen)) == -1)
 		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
 	/* Whoever can write the config chooses the option file, the log
 	 * and the limits: only its owner may (as ssh refuses a key file
 	 * others can use). */
