@@ -119,8 +119,9 @@ add_conditional(scmp_filter_ctx ctx, int *bad)
  * What the mailer needs on top of the workers' list: libcurl's threaded
  * resolver (threads only: clone with CLONE_THREAD; clone3, whose flags a
  * filter cannot see, answers ENOSYS so that glibc falls back to clone),
- * the socket pair it wakes the transfer with, and sigtimedwait(), with
- * which the mailer takes its signals between messages.
+ * the socket pair it wakes the transfer with, sigtimedwait(), with
+ * which the mailer takes its signals between messages, and what a
+ * reload needs to open its log file again.
  */
 static void
 add_mailer(scmp_filter_ctx ctx, int *bad)
@@ -144,6 +145,16 @@ add_mailer(scmp_filter_ctx ctx, int *bad)
 		(*bad)++;
 	ALLOW(ctx, bad, SCMP_SYS(socketpair), 1,
 	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_UNIX));
+	/* SIGHUP opens mailer_log_file again (logrotate): for appending,
+	 * created if need be, never truncated, onto stderr. */
+	ALLOW(ctx, bad, SCMP_SYS(openat), 1, SCMP_A2(SCMP_CMP_MASKED_EQ,
+	    O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND,
+	    O_WRONLY | O_CREAT | O_APPEND));
+	ALLOW(ctx, bad, SCMP_SYS(open), 1, SCMP_A1(SCMP_CMP_MASKED_EQ,
+	    O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND,
+	    O_WRONLY | O_CREAT | O_APPEND));
+	ALLOW(ctx, bad, SCMP_SYS(dup2), 0);
+	ALLOW(ctx, bad, SCMP_SYS(dup3), 0);
 }
 
 /* Builds and loads the filter; with mailer, add_mailer's calls too. */

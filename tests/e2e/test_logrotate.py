@@ -2,11 +2,12 @@
 """test_logrotate.py: conf/account-reset.logrotate with the real logrotate.
 
 The responder (account-reset --listen --workers 1, its log in log_file)
-logs a request; logrotate -f runs the shipped snippet (its log directory
-and its signal command replaced by the test's, nothing else): the old
-file is renamed with the request's line in it, a new empty file is
-created, the responder gets SIGHUP, and the next request's line goes to
-the new file and not the old one.
+logs a request, and the mailer (account-reset-mailer, its log in
+mailer_log_file) its start; logrotate -f runs the shipped snippet (its
+log directory and its signal command replaced by the test's, nothing
+else): the old files are renamed with their lines in them, new empty
+files are created, both programs get SIGHUP, and their next lines go to
+the new files and not the old ones.
 """
 
 import os
@@ -14,6 +15,7 @@ import re
 import subprocess
 
 from harness import TAP, Fixture, expect, expect_eq, find_program, scaled, wait_for
+from smtpd import MailSink, Mailer, mail_settings
 
 SNIPPET_DIR = "/var/log/account-reset/"
 SIGNAL_RE = re.compile(r"^\s*systemctl kill .*account-reset-mailer\.service.*$", re.M)
@@ -42,12 +44,18 @@ def read(path):
 
 def main():
     t = TAP()
-    f = t.setup(lambda: Fixture(iterations=1000).setup())
+    f = Fixture(iterations=1000)
+    sink = MailSink(f, tls=False, auth=False)
+    f.settings.update(mail_settings(sink))
+    t.setup(f.setup)
+    t.setup(sink.start)
     logdir = os.path.join(f.base, "log")
     os.mkdir(logdir, 0o755)
     log = os.path.join(logdir, "account-reset.log")
-    cfg = f.write_config("rotate.conf", log_file=log)
+    mlog = os.path.join(logdir, "account-reset-mailer.log")
+    cfg = f.write_config("rotate.conf", log_file=log, mailer_log_file=mlog)
     resp = t.setup(lambda: f.fastcgi(children=1, mode="listen", config=cfg))
+    mailer = t.setup(lambda: Mailer(f, config=cfg).start())
     logrotate = find_program("logrotate")
 
     with t.claim("the responder writes its request line to log_file"):
@@ -56,9 +64,15 @@ def main():
         wait_for(lambda: "status=400" in read(log), timeout=scaled(10))
         first = read(log)
 
+    with t.claim("the mailer writes its start to mailer_log_file"):
+        expect(wait_for(lambda: "serving the queue" in read(mlog), timeout=scaled(30)),
+               "mailer log: %r; stderr: %r" % (read(mlog)[-300:], mailer.log_text()[-300:]))
+        mfirst = read(mlog)
+
     with t.claim("logrotate -f with the shipped snippet renames the file, creates a new "
                  "one and signals the responder"):
-        conf = render(f.srcdir, logdir, resp.pids, os.path.join(f.base, "logrotate.conf"))
+        conf = render(f.srcdir, logdir, list(resp.pids) + [mailer.proc.pid],
+                      os.path.join(f.base, "logrotate.conf"))
         p = subprocess.run([logrotate, "-f", "-s", os.path.join(f.base, "state"), conf],
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=scaled(60))
@@ -75,6 +89,15 @@ def main():
         wait_for(lambda: "status=400" in read(log), timeout=scaled(10))
         expect_eq(read(log + ".1"), first, "the old file grew")
 
+    with t.claim("the mailer opened mailer_log_file again on the signal: its reload "
+                 "line is in the new file, and the old one did not grow"):
+        expect_eq(read(mlog + ".1")[:len(mfirst)], mfirst, "the rotated file")
+        expect(wait_for(lambda: "configuration reloaded" in read(mlog), timeout=scaled(30)),
+               "new mailer log: %r; old: %r; stderr: %r" % (
+                   read(mlog)[-300:], read(mlog + ".1")[-300:], mailer.log_text()[-300:]))
+        expect("configuration reloaded" not in read(mlog + ".1"), "the old file grew")
+
+    mailer.stop()
     resp.stop()
     return t.done()
 

@@ -173,6 +173,28 @@ try_write_file(void)
 	return 0;
 }
 
+/* What the mailer does on SIGHUP with mailer_log_file (log.c). */
+#define SANDBOX_LOG	"/tmp/account-reset-sandbox-log"
+static int
+reopen_log(void)
+{
+	int	fd;
+
+	fd = open(SANDBOX_LOG, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOCTTY | O_NOFOLLOW, 0640);
+	if (fd == -1)
+		return 1;
+	return dup2(fd, 100) == 100 ? 0 : 2;
+}
+
+static int
+try_truncate_log(void)
+{
+	open("/tmp/account-reset-sandbox-test", O_WRONLY | O_APPEND | O_CREAT |
+	    O_TRUNC, 0600);
+	return 0;
+}
+
 static int
 try_exec_memory(void)
 {
@@ -342,6 +364,13 @@ main(void)
 	    "behind the mailer's filter, execve is killed (SIGSYS)");
 	ok(killed_by_sigsys(in_mailer_sandbox(try_write_file)),
 	    "behind the mailer's filter, opening a file for writing is killed");
+	status = in_mailer_sandbox(reopen_log);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "behind the mailer's filter, its log opens again for appending "
+	    "and is dup2()ed, as on SIGHUP after logrotate (status %d)", status);
+	unlink(SANDBOX_LOG);
+	ok(killed_by_sigsys(in_mailer_sandbox(try_truncate_log)),
+	    "behind the mailer's filter, a truncating open is killed");
 	test_network_attacks();
 	return done_testing();
 }
