@@ -35,7 +35,7 @@ ADDRS = {
 
 def add_addresses():
     for a in ADDRS.values():
-        subprocess.run(["ip", "-6", "addr", "add", a + "/128", "dev", "lo", "nodad"],
+        subprocess.run(["ip", "-6", "addr", "replace", a + "/128", "dev", "lo", "nodad"],
                        check=True, capture_output=True)
         on_exit(lambda a=a: subprocess.run(["ip", "-6", "addr", "del", a + "/128",
                                             "dev", "lo"], capture_output=True))
