@@ -84,7 +84,9 @@ def main():
         expect(all_waiting, "not every CGI process waited for its last byte")
         cl.note("statuses %r" % statuses)
         looked_up = statuses.count(400)
-        expect(1 <= looked_up <= LIMIT, "%d guesses looked up" % looked_up)
+        # All of them may be refused: each counted itself before any
+        # looked: a refused one takes its attempt back (claim 2).
+        expect(looked_up <= LIMIT, "%d guesses looked up" % looked_up)
         expect(all(s in (400, 429) for s in statuses), "statuses %r" % statuses)
 
     with t.claim("every looked-up guess was counted, and nothing else: one at a time, "
