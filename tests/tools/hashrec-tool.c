@@ -25,6 +25,7 @@
 
 #include <openssl/crypto.h>
 
+#include "base/hex.h"
 #include "password/hashrec.h"
 #include "password/pbkdf2.h"
 
@@ -92,18 +93,6 @@ parse_count(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes an even-length hex string of up to MAX_SALT bytes; 0 or -1. */
 static int
 parse_hex(const char *s, unsigned char *out, size_t *len)
@@ -114,8 +103,8 @@ parse_hex(const char *s, unsigned char *out, size_t *len)
 	if (n % 2 != 0 || n / 2 > MAX_SALT)
 		return -1;
 	for (i = 0; i < n / 2; i++) {
-		if ((hi = hex_value(s[2 * i])) == -1 ||
-		    (lo = hex_value(s[2 * i + 1])) == -1)
+		if ((hi = hex_digit(s[2 * i])) == -1 ||
+		    (lo = hex_digit(s[2 * i + 1])) == -1)
 			return -1;
 		out[i] = (unsigned char)(hi << 4 | lo);
 	}
