@@ -11,11 +11,10 @@ nothing), counting the round trips in the responder's metrics."""
 
 import math
 import os
-import re
 import time
-import urllib.request
 
 from harness import (FastCGIResponder, Fixture, TAP, expect, expect_eq, run_parallel)
+from prometheus import parse, scrape, value
 from webservers import Apache, free_port, share_with_web_user, web_user_args, WEB_USER
 
 HEALTH = "/api/v2/account/health/"
@@ -25,10 +24,7 @@ CLIENTS = 4
 
 
 def db_checks(port):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=30) as r:
-        text = r.read().decode()
-    m = re.search(r"^account_reset_health_db_checks_total (\S+)$", text, re.M)
-    return int(float(m.group(1))) if m else None
+    return value(parse(scrape(port)[2]), "account_reset_health_db_checks_total")
 
 
 def main():

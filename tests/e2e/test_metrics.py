@@ -16,29 +16,18 @@ bounds what it reads, and keeps serving past a silent or oversized client.
 
 import json
 import os
-import re
 import secrets
 import signal
 import socket
 import time
-import urllib.error
-import urllib.request
 
 from harness import (SANITIZER_VARIABLES, FastCGIResponder, Fixture, TAP, expect, expect_eq,
                      expect_error, expect_token, strong_password, wait_for)
+import prometheus
+from prometheus import parse, scrape
 from webservers import Nginx, free_port, share_with_web_user, web_user_args, WEB_USER
 
 LIMIT = 4
-SAMPLE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$')
-
-
-def scrape(port, path="/metrics", method="GET"):
-    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.headers.get("Content-Type", ""), r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Content-Type", ""), e.read().decode()
 
 
 def proc_status(pid):
@@ -90,33 +79,10 @@ def answering_process(port, candidates):
         return found[-1] if found else None
 
 
-def parse(text):
-    """{(name, frozenset(labels)): float} of an exposition, checking that
-    every sample line is well formed and every name has TYPE and HELP."""
-    samples, typed, helped = {}, set(), set()
-    for line in text.splitlines():
-        if line.startswith("# TYPE "):
-            typed.add(line.split()[2])
-            continue
-        if line.startswith("# HELP "):
-            helped.add(line.split()[2])
-            continue
-        m = SAMPLE_RE.match(line)
-        if not m:
-            raise AssertionError("malformed line %r" % line)
-        labels = frozenset(re.findall(r'(\w+)="([^"]*)"', m.group(2) or ""))
-        samples[(m.group(1), labels)] = float(m.group(3))
-    for name, _ in samples:
-        base = re.sub(r"_(bucket|sum|count)$", "", name)
-        if name not in typed and base not in typed:
-            raise AssertionError("%s has no TYPE" % name)
-        if name not in helped and base not in helped:
-            raise AssertionError("%s has no HELP" % name)
-    return samples
-
-
 def value(samples, name, **labels):
-    return samples.get((name, frozenset(labels.items())), 0.0)
+    """A counter or gauge the exposition lacks counts as 0."""
+    v = prometheus.value(samples, name, **labels)
+    return 0.0 if v is None else v
 
 
 def requests(samples, endpoint, status):

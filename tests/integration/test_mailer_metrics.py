@@ -16,16 +16,15 @@ import os
 import re
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 
 from harness import TAP, Fixture, expect, expect_eq, wait_for, scaled
 from smtpd import MailSink, Mailer, mail_settings, queue_rows
+import prometheus
+from prometheus import parse, value
 from webservers import free_port
 
 PATH = "/api/v2/account/recover/"
 ENV = {"DOCUMENT_URI": PATH, "REQUEST_URI": PATH, "SCRIPT_NAME": PATH}
-SAMPLE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$')
 _addr = [0]
 
 
@@ -37,29 +36,8 @@ def recover(f, email):
 
 
 def scrape(port, path="/metrics", method="GET"):
-    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=scaled(30)) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
-
-def parse(text):
-    samples = {}
-    for line in text.splitlines():
-        if line.startswith("#"):
-            continue
-        m = SAMPLE_RE.match(line)
-        if not m:
-            raise AssertionError("malformed line %r" % line)
-        labels = frozenset(re.findall(r'(\w+)="([^"]*)"', m.group(2) or ""))
-        samples[(m.group(1), labels)] = float(m.group(3))
-    return samples
-
-
-def value(s, name, **labels):
-    return s.get((name, frozenset(labels.items())))
+    status, _, text = prometheus.scrape(port, path, method)
+    return status, text
 
 
 def outcome(s, kind):
