@@ -14,7 +14,6 @@ installed nginx.conf.example) proves the whole.  The systemd recipe's
 units are checked by systemd-analyze (no systemd runs here).
 """
 
-import grp
 import json
 import os
 import pwd
@@ -28,28 +27,11 @@ import time
 from harness import (TAP, MariaDB, expect, expect_eq, expect_token, on_exit,
                      strong_password, wait_for)
 from webservers import Nginx
+from recipes import SRCDIR, mode, readme_shows, recipe
 
-SRCDIR = os.path.abspath(os.environ.get("AR_SRCDIR") or
-                         os.path.join(os.path.dirname(__file__), "..", ".."))
 SKIP_TOP = {"_build", "run", ".git", "autom4te.cache"}
 PLACES = "prefix=/usr/local etc=/etc/account-reset run=/run/account-reset log=/var/log/account-reset.log\n"
 DB_LINE = 'db_socket=/run/mysqld/mysqld.sock db="mariadb"\n'
-
-
-def recipe(name):
-    with open(os.path.join(SRCDIR, "docs", "recipes", name)) as f:
-        return f.read()
-
-
-def readme_shows(text):
-    with open(os.path.join(SRCDIR, "README")) as f:
-        readme = f.read()
-    return "".join("    " + l if l.strip() else l for l in text.splitlines(True)) in readme
-
-
-def mode(path):
-    st = os.stat(path)
-    return oct(st.st_mode & 0o7777), pwd.getpwuid(st.st_uid).pw_name, grp.getgrgid(st.st_gid).gr_name
 
 
 def main():

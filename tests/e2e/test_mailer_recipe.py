@@ -15,7 +15,6 @@ refusing an option file its user cannot read (no fallback to the default
 socket); mailer_log_file.
 """
 
-import grp
 import os
 import pwd
 import re
@@ -26,25 +25,13 @@ import tempfile
 
 from harness import TAP, MariaDB, expect, expect_eq, on_exit, strong_password, wait_for
 from postfix import Postfix, available
+from recipes import SRCDIR, mode, readme_shows, recipe
 
-SRCDIR = os.path.abspath(os.environ.get("AR_SRCDIR") or
-                         os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILDDIR = os.path.abspath(os.environ.get("AR_BUILDDIR") or SRCDIR)
 PLACES = "prefix=/usr/local etc=/etc/account-reset\n"
 DB_LINE = 'db_socket=/run/mysqld/mysqld.sock db="mariadb"\n'
 RELAY_LINE = "relay=smtp://127.0.0.1:25\n"
 USER = "account-reset-mailer"
-
-
-def readme_shows(text):
-    with open(os.path.join(SRCDIR, "README")) as f:
-        readme = f.read()
-    return "".join("    " + l if l.strip() else l for l in text.splitlines(True)) in readme
-
-
-def mode(path):
-    st = os.stat(path)
-    return oct(st.st_mode & 0o7777), pwd.getpwuid(st.st_uid).pw_name, grp.getgrgid(st.st_gid).gr_name
 
 
 def main():
@@ -92,7 +79,7 @@ def main():
     os.chmod(conf, 0o644)
     env = dict(os.environ, ACCOUNT_RESET_CONFIG=conf)
 
-    text = open(os.path.join(SRCDIR, "docs", "recipes", "mailer.recipe")).read()
+    text = recipe("mailer.recipe")
     with t.claim("README section 11 shows the mailer recipe verbatim"):
         expect(readme_shows(text), "the README does not show docs/recipes/mailer.recipe as it is")
         expect(PLACES in text and DB_LINE in text and RELAY_LINE in text,
