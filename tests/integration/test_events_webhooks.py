@@ -24,11 +24,10 @@ import json
 import os
 import pwd
 import re
-import threading
 import time
 
 from harness import (TAP, Fixture, expect, expect_eq, expect_token, scaled,
-                     strong_password, wait_for, _write_private)
+                     strong_password, _write_private)
 from smtpd import MailSink, Mailer, code_of, mail_settings, make_cert
 from webhook_receiver import Receiver, new_secret
 
@@ -348,21 +347,9 @@ def main():
                              "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'events'")
         holder = f.db.hold_lock("INSERT INTO webhook_outbox (event_id, created_at, due_at) "
                                 "VALUES (%s, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))" % nxt)
-        res = {}
-
-        def send():
-            res["r"] = f.cgi({"validation_code": code, "password": strong_password("Kill")},
-                             timeout=120)
-
-        th = threading.Thread(target=send)
-        th.start()
-        waited = f.db.wait_for_lock_wait(scaled(10))
-        f.db.kill()
-        th.join(scaled(120))
-        holder.kill()
-        f.db.start()
+        waited, r = f.cgi_reset_killed_midway(code, strong_password("Kill"), holder)
         expect(waited, "the reset never waited inside its transaction")
-        expect_eq(getattr(res.get("r"), "status", None), 503, "status")
+        expect_eq(getattr(r, "status", None), 503, "status")
         vid = f.user_id(victim)
         expect_eq(events(f, "user_id = %s AND type NOT LIKE 'admin.%%'" % vid), [], "events")
         expect_eq(outbox(f, "e.user_id = %s" % vid), [], "outbox")

@@ -17,7 +17,6 @@ delivers it later."""
 
 import datetime
 import re
-import threading
 import time
 
 from harness import (TAP, Fixture, expect, expect_eq, expect_token, scaled,
@@ -234,21 +233,9 @@ def main():
         code = f.issue_code(victim)
         tok = f.insert_token(victim)
         holder = f.db.hold_lock("SELECT id FROM tokens WHERE id = %s FOR UPDATE" % tok)
-        res = {}
-
-        def send():
-            res["r"] = f.cgi({"validation_code": code, "password": strong_password("Kill")},
-                             timeout=120)
-
-        th = threading.Thread(target=send)
-        th.start()
-        waited = f.db.wait_for_lock_wait(scaled(10))
-        f.db.kill()
-        th.join(scaled(120))
-        holder.kill()
-        f.db.start()
+        waited, r = f.cgi_reset_killed_midway(code, strong_password("Kill"), holder)
         expect(waited, "the reset never waited inside its transaction")
-        expect_eq(getattr(res.get("r"), "status", None), 503, "status")
+        expect_eq(getattr(r, "status", None), 503, "status")
         expect_eq(notices(f, "user_id = %s" % f.user_id(victim)), [], "notice rows")
         expect_eq(f.check_password(victim, old), 0, "the old password")
         expect(f.code_used_at(code) is None, "the code was used")

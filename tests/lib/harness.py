@@ -1160,6 +1160,26 @@ class Fixture:
         self.note_secret(code)
         return code
 
+    def cgi_reset_killed_midway(self, code, password, holder, timeout=120.0):
+        """A CGI reset with code and password that waits inside its
+        transaction for the lock holder (a session of db.hold_lock) holds,
+        while MariaDB is killed; then the holder ends and MariaDB starts
+        again.  Returns (whether the reset was seen waiting, its Response
+        or None)."""
+        res = {}
+
+        def send():
+            res["r"] = self.cgi({"validation_code": code, "password": password},
+                                timeout=timeout)
+        th = threading.Thread(target=send)
+        th.start()
+        waited = self.db.wait_for_lock_wait(scaled(10))
+        self.db.kill()
+        th.join(scaled(timeout))
+        holder.kill()
+        self.db.start()
+        return waited, res.get("r")
+
     def check_password(self, email, password):
         """Exit status of admin check-password: 0 match, 1 no match."""
         return self.admin("check-password", email, input=password + "\n").returncode
