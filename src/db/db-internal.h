@@ -29,8 +29,9 @@ struct stmt_def {
 	unsigned	 nresult;
 };
 
-/* The most values one statement binds in or out. */
-#define BIND_MAX	8
+/* The most values one statement binds in or out (the recover counts:
+ * 9 in). */
+#define BIND_MAX	10
 /* The most distinct statements one process prepares. */
 #define STMT_CACHE_MAX	64
 

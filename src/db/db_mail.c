@@ -11,9 +11,7 @@
 #include "db/db_mail.h"
 
 enum {
-	RECOVER_COUNT,
-	RECOVER_COUNT_NET,
-	RECOVER_COUNT_PROVIDER,
+	RECOVER_COUNTS,
 	RECOVER_ENQUEUE,
 	CLAIM,
 	LEASED,
@@ -44,27 +42,27 @@ enum {
 	"'googlemail.com'), REPLACE(" NORM_LOCAL(x) ", '.', ''), " \
 	NORM_LOCAL(x) "), '@', LOWER(SUBSTRING_INDEX(" x ", '@', -1)))"
 
+/* One width's rows of recover requests in the window (? seconds), for
+ * one key (?, never ""): n, and l the seconds until the oldest leaves. */
+#define RECOVER_WINDOW(col, alias) \
+	"(SELECT COUNT(*) AS n, COALESCE(CEIL(TIMESTAMPDIFF(MICROSECOND, " \
+	"UTC_TIMESTAMP(6), MIN(created_at) + INTERVAL ? SECOND) / 1000000), " \
+	"1) AS l FROM mail_queue WHERE " col " = ? AND " col " <> '' AND " \
+	"created_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND AND " \
+	"kind = 'recover') AS " alias
+
 static const struct stmt_def stmts[NSTMTS] = {
-	/* The client's rows in the window, and when the oldest leaves it
-	 * (Retry-After).  A plain consistent read: no locks (docs/MAILER.md
-	 * says why this is not one INSERT ... SELECT). */
-	[RECOVER_COUNT] = {
-	    "SELECT COUNT(*), COALESCE(CEIL(TIMESTAMPDIFF(MICROSECOND, "
-	    "UTC_TIMESTAMP(6), MIN(created_at) + INTERVAL ? SECOND) / 1000000), "
-	    "1) FROM mail_queue WHERE client_key = ? AND created_at > "
-	    "UTC_TIMESTAMP(6) - INTERVAL ? SECOND AND kind = 'recover'", 3, 2 },
-	/* The same for the client's network (an IPv4 /24, an IPv6 /48). */
-	[RECOVER_COUNT_NET] = {
-	    "SELECT COUNT(*), COALESCE(CEIL(TIMESTAMPDIFF(MICROSECOND, "
-	    "UTC_TIMESTAMP(6), MIN(created_at) + INTERVAL ? SECOND) / 1000000), "
-	    "1) FROM mail_queue WHERE client_net = ? AND created_at > "
-	    "UTC_TIMESTAMP(6) - INTERVAL ? SECOND AND kind = 'recover'", 3, 2 },
-	/* And for its provider (an IPv4 /16, an IPv6 /32). */
-	[RECOVER_COUNT_PROVIDER] = {
-	    "SELECT COUNT(*), COALESCE(CEIL(TIMESTAMPDIFF(MICROSECOND, "
-	    "UTC_TIMESTAMP(6), MIN(created_at) + INTERVAL ? SECOND) / 1000000), "
-	    "1) FROM mail_queue WHERE client_provider = ? AND created_at > "
-	    "UTC_TIMESTAMP(6) - INTERVAL ? SECOND AND kind = 'recover'", 3, 2 },
+	/* The client's rows in the window, its network's and its
+	 * provider's (an IPv4 address or IPv6 /64, an IPv4 /24 or IPv6 /48,
+	 * an IPv4 /16 or IPv6 /32): each how many, and in how many seconds
+	 * the oldest leaves the window (Retry-After); 0 for "" (not known).
+	 * A plain consistent read: no locks (docs/MAILER.md says why this
+	 * is not one INSERT ... SELECT). */
+	[RECOVER_COUNTS] = {
+	    "SELECT k.n, k.l, n.n, n.l, p.n, p.l FROM "
+	    RECOVER_WINDOW("client_key", "k") ", "
+	    RECOVER_WINDOW("client_net", "n") ", "
+	    RECOVER_WINDOW("client_provider", "p"), 9, 6 },
 	/* One INSERT answers every valid recover request; no user lookup. */
 	[RECOVER_ENQUEUE] = {
 	    "INSERT INTO mail_queue (request_id, client_key, client_net, "
@@ -165,65 +163,50 @@ static const struct stmt_def stmts[NSTMTS] = {
 	    "WHERE id = ? AND state <> 'queued' AND email IS NOT NULL", 1, 0 },
 };
 
-/* Whether key has limit rows or more in the window (per stmt); *left
- * gets when the oldest leaves it, *count how many there are (also with
- * the limit off, for the fair order). */
-static enum db_result
-over_limit(struct db *db, int stmt, const char *key, long window, int limit,
-    int *over, long *retry_after, unsigned long long *count)
-{
-	long long		 w = window, left = 1;
-	struct val		 in[] = { I64(&w), TEXT_IN(key), I64(&w) };
-	struct val		 out[] = { U64(count), I64(&left) };
-	enum db_result		 rc;
-
-	*over = 0;
-	*count = 0;
-	if (key[0] == '\0')
-		return DB_OK;
-	rc = dbi_statement(db, &stmts[stmt], in, NELEM(in), out, NELEM(out),
-	    NULL);
-	if (rc == DB_OK && limit > 0 && *count >= (unsigned long long)limit) {
-		*over = 1;
-		*retry_after = left > 0 ? (long)left : 1;
-	}
-	return rc;
-}
-
 enum db_result
 db_recover_enqueue(struct db *db, const char *request_id,
     const struct recover_client *client, const char *email,
     const char *locale, const struct recover_caps *caps, int *limited,
     long *retry_after)
 {
-	unsigned long long	 n_key = 0, n_net = 0, n_provider = 0, rank;
+	long long		 w = caps->window, left[3] = { 1, 1, 1 };
+	unsigned long long	 n[3] = { 0, 0, 0 }, rank;
+	const int		 cap[3] = { caps->key, caps->net,
+				    caps->provider };
+	struct val		 cin[] = { I64(&w), TEXT_IN(client->key), I64(&w),
+				    I64(&w), TEXT_IN(client->net), I64(&w),
+				    I64(&w), TEXT_IN(client->provider), I64(&w) };
+	struct val		 cout[] = { U64(&n[0]), I64(&left[0]),
+				    U64(&n[1]), I64(&left[1]),
+				    U64(&n[2]), I64(&left[2]) };
 	struct val		 in[] = { TEXT_IN(request_id),
 				    TEXT_IN(client->key), TEXT_IN(client->net),
 				    TEXT_IN(client->provider), U64(&rank),
 				    TEXT_IN(email), TEXT_IN(locale) };
 	enum db_result		 rc;
+	int			 i;
 
 	*limited = 0;
-	rc = over_limit(db, RECOVER_COUNT, client->key, caps->window,
-	    caps->key, limited, retry_after, &n_key);
-	if (rc != DB_OK || *limited)
+	/* The three counts in one round trip (non-locking reads). */
+	rc = dbi_statement(db, &stmts[RECOVER_COUNTS], cin, NELEM(cin), cout,
+	    NELEM(cout), NULL);
+	if (rc != DB_OK)
 		return rc;
-	rc = over_limit(db, RECOVER_COUNT_NET, client->net, caps->window,
-	    caps->net, limited, retry_after, &n_net);
-	if (rc != DB_OK || *limited)
-		return rc;
-	/* One /32 holds 65,536 /48s: a provider's cap bounds how many
-	 * first-in-their-network rows one allocation can put ahead of
-	 * everyone else's in the fair order. */
-	rc = over_limit(db, RECOVER_COUNT_PROVIDER, client->provider,
-	    caps->window, caps->provider, limited, retry_after, &n_provider);
-	if (rc != DB_OK || *limited)
-		return rc;
+	/* The client's cap, its network's, its provider's (one /32 holds
+	 * 65,536 /48s: that cap bounds how many first-in-their-network rows
+	 * one allocation can put ahead of everyone else's): the first one
+	 * reached answers. */
+	for (i = 0; i < 3; i++)
+		if (cap[i] > 0 && n[i] >= (unsigned long long)cap[i]) {
+			*limited = 1;
+			*retry_after = left[i] > 0 ? (long)left[i] : 1;
+			return DB_OK;
+		}
 	/* Fair order (issue 19, point 3): the rows its network (or, with
 	 * none, its client) queued in the window before this one.  The
 	 * mailer takes due rows by this rank first, so everyone's first
 	 * request goes before a flood's second. */
-	rank = client->net[0] != '\0' ? n_net : n_key;
+	rank = client->net[0] != '\0' ? n[1] : n[0];
 	return dbi_statement(db, &stmts[RECOVER_ENQUEUE], in, NELEM(in), NULL,
 	    0, NULL);
 }
