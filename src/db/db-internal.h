@@ -63,7 +63,7 @@ struct attempt_batch {
 	struct pending		 pending[PENDING_MAX];
 	int			 npending;
 	unsigned		 total;	/* failures in pending[] */
-	time_t			 since;	/* CLOCK_MONOTONIC seconds */
+	struct timespec		 since;	/* CLOCK_MONOTONIC, the oldest's */
 };
 
 struct prepared {

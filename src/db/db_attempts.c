@@ -60,7 +60,10 @@ pending_due(const struct db *db)
 	if (b->total >= (unsigned)db->cfg->attempt_batch)
 		return 1;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec - b->since >= PENDING_SECONDS;
+	/* Held a whole second, not merely across a tick of tv_sec. */
+	return (now.tv_sec - b->since.tv_sec) * 1000 +
+	    (now.tv_nsec - b->since.tv_nsec) / 1000000 >=
+	    PENDING_SECONDS * 1000;
 }
 
 /* One attempt at writing the pending failures: each in this process's
@@ -166,7 +169,6 @@ db_attempt_failed(struct db *db, const char *client_key,
     unsigned long long window_start)
 {
 	struct attempt_batch	*b = &db->attempts;
-	struct timespec		 now;
 	struct pending		*p = NULL;
 	int			 i;
 
@@ -183,10 +185,8 @@ db_attempt_failed(struct db *db, const char *client_key,
 		p->window_start = window_start;
 		p->failures = 0;
 	}
-	if (b->total++ == 0) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		b->since = now.tv_sec;
-	}
+	if (b->total++ == 0)
+		clock_gettime(CLOCK_MONOTONIC, &b->since);
 	p->failures++;
 	return pending_due(db) ? flush_failures(db) : DB_OK;
 }

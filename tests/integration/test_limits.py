@@ -13,6 +13,7 @@ from harness import (TAP, Fixture, expect, expect_eq, expect_error,
                      expect_token as expect_token_of,
                      strong_password)
 
+PENDING_SECONDS = 1.0  # db_attempts.c
 LIMIT = 3
 WINDOW = 600
 
@@ -152,17 +153,34 @@ def main():
         return int(f.db.sql_value("SELECT IFNULL(SUM(failures), 0) FROM attempt_failures "
                                   "WHERE client_key = '%s'" % addr))
 
-    with t.claim("attempt_batch = 4: a worker holds its first 3 failures (none written "
-                 "yet), and counts them itself: the next guess from that address gets "
-                 "429"):
-        for _ in range(LIMIT):
-            expect_error(fguess("198.51.100.40"), 400, "invalid_validation_code")
-        expect_eq(written("198.51.100.40"), 0, "failures written")
-        expect_error(fguess("198.51.100.40"), 429, "too_many_requests")
-    with t.claim("...the 4th failure held (another address's) writes all four at once"):
-        expect_error(fguess("198.51.100.41"), 400, "invalid_validation_code")
-        expect_eq((written("198.51.100.40"), written("198.51.100.41")), (LIMIT, 1),
-                  "failures written")
+    # The next two claims hold while the first failure has been held less
+    # than a second (PENDING_SECONDS, db_attempts.c); after that the age
+    # rule writes them, which the third claim pins.  A machine that takes
+    # that long for these few requests cannot judge them: they are skipped.
+    claim15 = ("attempt_batch = 4: a worker holds its first 3 failures (none written "
+               "yet), and counts them itself: the next guess from that address gets 429")
+    claim16 = "...the 4th failure held (another address's) writes all four at once"
+    slow = "the guesses took a second or more: the age rule applies"
+    started = time.monotonic()
+    statuses = [fguess("198.51.100.40") for _ in range(LIMIT)]
+    held = written("198.51.100.40")
+    if time.monotonic() - started < PENDING_SECONDS:
+        with t.claim(claim15):
+            for r in statuses:
+                expect_error(r, 400, "invalid_validation_code")
+            expect_eq(held, 0, "failures written")
+            expect_error(fguess("198.51.100.40"), 429, "too_many_requests")
+    else:
+        t.skip(claim15, slow)
+        fguess("198.51.100.40")
+    fourth = fguess("198.51.100.41")
+    if time.monotonic() - started < PENDING_SECONDS:
+        with t.claim(claim16):
+            expect_error(fourth, 400, "invalid_validation_code")
+            expect_eq((written("198.51.100.40"), written("198.51.100.41")), (LIMIT, 1),
+                      "failures written")
+    else:
+        t.skip(claim16, slow)
     with t.claim("...a failure held for more than a second is written at the worker's "
                  "next request"):
         expect_error(fguess("198.51.100.42"), 400, "invalid_validation_code")
