@@ -71,6 +71,7 @@ def main():
 
     with t.claim("logrotate -f with the shipped snippet renames the file, creates a new "
                  "one and signals the responder"):
+        old_workers = set(resp.workers())
         conf = render(f.srcdir, logdir, list(resp.pids) + [mailer.proc.pid],
                       os.path.join(f.base, "logrotate.conf"))
         p = subprocess.run([logrotate, "-f", "-s", os.path.join(f.base, "state"), conf],
@@ -84,6 +85,11 @@ def main():
 
     with t.claim("after the signal the next request's line goes to the new file, and "
                  "not to the old one"):
+        # The old worker finishes what it has and goes; until then it may
+        # still take a request on the shared socket (and log it where it
+        # was told to).
+        expect(wait_for(lambda: not old_workers & set(resp.workers()), timeout=scaled(30)),
+               "the old worker is still there")
         r = resp.request(body=b"[]")
         expect_eq(r.status, 400, "status")
         wait_for(lambda: "status=400" in read(log), timeout=scaled(10))
